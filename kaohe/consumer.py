@@ -1,0 +1,201 @@
+"""Durable pull consumers with explicit ack, delayed naks, a dead-letter store, and an inbox.
+
+Each fetched batch runs in one transaction with a savepoint per event: the inbox row (consumer, event id)
+and the handler's writes commit together, so a redelivered event that was already processed is
+acknowledged without running the handler again, and a handler that fails leaves no trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe import logs, metrics
+from kaohe.db import Database
+from kaohe.events import DEAD_LETTER, INBOX, CloudEvent, dlq_subject, nats_subject
+
+log = logs.get("kaohe.consumer")
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable consumer: its name, the event types it wants, and the handler."""
+
+    name: str
+    types: Sequence[str]
+    handler: Handler
+
+
+class Consumer:
+    def __init__(
+        self,
+        db: Database,
+        js: JetStreamContext,
+        sub: Subscription,
+        *,
+        component: str,
+        stream: str,
+        prefix: str,
+        max_deliver: int = 5,
+        backoff_s: Sequence[float] = (0.2, 1.0, 5.0, 15.0),
+        batch: int = 100,
+        ack_wait_s: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.sub = sub
+        self.component = component
+        self.stream = stream
+        self.prefix = prefix
+        self.max_deliver = max_deliver
+        self.backoff_s = list(backoff_s) or [1.0]
+        self.batch = batch
+        self.ack_wait_s = ack_wait_s
+        self.durable = f"{component}-{sub.name}"
+
+    async def ensure(self) -> None:
+        """Create or update the durable consumer on the stream."""
+        cfg = ConsumerConfig(
+            durable_name=self.durable,
+            filter_subjects=[nats_subject(self.prefix, t) for t in self.sub.types],
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait_s,
+            # Deliveries are counted here, not by the server: a poison event must reach the dead-letter
+            # store before it is terminated, and a server-side limit would drop it if that write failed.
+            max_deliver=-1,
+            max_ack_pending=max(1000, self.batch * 4),
+        )
+        await self.js.add_consumer(self.stream, cfg)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch and handle batches until `stop` is set; the batch in hand is finished first (drain)."""
+        psub = None
+        while not stop.is_set():
+            try:
+                if psub is None:
+                    await self.ensure()
+                    psub = await self.js.pull_subscribe_bind(self.durable, stream=self.stream)
+                try:
+                    msgs = await psub.fetch(self.batch, timeout=1.0)
+                except TimeoutError:  # nothing pending
+                    continue
+                await self.handle_batch(msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # NATS or DB outage: wait and retry; unacked messages are redelivered
+                log.warning("consumer.loop_error", consumer=self.durable, error=repr(e))
+                if isinstance(e, nats.errors.ConnectionClosedError | nats.js.errors.NotFoundError):
+                    psub = None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+        if psub is not None:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        ok: list[Msg] = []
+        failed: list[tuple[Msg, CloudEvent | None, BaseException]] = []
+        try:
+            async with self.db.uow() as session:
+                for msg in msgs:
+                    try:
+                        event = CloudEvent.from_bytes(msg.data)
+                    except ValueError as e:
+                        failed.append((msg, None, e))
+                        continue
+                    try:
+                        async with session.begin_nested():
+                            fresh = await session.execute(
+                                pg_insert(INBOX)
+                                .values(consumer=self.durable, event_id=event.id)
+                                .on_conflict_do_nothing()
+                                .returning(INBOX.c.event_id)
+                            )
+                            if fresh.first() is not None:
+                                await self.sub.handler(session, event)
+                        ok.append(msg)
+                    except Exception as e:
+                        failed.append((msg, event, e))
+        except Exception as e:  # the commit itself failed: nothing of the batch happened
+            log.warning("consumer.commit_failed", consumer=self.durable, error=repr(e))
+            for msg in msgs:
+                await self._retry_later(msg)
+            return
+        for msg in ok:
+            await msg.ack()
+        metrics.EVENTS_HANDLED.labels(self.component, self.durable, "ok").inc(len(ok))
+        for msg, event, err in failed:
+            metrics.EVENTS_HANDLED.labels(self.component, self.durable, "error").inc()
+            deliveries = msg.metadata.num_delivered or 1
+            if event is None or deliveries >= self.max_deliver:
+                await self._dead_letter(msg, event, err, deliveries)
+            else:
+                log.warning(
+                    "consumer.handler_failed",
+                    consumer=self.durable,
+                    event_id=event.id,
+                    type=event.type,
+                    deliveries=deliveries,
+                    error=repr(err),
+                )
+                await self._retry_later(msg)
+
+    async def _retry_later(self, msg: Msg) -> None:
+        n = msg.metadata.num_delivered or 1
+        delay = self.backoff_s[min(n - 1, len(self.backoff_s) - 1)]
+        with contextlib.suppress(Exception):
+            await msg.nak(delay=delay)
+
+    async def _dead_letter(
+        self, msg: Msg, event: CloudEvent | None, err: BaseException, deliveries: int
+    ) -> None:
+        """Persist the event in the dead-letter table and on the DLQ stream, then terminate it."""
+        event_id = event.id if event else f"unparseable-{msg.metadata.sequence.stream}"
+        etype = event.type if event else "unparseable"
+        try:
+            async with self.db.uow() as session:
+                await session.execute(
+                    pg_insert(DEAD_LETTER)
+                    .values(
+                        consumer=self.durable,
+                        event_id=event_id,
+                        type=etype,
+                        envelope=msg.data,
+                        error=repr(err)[:4000],
+                        deliveries=deliveries,
+                    )
+                    .on_conflict_do_nothing()
+                )
+            await self.js.publish(
+                dlq_subject(self.prefix, self.durable),
+                msg.data,
+                headers={"Nats-Msg-Id": f"{self.durable}:{event_id}", "Kaohe-Error": repr(err)[:500]},
+            )
+        except Exception as e:  # could not persist: keep the event alive and try again later
+            log.warning(
+                "consumer.dead_letter_failed", consumer=self.durable, event_id=event_id, error=repr(e)
+            )
+            await self._retry_later(msg)
+            return
+        await msg.term()
+        metrics.EVENTS_DEAD.labels(self.component, self.durable).inc()
+        log.error(
+            "consumer.dead_lettered",
+            consumer=self.durable,
+            event_id=event_id,
+            type=etype,
+            deliveries=deliveries,
+            error=repr(err),
+        )

@@ -1,0 +1,56 @@
+"""Async database access: one engine per component bound to its own schema, and a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def make_engine(url: str, *, schema: str | None, pool_size: int = 10) -> AsyncEngine:
+    """An engine whose connections see `schema` first on the search path (and `public` for extensions)."""
+    server_settings = {"application_name": f"kaohe-{schema or 'tool'}"}
+    if schema:
+        server_settings["search_path"] = f"{schema},public"
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+class Database:
+    """A component's engine plus the unit-of-work factory. Services never commit; `uow()` does."""
+
+    def __init__(self, url: str, *, schema: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.schema = schema
+        self.engine = make_engine(url, schema=schema, pool_size=pool_size)
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[AsyncSession]:
+        """Open a session; commit when the block ends normally, roll back when it raises."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq DSN for asyncpg.connect (LISTEN, COPY) from a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)

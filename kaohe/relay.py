@@ -1,0 +1,146 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, once per event id.
+
+Several relay processes may run against one schema: each claims rows with FOR UPDATE SKIP LOCKED.
+Each message carries `Nats-Msg-Id` = event id, so a crash between publish and marking the row sent
+yields a server-side duplicate drop (within the stream's window) or, later, an inbox hit at consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+from nats.js import JetStreamContext
+from sqlalchemy import func, select, update
+
+from kaohe import logs, metrics
+from kaohe.db import Database, asyncpg_dsn
+from kaohe.events import OUTBOX, notify_channel
+
+log = logs.get("kaohe.relay")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        js: JetStreamContext,
+        *,
+        component: str,
+        batch: int = 500,
+        poll_s: float = 0.5,
+        publish_timeout_s: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.js = js
+        self.component = component
+        self.batch = batch
+        self.poll_s = poll_s
+        self.publish_timeout_s = publish_timeout_s
+        self._wake = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were published and marked."""
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(OUTBOX.c.seq, OUTBOX.c.id, OUTBOX.c.subject, OUTBOX.c.envelope)
+                    .where(OUTBOX.c.published_at.is_(None))
+                    .order_by(OUTBOX.c.seq)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            futures = []
+            for r in rows:
+                futures.append(
+                    await self.js.publish_async(r.subject, r.envelope, headers={"Nats-Msg-Id": r.id})
+                )
+            results = await asyncio.gather(
+                *(asyncio.wait_for(f, self.publish_timeout_s) for f in futures), return_exceptions=True
+            )
+            done = [r.seq for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+            failed = [r.seq for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+            if done:
+                await conn.execute(
+                    update(OUTBOX).where(OUTBOX.c.seq.in_(done)).values(published_at=func.now())
+                )
+            if failed:
+                await conn.execute(
+                    update(OUTBOX).where(OUTBOX.c.seq.in_(failed)).values(attempts=OUTBOX.c.attempts + 1)
+                )
+                first = next(res for res in results if isinstance(res, BaseException))
+                log.warning(
+                    "outbox.relay.publish_failed",
+                    component=self.component,
+                    failed=len(failed),
+                    error=repr(first),
+                )
+        metrics.EVENTS_PUBLISHED.labels(self.component).inc(len(done))
+        return len(done)
+
+    async def pending(self) -> int:
+        async with self.db.engine.connect() as conn:
+            n = (
+                await conn.execute(
+                    select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+                )
+            ).scalar_one()
+        metrics.OUTBOX_PENDING.labels(self.component).set(n)
+        return int(n)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set: woken by NOTIFY at commit, polling as a fallback."""
+        listener = asyncio.create_task(self._listen(stop))
+        backoff = 0.1
+        try:
+            while not stop.is_set():
+                try:
+                    n = await self.relay_once()
+                    backoff = 0.1
+                except Exception as e:  # DB or NATS outage: keep the rows, try again later
+                    log.warning("outbox.relay.error", component=self.component, error=repr(e))
+                    await _sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if n >= self.batch:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(self._wake, stop), self.poll_s)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        channel = notify_channel(self.db.schema)
+        while not stop.is_set():
+            try:
+                conn = await asyncpg.connect(asyncpg_dsn(self.db.url))
+                try:
+                    await conn.add_listener(channel, lambda *_: self._wake.set())
+                    self._wake.set()  # catch anything committed while we were not listening
+                    await stop.wait()
+                finally:
+                    await conn.close(timeout=2)
+            except (OSError, asyncpg.PostgresError) as e:
+                log.warning("outbox.relay.listen_error", component=self.component, error=repr(e))
+                await _sleep_or_stop(stop, 1.0)
+
+
+async def _first(a: asyncio.Event, b: asyncio.Event) -> None:
+    ta, tb = asyncio.create_task(a.wait()), asyncio.create_task(b.wait())
+    try:
+        await asyncio.wait({ta, tb}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        ta.cancel()
+        tb.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,240 @@
+"""A component process: its connections, RPC server, consumers and outbox relay, started and drained.
+
+`Runtime` owns everything a service holds; `create_app` wraps it in FastAPI with `/healthz`, `/readyz`,
+`/metrics` and a lifespan that connects on start and drains on shutdown. Nothing connects at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kaohe import bus, logs, metrics
+from kaohe.consumer import Consumer, Subscription
+from kaohe.db import Database
+from kaohe.events import Outbox
+from kaohe.relay import OutboxRelay
+from kaohe.rpc import RpcClient, RpcServer
+from kaohe.settings import ComponentSettings, InfraSettings, effective_database_url
+from kaohe.storage import EvidenceStore
+
+log = logs.get("kaohe.runtime")
+
+# component name -> "module:function" that wires its RPC methods, subscriptions and routes.
+SETUP: dict[str, str] = {
+    "indicators": "services.indicators.service:setup",
+    "scoring": "services.scoring.service:setup",
+    "supervision": "services.supervision.service:setup",
+    "rewards": "services.rewards.service:setup",
+    "gateway": "gateway.app:setup",
+}
+
+
+class Runtime:
+    def __init__(self, settings: ComponentSettings, infra: InfraSettings, *, uses_s3: bool = False) -> None:
+        self.name = settings.component
+        self.settings = settings
+        self.infra = infra
+        self.uses_s3 = uses_s3
+        self.db: Database | None = None
+        self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
+        self.store: EvidenceStore | None = None
+        self.rpc: RpcServer | None = None
+        self.client: RpcClient | None = None
+        self.outbox = Outbox(prefix=settings.event_prefix, schema=self.name)
+        self.subscriptions: list[Subscription] = []
+        self.on_start: list[Callable[[Runtime], Any]] = []
+        self.on_stop: list[Callable[[Runtime], Any]] = []
+        self.state: dict[str, Any] = {}  # per-component objects built in setup (caches, services)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.relay: OutboxRelay | None = None
+        self.started = False
+
+    # The RPC server must exist before start() so that setup() can register methods on it.
+    def rpc_server(self) -> RpcServer:
+        if self.rpc is None:
+            self.rpc = RpcServer(
+                None,
+                service=self.name,
+                prefix=self.settings.rpc_prefix,  # type: ignore[arg-type]
+                concurrency=self.settings.rpc_concurrency,
+            )
+        return self.rpc
+
+    def subscribe(self, name: str, types: list[str], handler: Any) -> None:
+        self.subscriptions.append(Subscription(name, types, handler))
+
+    async def start(self) -> None:
+        s = self.settings
+        self.db = Database(effective_database_url(s, self.infra), schema=self.name, pool_size=s.db_pool_size)
+        if not self.infra.nats_url:
+            raise ValueError("NATS_URL is not set")
+        self.nc = await bus.connect(self.infra.nats_url, name=f"kaohe-{self.name}")
+        self.js = self.nc.jetstream()
+        await bus.ensure_streams(self.js, stream=s.event_stream, prefix=s.event_prefix)
+        if self.uses_s3:
+            if not self.infra.s3_endpoint:
+                raise ValueError("S3_ENDPOINT is not set")
+            self.store = EvidenceStore(
+                endpoint=self.infra.s3_endpoint,
+                public_endpoint=self.infra.s3_public_endpoint,
+                access_key=self.infra.s3_access_key,
+                secret_key=self.infra.s3_secret_key,
+                region=self.infra.s3_region,
+                bucket=self.infra.s3_bucket,
+            )
+            await self.store.ensure_bucket()
+        self.client = RpcClient(self.nc, prefix=s.rpc_prefix, timeout_s=s.rpc_timeout_s)
+        for hook in self.on_start:
+            res = hook(self)
+            if asyncio.iscoroutine(res):
+                await res
+        if self.rpc is not None:
+            self.rpc.nc = self.nc
+            await self.rpc.start()
+        for sub in self.subscriptions:
+            c = Consumer(
+                self.db,
+                self.js,
+                sub,
+                component=self.name,
+                stream=s.event_stream,
+                prefix=s.event_prefix,
+                max_deliver=s.consumer_max_deliver,
+                backoff_s=s.consumer_backoff_s,
+            )
+            await c.ensure()
+            self._tasks.append(asyncio.create_task(c.run(self._stop), name=f"consumer:{c.durable}"))
+        self.relay = OutboxRelay(
+            self.db, self.js, component=self.name, batch=s.relay_batch, poll_s=s.relay_poll_s
+        )
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
+        self.started = True
+        log.info(
+            "component.started",
+            component=self.name,
+            rpc=self.rpc.methods if self.rpc else [],
+            consumers=[x.name for x in self.subscriptions],
+        )
+
+    async def stop(self) -> None:
+        """Drain: stop taking RPCs and finish in-flight ones, finish the batches in hand, flush the outbox."""
+        grace = self.settings.shutdown_grace_s
+        if self.rpc is not None:
+            await self.rpc.stop(grace)
+        self._stop.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for t in pending:
+                t.cancel()
+        if self.relay is not None:  # publish what in-flight work committed during the drain
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.relay_once(), 2)
+        for hook in self.on_stop:
+            with contextlib.suppress(Exception):
+                res = hook(self)
+                if asyncio.iscoroutine(res):
+                    await res
+        if self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.drain(), 5)
+        if self.store is not None:
+            self.store.close()
+        if self.db is not None:
+            await self.db.dispose()
+        self.started = False
+        log.info("component.stopped", component=self.name)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+
+        async def check(name: str, fn: Callable[[], Any]) -> None:
+            try:
+                await asyncio.wait_for(fn(), 2.0)
+                checks[name] = "ok"
+            except Exception as e:
+                checks[name] = f"fail: {type(e).__name__}"
+
+        if self.db is not None:
+            await check("database", self.db.ping)
+
+        async def nats_ok() -> None:
+            if self.nc is None or not self.nc.is_connected:
+                raise ConnectionError("not connected")
+            await self.nc.flush(timeout=1)
+
+        await check("nats", nats_ok)
+        if self.uses_s3 and self.store is not None:
+            await check("s3", self.store.ping)
+        if not self.started:
+            checks["started"] = "fail: starting"
+        return checks
+
+
+def load_setup(component: str) -> Callable[..., Any]:
+    mod, fn = SETUP[component].split(":")
+    return getattr(importlib.import_module(mod), fn)  # type: ignore[no-any-return]
+
+
+def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:
+    """The component's FastAPI app; its setup() wires RPC methods, subscriptions and extra routes."""
+    setup = load_setup(settings.component)
+    rt_holder: dict[str, Runtime] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        rt = rt_holder["rt"]
+        await rt.start()
+        try:
+            yield {"runtime": rt}
+        finally:
+            await rt.stop()
+
+    app = FastAPI(title=f"Kaohe {settings.component}", lifespan=lifespan, version="0.1.0")
+    rt = setup(settings, infra, app)
+    rt_holder["rt"] = rt
+    app.state.runtime = rt
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "other")
+        metrics.HTTP_SECONDS.labels(settings.component, path, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "component": settings.component}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await rt.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        if rt.relay is not None:
+            with contextlib.suppress(Exception):
+                await rt.relay.pending()
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,136 @@
+"""Settings: shared infrastructure URLs (unprefixed) and one env prefix per component.
+
+Infrastructure is named the way operators expect (`DATABASE_URL`, `NATS_URL`, `S3_ENDPOINT`, …);
+everything specific to a component carries its prefix, e.g. `KAOHE_SCORING_HTTP_PORT`. A component
+may override an infrastructure URL with its own prefixed variable (`KAOHE_SCORING_DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+COMPONENTS: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
+SERVICES: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards")
+
+# Defaults sit in the 27xxx range, clear of PostgreSQL 5432, NATS 4222, MinIO 9000 and dev servers 3000/8000.
+DEFAULT_PORTS: dict[str, int] = {
+    "postgres": 27432,
+    "nats": 27422,
+    "nats_monitor": 27822,
+    "s3": 27433,
+    "s3_internal_base": 27440,  # SeaweedFS master/filer/volume/admin ports: base .. base+9
+    "gateway": 27500,
+    "indicators": 27501,
+    "scoring": 27502,
+    "supervision": 27503,
+    "rewards": 27504,
+}
+
+
+class InfraSettings(BaseSettings):
+    """Where PostgreSQL, NATS and the S3 store live. Unset means: the dev stack provides them."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str | None = Field(None, description="SQLAlchemy URL, postgresql+asyncpg://…")
+    nats_url: str | None = Field(None, description="nats://host:port[,nats://…] for a cluster")
+    s3_endpoint: str | None = Field(None, description="http(s)://host:port of MinIO or another S3 store")
+    s3_public_endpoint: str | None = Field(None, description="endpoint browsers reach; signs presigned URLs")
+    s3_access_key: str = "kaohe"
+    s3_secret_key: str = "kaohe-dev-secret"
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "kaohe-evidence"
+
+
+class ComponentSettings(BaseSettings):
+    """Settings every component process reads; subclasses fix the env prefix."""
+
+    component: ClassVar[str] = ""
+    model_config = SettingsConfigDict(extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    database_url: str | None = None  # overrides DATABASE_URL for this component only
+    db_pool_size: int = 10
+    event_prefix: str = Field("kaohe", description="first token of event subjects")
+    event_stream: str = "KAOHE_EVENTS"
+    rpc_prefix: str = Field("kaohe-rpc", description="first token of RPC subjects")
+    rpc_timeout_s: float = 5.0
+    rpc_concurrency: int = 64
+    relay_batch: int = 500
+    relay_poll_s: float = 0.5
+    consumer_max_deliver: int = 5
+    consumer_backoff_s: list[float] = Field(default_factory=lambda: [0.2, 1.0, 5.0, 15.0])
+    shutdown_grace_s: float = 10.0
+
+
+class IndicatorsSettings(ComponentSettings):
+    component: ClassVar[str] = "indicators"
+    model_config = SettingsConfigDict(env_prefix="KAOHE_INDICATORS_", extra="ignore")
+    http_port: int = DEFAULT_PORTS["indicators"]
+    evidence_max_bytes: int = 200 * 1024 * 1024
+    presign_ttl_s: int = 300
+
+
+class ScoringSettings(ComponentSettings):
+    component: ClassVar[str] = "scoring"
+    model_config = SettingsConfigDict(env_prefix="KAOHE_SCORING_", extra="ignore")
+    http_port: int = DEFAULT_PORTS["scoring"]
+
+
+class SupervisionSettings(ComponentSettings):
+    component: ClassVar[str] = "supervision"
+    model_config = SettingsConfigDict(env_prefix="KAOHE_SUPERVISION_", extra="ignore")
+    http_port: int = DEFAULT_PORTS["supervision"]
+
+
+class RewardsSettings(ComponentSettings):
+    component: ClassVar[str] = "rewards"
+    model_config = SettingsConfigDict(env_prefix="KAOHE_REWARDS_", extra="ignore")
+    http_port: int = DEFAULT_PORTS["rewards"]
+
+
+class GatewaySettings(ComponentSettings):
+    component: ClassVar[str] = "gateway"
+    model_config = SettingsConfigDict(env_prefix="KAOHE_GATEWAY_", extra="ignore")
+    http_port: int = DEFAULT_PORTS["gateway"]
+    environment: Literal["development", "production"] = "development"
+    jwt_secret: str = "kaohe-dev-only-secret-change-me-0123456789"
+    jwt_issuer: str = "kaohe-dev"
+    jwt_audience: str = "kaohe"
+    jwks_url: str | None = None
+    dev_auth: bool = Field(True, description="accept the demo caller header; never in production")
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_body_bytes: int = 1_000_000
+
+
+SETTINGS_BY_COMPONENT: dict[str, type[ComponentSettings]] = {
+    "indicators": IndicatorsSettings,
+    "scoring": ScoringSettings,
+    "supervision": SupervisionSettings,
+    "rewards": RewardsSettings,
+    "gateway": GatewaySettings,
+}
+
+
+def load(component: str) -> tuple[ComponentSettings, InfraSettings]:
+    """Read a component's settings and the shared infrastructure settings from the environment."""
+    try:
+        cls = SETTINGS_BY_COMPONENT[component]
+    except KeyError:
+        raise ValueError(f"unknown component {component!r}; one of {', '.join(COMPONENTS)}") from None
+    return cls(), InfraSettings()
+
+
+def effective_database_url(comp: ComponentSettings, infra: InfraSettings) -> str:
+    url = comp.database_url or infra.database_url
+    if not url:
+        raise ValueError("DATABASE_URL is not set (nor KAOHE_<COMPONENT>_DATABASE_URL)")
+    return url

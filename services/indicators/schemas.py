@@ -1,0 +1,147 @@
+"""Request and response models of the indicators service (validated; the table models are not)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kaohe.standards import Direction, Standard
+
+UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
+PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")  # 2026, 2026-03, 2026-Q1, 2026-H1
+ALLOWED_TYPES = {
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/zip",
+    "application/x-7z-compressed",
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UnitCreate(_In):
+    id: str = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: UnitKind
+    parent_id: str | None = Field(None, max_length=40)
+    valid_from: date | None = None
+
+
+class UnitPublic(BaseModel):
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    path: str
+    valid_from: date
+    valid_to: date | None
+
+
+class Ids(_In):
+    ids: list[str] = Field(max_length=1000)
+
+
+class IndicatorCreate(_In):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    unit_of_measure: str = Field("", max_length=30)
+    direction: Direction = "higher_better"
+    weight: float = Field(gt=0, le=1000)
+    target: float | None = None
+    standard: Standard
+
+
+class IndicatorPublic(BaseModel):
+    id: str
+    code: str
+    name: str
+    unit_of_measure: str
+    direction: str
+    weight: float
+    target: float | None
+    standard: dict[str, object]
+
+
+class SubmissionCreate(_In):
+    unit_id: str = Field(max_length=40)
+    indicator_code: str = Field(max_length=64)
+    period: str = Field(max_length=20)
+    value: float
+    narrative: str = Field("", max_length=4000)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        if not PERIOD_RE.match(v):
+            raise ValueError("period must look like 2026, 2026-03, 2026-Q1 or 2026-H1")
+        return v
+
+
+class SubmissionPublic(BaseModel):
+    id: str
+    unit_id: str
+    indicator_id: str
+    period: str
+    value: float
+    narrative: str
+    status: str
+    version: int
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+class SubmissionReview(_In):
+    submission_id: str = Field(max_length=64)
+    expected_version: int | None = None
+    reason: str | None = Field(None, max_length=2000)
+
+
+class EvidenceRequest(_In):
+    submission_id: str = Field(max_length=64)
+    filename: str = Field(min_length=1, max_length=300)
+    content_type: str = Field(max_length=100)
+    size: int = Field(gt=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("content_type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in ALLOWED_TYPES:
+            raise ValueError("file type not accepted; use PDF, images, Office documents or zip/7z archives")
+        return v
+
+
+class EvidenceUpload(BaseModel):
+    evidence_id: str
+    upload_url: str
+    expires_in_s: int
+
+
+class EvidenceRef(_In):
+    evidence_id: str = Field(max_length=64)
+
+
+class EvidencePublic(BaseModel):
+    id: str
+    submission_id: str
+    unit_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    status: str
+    locked: bool
+    download_url: str | None = None
