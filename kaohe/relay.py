@@ -39,6 +39,7 @@ class OutboxRelay:
         self.poll_s = poll_s
         self.publish_timeout_s = publish_timeout_s
         self._wake = asyncio.Event()
+        self.published = 0  # rows this relay published and marked
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published and marked."""
@@ -80,6 +81,7 @@ class OutboxRelay:
                     error=repr(first),
                 )
         metrics.EVENTS_PUBLISHED.labels(self.component).inc(len(done))
+        self.published += len(done)
         return len(done)
 
     async def pending(self) -> int:

