@@ -215,7 +215,7 @@ async def test_nats_sigkill_during_1000_events_loses_and_doubles_nothing(
         async def all_processed() -> bool:
             return len(await _effects(db_b)) == 1000
 
-        await eventually(all_processed, timeout=120, what="all 1000 events processed after the restart")
+        await eventually(all_processed, within=120, what="all 1000 events processed after the restart")
         await relay.relay_once()
         assert await relay.pending() == 0
     finally:
