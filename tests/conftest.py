@@ -201,7 +201,7 @@ async def store(infra: Infra, ns: Namespace) -> AsyncIterator[EvidenceStore]:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 20.0, what: str = "condition"
+    check: Callable[[], Awaitable[bool]], *, within: float = 20.0, what: str = "condition"
 ) -> None:
     """Wait until `check()` holds (polling a real condition, with a deadline) or fail the test."""
     deadline = time.monotonic() + within
