@@ -1,8 +1,9 @@
 """Durable pull consumers with explicit ack, delayed naks, a dead-letter store, and an inbox.
 
-Each fetched batch runs in one transaction with a savepoint per event: the inbox row (consumer, event id)
-and the handler's writes commit together, so a redelivered event that was already processed is
-acknowledged without running the handler again, and a handler that fails leaves no trace.
+Each fetched batch runs in one transaction: the inbox rows (consumer, event id) and the handlers' writes
+commit together, so a redelivered event that was already processed is acknowledged without running the
+handler again. When a handler fails, the batch is rolled back and replayed with a savepoint per event,
+so the failing event alone is retried (or dead-lettered) and its neighbours commit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from kaohe.events import DEAD_LETTER, INBOX, CloudEvent, dlq_subject, nats_subje
 log = logs.get("kaohe.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+class _HandlerFailed(Exception):
+    """A handler raised on the fast path; the batch is retried event by event."""
 
 
 @dataclass(frozen=True)
@@ -105,34 +110,26 @@ class Consumer:
                 await psub.unsubscribe()
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
-        ok: list[Msg] = []
+        """Handle a fetched batch: one transaction on the fast path, per-event savepoints after a failure."""
+        events: list[tuple[Msg, CloudEvent]] = []
         failed: list[tuple[Msg, CloudEvent | None, BaseException]] = []
+        for msg in msgs:
+            try:
+                events.append((msg, CloudEvent.from_bytes(msg.data)))
+            except ValueError as e:
+                failed.append((msg, None, e))
+        ok: list[Msg] = []
         try:
-            async with self.db.uow() as session:
-                for msg in msgs:
-                    try:
-                        event = CloudEvent.from_bytes(msg.data)
-                    except ValueError as e:
-                        failed.append((msg, None, e))
-                        continue
-                    try:
-                        async with session.begin_nested():
-                            fresh = await session.execute(
-                                pg_insert(INBOX)
-                                .values(consumer=self.durable, event_id=event.id)
-                                .on_conflict_do_nothing()
-                                .returning(INBOX.c.event_id)
-                            )
-                            if fresh.first() is not None:
-                                await self.sub.handler(session, event)
-                        ok.append(msg)
-                    except Exception as e:
-                        failed.append((msg, event, e))
-        except Exception as e:  # the commit itself failed: nothing of the batch happened
+            if events:
+                ok = await self._fast_path(events)
+        except _HandlerFailed:
+            ok, slow_failed = await self._slow_path(events)
+            failed += slow_failed
+        except Exception as e:  # the transaction itself failed (DB outage): nothing of the batch happened
             log.warning("consumer.commit_failed", consumer=self.durable, error=repr(e))
-            for msg in msgs:
+            for msg, _ in events:
                 await self._retry_later(msg)
-            return
+            ok = []
         for msg in ok:
             await msg.ack()
         metrics.EVENTS_HANDLED.labels(self.component, self.durable, "ok").inc(len(ok))
@@ -151,6 +148,44 @@ class Consumer:
                     error=repr(err),
                 )
                 await self._retry_later(msg)
+
+    async def _claim(self, session: AsyncSession, ids: list[str]) -> set[str]:
+        """Insert inbox rows; returns the ids not processed before (in this transaction's view)."""
+        rows = await session.execute(
+            pg_insert(INBOX)
+            .values([{"consumer": self.durable, "event_id": i} for i in ids])
+            .on_conflict_do_nothing()
+            .returning(INBOX.c.event_id)
+        )
+        return {r[0] for r in rows}
+
+    async def _fast_path(self, events: list[tuple[Msg, CloudEvent]]) -> list[Msg]:
+        async with self.db.uow() as session:
+            fresh = await self._claim(session, list(dict.fromkeys(e.id for _, e in events)))
+            for _, event in events:
+                if event.id in fresh:
+                    fresh.discard(event.id)  # a duplicate within the batch runs once
+                    try:
+                        await self.sub.handler(session, event)
+                    except Exception as e:
+                        raise _HandlerFailed from e
+        return [m for m, _ in events]
+
+    async def _slow_path(
+        self, events: list[tuple[Msg, CloudEvent]]
+    ) -> tuple[list[Msg], list[tuple[Msg, CloudEvent | None, BaseException]]]:
+        ok: list[Msg] = []
+        failed: list[tuple[Msg, CloudEvent | None, BaseException]] = []
+        async with self.db.uow() as session:
+            for msg, event in events:
+                try:
+                    async with session.begin_nested():
+                        if await self._claim(session, [event.id]):
+                            await self.sub.handler(session, event)
+                    ok.append(msg)
+                except Exception as e:
+                    failed.append((msg, event, e))
+        return ok, failed
 
     async def _retry_later(self, msg: Msg) -> None:
         n = msg.metadata.num_delivered or 1

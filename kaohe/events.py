@@ -154,7 +154,11 @@ class Outbox:
             )
         )
         # Wakes the relay at commit time; NOTIFY is transactional, so a rollback sends nothing.
-        await session.execute(text("SELECT pg_notify(:ch, '')"), {"ch": notify_channel(self.schema)})
+        # Once per transaction is enough: the relay drains everything pending when woken.
+        tx = session.sync_session.get_transaction()
+        if tx is None or session.info.get("outbox_notified_tx") is not tx:
+            session.info["outbox_notified_tx"] = tx
+            await session.execute(text("SELECT pg_notify(:ch, '')"), {"ch": notify_channel(self.schema)})
         return event
 
 

@@ -100,6 +100,7 @@ class OutboxRelay:
         backoff = 0.1
         try:
             while not stop.is_set():
+                self._wake.clear()  # before the pass: a commit notified during it triggers another pass
                 try:
                     n = await self.relay_once()
                     backoff = 0.1
@@ -110,7 +111,6 @@ class OutboxRelay:
                     continue
                 if n >= self.batch:
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(_first(self._wake, stop), self.poll_s)
         finally:

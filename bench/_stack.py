@@ -1,0 +1,38 @@
+"""Shared by the benchmarks: start the real stack (or use URLs from the environment) in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kaohe.stack import Ports, Stack
+
+
+def start_infra(progress: bool = True) -> Stack:
+    """PostgreSQL, NATS and S3 (embedded unless DATABASE_URL/NATS_URL/S3_ENDPOINT are set), migrated."""
+    say = (lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
+    stack = Stack(Path(tempfile.mkdtemp(prefix="kaohe-bench-")), Ports.free(), progress=say)
+    stack.start_infra()
+    stack.migrate()
+    return stack
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(figures: dict[str, Any]) -> None:
+    """The last line of every benchmark: one JSON object."""
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
