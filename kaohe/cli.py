@@ -66,7 +66,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             stopping = True
             raise KeyboardInterrupt
 
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps it ignored.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         stack.start()
         g = stack.gateway_url
@@ -190,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         "token": cmd_token,
         "dlq": cmd_dlq,
     }
-    return handlers[args.cmd](args)
+    try:
+        return handlers[args.cmd](args)
+    except StackError as e:
+        _say(f"error: {e}")
+        return 2
 
 
 if __name__ == "__main__":

@@ -97,6 +97,15 @@ class Managed:
         self.proc.wait(5)
 
 
+def ensure_free(port: int, what: str) -> None:
+    """Refuse to start on a port something already listens on (it would be mistaken for our server)."""
+    if port_open(port):
+        raise StackError(
+            f"port {port} for {what} is already in use: is another stack running? "
+            "Stop it, or choose other ports (see README, Configuration)."
+        )
+
+
 def _spawn(name: str, args: list[str], log: Path, **kw: object) -> Managed:
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = open(log, "ab")
@@ -169,9 +178,15 @@ def start_postgres(data_dir: Path, port: int, *, fsync: bool = True) -> tuple[Ma
             capture_output=True,
             **owner,  # type: ignore[arg-type]
         )
-    stale = data_dir / "postmaster.pid"
-    if stale.exists():
-        stale.unlink()
+    ensure_free(port, "PostgreSQL")
+    pidfile = data_dir / "postmaster.pid"
+    if pidfile.exists():  # left by a crash; removed only when its postmaster is really gone
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+            os.kill(pid, 0)
+            raise StackError(f"PostgreSQL (pid {pid}) is still running on {data_dir}; stop it first")
+        except (ProcessLookupError, ValueError, IndexError):
+            pidfile.unlink()
     args = [
         _pg_bin("postgres"),
         "-D",
@@ -215,6 +230,7 @@ def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None) ->
     """Start nats-server with JetStream persisted under data_dir."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / "nats.log"
+    ensure_free(port, "NATS")
     args = [
         _bin("nats-server"),
         "-js",
@@ -255,6 +271,8 @@ def start_s3(data_dir: Path, ports: S3Ports, access_key: str, secret_key: str) -
     """Start SeaweedFS `weed mini` with its S3 gateway on 127.0.0.1:ports.s3; returns (process, endpoint)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / "s3.log"
+    for p in (ports.s3, *ports.internal):
+        ensure_free(p, "the S3 store")
     cfg = data_dir.parent / "s3-identities.json"
     cfg.write_text(
         json.dumps(

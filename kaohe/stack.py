@@ -123,6 +123,8 @@ class Stack:
         env = self.child_env()
         logs = self.data_dir / "logs"
         for c in COMPONENTS:
+            devstack.ensure_free(self.ports.components[c], c)
+        for c in COMPONENTS:
             self.procs[c] = devstack._spawn(
                 c,
                 [sys.executable, "-m", "kaohe.cli", "serve", c],
