@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from kaohe import logs
+from kaohe.devstack import StackError
 from kaohe.settings import COMPONENTS
 
 DATA_DIR = Path(os.environ.get("KAOHE_DATA_DIR", Path.cwd() / ".kaohe" / "data"))
