@@ -30,10 +30,30 @@ def alembic_config(component: str, url: str) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x6B616F6865  # "kaohe": one migrator at a time (a Job and init containers may race)
+
+
 def upgrade(url: str, components: tuple[str, ...] = MIGRATED, revision: str = "head") -> None:
-    """Apply migrations (synchronous: call through asyncio.to_thread from async code)."""
-    for c in components:
-        command.upgrade(alembic_config(c, url), revision)
+    """Apply migrations under a PostgreSQL advisory lock (synchronous: call via asyncio.to_thread)."""
+    import asyncpg
+
+    from kaohe.db import asyncpg_dsn
+
+    async def lock() -> asyncpg.Connection:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        return conn
+
+    loop = asyncio.new_event_loop()
+    try:
+        conn = loop.run_until_complete(lock())
+        try:
+            for c in components:
+                command.upgrade(alembic_config(c, url), revision)
+        finally:
+            loop.run_until_complete(conn.close())  # closing the session releases the lock
+    finally:
+        loop.close()
 
 
 def run_env(target_metadata: MetaData | None = None) -> None:
