@@ -1,0 +1,76 @@
+"""Pure domain logic of the indicators service (指标): schemes, checks, splits, diffs, values, bulk files.
+
+No I/O beyond the streams handed in, no database: the service layer stores what these functions return.
+"""
+
+from .bulk import AssessedUnit, CopyRow, ImportContext, ImportReport, RowProblem, copy_lines, parse_upload
+from .bulk_template import department_context, template_rows, unit_context, write_csv, write_xlsx
+from .decompose import Decomposition, check_decomposition, split_by_base, split_even
+from .diff import DiffEntry, FieldChange, diff_schemes, render_diff
+from .errors import ErrorCode, Problem
+from .scheme import (
+    Coefficient,
+    DataElement,
+    EffectiveLeaf,
+    Indicator,
+    Scheme,
+    SchemeRef,
+    Supplement,
+    ValueSpec,
+    WeightOverride,
+    effective_leaves,
+)
+from .validate import validate_inheritance, validate_scheme
+from .values import (
+    FieldSpec,
+    Plausibility,
+    Reported,
+    ValueCheck,
+    ValueIssue,
+    submission_fields,
+    validate_submission,
+)
+
+__all__ = [
+    "AssessedUnit",
+    "Coefficient",
+    "CopyRow",
+    "DataElement",
+    "Decomposition",
+    "DiffEntry",
+    "EffectiveLeaf",
+    "ErrorCode",
+    "FieldChange",
+    "FieldSpec",
+    "ImportContext",
+    "ImportReport",
+    "Indicator",
+    "Plausibility",
+    "Problem",
+    "Reported",
+    "RowProblem",
+    "Scheme",
+    "SchemeRef",
+    "Supplement",
+    "ValueCheck",
+    "ValueIssue",
+    "ValueSpec",
+    "WeightOverride",
+    "check_decomposition",
+    "copy_lines",
+    "department_context",
+    "diff_schemes",
+    "effective_leaves",
+    "parse_upload",
+    "render_diff",
+    "split_by_base",
+    "split_even",
+    "submission_fields",
+    "template_rows",
+    "unit_context",
+    "validate_inheritance",
+    "validate_scheme",
+    "validate_submission",
+    "write_csv",
+    "write_xlsx",
+]
