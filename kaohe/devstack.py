@@ -231,8 +231,13 @@ def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None) ->
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / "nats.log"
     ensure_free(port, "NATS")
+    conf = data_dir.parent / "nats.conf"
+    # A published scheme travels whole in one event (scoring needs nothing else): allow 8 MB messages.
+    conf.write_text("max_payload: 8MB\n")
     args = [
         _bin("nats-server"),
+        "-c",
+        str(conf),
         "-js",
         "-a",
         "127.0.0.1",
