@@ -68,12 +68,14 @@ class _Tok:
     pos: int
 
 
-def _is_name_start(ch: str) -> bool:
-    return ch == "_" or (ch.isalpha() and ch not in _FULL_WIDTH)
-
-
+# Names follow the regex `[^\W\d]\w*` (what the indicators service validates element names against):
+# \w is str.isalnum() or "_", \d is str.isdecimal().
 def _is_name_char(ch: str) -> bool:
-    return _is_name_start(ch) or "0" <= ch <= "9"
+    return ch == "_" or ch.isalnum()
+
+
+def _is_name_start(ch: str) -> bool:
+    return _is_name_char(ch) and not ch.isdecimal()
 
 
 def _tokenize(src: str) -> list[_Tok]:

@@ -19,7 +19,8 @@ Direction = Literal["higher_better", "lower_better"]  # 正向 / 逆向
 
 
 class CompletionRatio(_Model):
-    """完成率: score = full × clamp(value / target, floor, cap) (inverted for lower_better)."""
+    """完成率: score = full × min(ratio, cap), ratio = value/target (target/value for lower_better);
+    a ratio below `floor` scores 0."""
 
     type: Literal["completion_ratio"] = "completion_ratio"
     cap: float = Field(1.0, gt=0, le=2.0, description="highest ratio credited, e.g. 1.2 = 120%")
@@ -42,6 +43,9 @@ class Banded(_Model):
         mins = [b.min_ratio for b in self.bands]
         if mins != sorted(mins) or len(set(mins)) != len(mins):
             raise ValueError("bands must have strictly ascending min_ratio")
+        fracs = [b.fraction for b in self.bands]
+        if fracs != sorted(fracs):  # a better result must never score lower
+            raise ValueError("band fractions must not decrease as min_ratio rises")
         return self
 
 
@@ -53,9 +57,15 @@ class RankAmongPeers(_Model):
     progress_bonus_per_place: float = Field(0.0, ge=0, description="进位: bonus per place gained")
     progress_bonus_cap: float = Field(0.0, ge=0)
 
+    @model_validator(mode="after")
+    def _cap_with_bonus(self) -> RankAmongPeers:
+        if self.progress_bonus_per_place > 0 and self.progress_bonus_cap <= 0:
+            raise ValueError("progress_bonus_cap must be set when progress_bonus_per_place is used")
+        return self
+
 
 class Deduction(_Model):
-    """扣分: each occurrence deducts `per_occurrence` points, never below `max_deduction` lost."""
+    """扣分: each occurrence deducts `per_occurrence` points, never more than `max_deduction` in all."""
 
     type: Literal["deduction"] = "deduction"
     per_occurrence: float = Field(gt=0)
@@ -70,6 +80,13 @@ class Qualitative(_Model):
         default_factory=lambda: {"好": 1.0, "较好": 0.8, "一般": 0.6, "差": 0.3},
         min_length=1,
     )
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Qualitative:
+        bad = [g for g, f in self.grades.items() if not 0.0 <= f <= 1.0]
+        if bad:
+            raise ValueError(f"grade fractions must lie in 0..1: {', '.join(bad)}")
+        return self
 
 
 class Bonus(_Model):
@@ -96,6 +113,16 @@ class Formula(_Model):
     type: Literal["formula"] = "formula"
     expression: str = Field(min_length=1, max_length=2000)
     then: Inner = Field(default_factory=CompletionRatio)
+
+    @model_validator(mode="after")
+    def _parses(self) -> Formula:
+        from kaohe.expr import ExprError, parse  # the one expression language, checked at save time
+
+        try:
+            parse(self.expression)
+        except ExprError as e:
+            raise ValueError(f"expression: {e}") from None
+        return self
 
 
 Standard = Annotated[

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from kaohe.standards import Bonus, CompletionRatio, Formula, Qualitative
 from services.indicators.domain.errors import ErrorCode
 from services.indicators.domain.scheme import (
@@ -160,13 +163,20 @@ def test_a_running_total_through_prev_is_not_a_cycle() -> None:
     assert validate_scheme(ok, ROSTER) == []
 
 
+def test_an_unparsable_formula_is_rejected_when_the_standard_is_built() -> None:
+    with pytest.raises(ValidationError) as e:
+        Formula(expression="gdp * (1 +")
+    assert e.value.errors()[0]["msg"].startswith("Value error, expression:")
+
+
 def test_formulas_must_parse_and_name_existing_elements() -> None:
     elements = [DataElement(name="gdp", label="地区生产总值")]
-    broken = leaf("D0101", 10, standard=Formula(expression="gdp * (1 +"), source="formula")
     unknown = leaf("D0102", 10, standard=Formula(expression="growth(gdp) + invest"), source="formula")
-    bad = scheme(data_elements=elements, trunk=[node("D01", [broken, unknown], weight=20)])
+    derived = DataElement(name="share", label="占比", formula="gdp / (1 +")  # a derived element's formula
+    bad = scheme(
+        data_elements=[*elements, derived], trunk=[node("D01", [leaf("D0101", 10), unknown], weight=20)]
+    )
     by_code = {p.code: p for p in validate_scheme(bad, ROSTER)}
-    assert by_code[ErrorCode.FORMULA_SYNTAX].path == "方案 2026 / 指标 D0101 / 公式"
     assert "无法解析" in by_code[ErrorCode.FORMULA_SYNTAX].message
     assert by_code[ErrorCode.FORMULA_UNKNOWN_ELEMENT].message == (
         "方案 2026 / 指标 D0102 / 公式: 公式「growth(gdp) + invest」引用了未定义的数据元素：invest"
