@@ -66,7 +66,7 @@ def infra() -> Iterator[Infra]:
         if env.get("KAOHE_TEST_DATABASE_URL"):
             pg = env["KAOHE_TEST_DATABASE_URL"]
         elif docker_ok:
-            from testcontainers.postgres import PostgresContainer
+            from testcontainers.community.postgres import PostgresContainer
 
             c = PostgresContainer("postgres:18", driver="asyncpg").start()
             containers.append(c)
@@ -77,7 +77,7 @@ def infra() -> Iterator[Infra]:
         if env.get("KAOHE_TEST_NATS_URL"):
             nats_url = env["KAOHE_TEST_NATS_URL"]
         elif docker_ok:
-            from testcontainers.nats import NatsContainer
+            from testcontainers.community.nats import NatsContainer
 
             c = NatsContainer("nats:2", jetstream=True).start()
             containers.append(c)
@@ -88,9 +88,11 @@ def infra() -> Iterator[Infra]:
         if env.get("KAOHE_TEST_S3_ENDPOINT"):
             s3 = env["KAOHE_TEST_S3_ENDPOINT"]
         elif docker_ok:
-            from testcontainers.minio import MinioContainer
+            from testcontainers.community.minio import MinioContainer
 
-            c = MinioContainer(access_key=key, secret_key=secret).start()
+            c = MinioContainer(
+                "minio/minio:RELEASE.2025-09-07T16-13-09Z", access_key=key, secret_key=secret
+            ).start()
             containers.append(c)
             cfg = c.get_config()
             s3 = f"http://{cfg['endpoint']}"
