@@ -1,90 +1,123 @@
-"""Gateway process: GraphQL over FastAPI, authenticated, hardened, resolving through NATS RPC."""
+"""Gateway process: GraphQL and integration REST over FastAPI, authenticated, hardened, via NATS RPC."""
 
 from __future__ import annotations
 
-import functools
 import uuid
+from typing import Any
 
-import strawberry
 from fastapi import FastAPI, Request
-from graphql import GraphQLError
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway.auth import caller_from_header
+from gateway.config import gateway_config
 from gateway.context import Context
-from gateway.loaders import Loaders
-from gateway.schema import Mutation, Query
+from gateway.graphql.schema import build_schema
+from gateway.limits import BodyLimit, RateLimited, RateLimiter
+from gateway.live import LiveEvents
+from gateway.rest import router as rest_router
+from gateway.services import GatewayServices
+from gateway.webhooks import EVENT_TYPES, Webhooks
 from kaohe.errors import KaoheError
 from kaohe.runtime import Runtime
-from kaohe.settings import ComponentSettings, GatewaySettings, InfraSettings
-
-
-def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask everything but our domain errors and GraphQL's own validation messages."""
-    orig = error.original_error
-    return orig is not None and not isinstance(orig, KaoheError | GraphQLError)
-
-
-class DomainErrorCodes(strawberry.extensions.SchemaExtension):
-    """Put the domain error's code and field into `extensions`, so clients can branch on them."""
-
-    def on_operation(self):  # type: ignore[no-untyped-def]
-        yield
-        result = self.execution_context.result
-        for err in getattr(result, "errors", None) or []:
-            orig = err.original_error
-            if isinstance(orig, KaoheError):
-                err.extensions = {**(err.extensions or {}), "code": orig.code, "field": orig.field}
-
-
-def build_schema(settings: GatewaySettings) -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            functools.partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-            functools.partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-            functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-            ParserCache,
-            ValidationCache,
-            DomainErrorCodes,
-            functools.partial(MaskErrors, should_mask_error=_is_unexpected, error_message="internal error"),
-        ],
-    )
+from kaohe.settings import ComponentSettings, InfraSettings
 
 
 def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Runtime:
-    assert isinstance(settings, GatewaySettings)
-    rt = Runtime(settings, infra)
-    schema = build_schema(settings)
+    cfg = gateway_config(settings)
+    rt = Runtime(cfg, infra)
+    services = GatewayServices(
+        cfg=cfg,
+        limiter=RateLimiter(cfg.rate_limit_rps, cfg.rate_limit_burst),
+        live=LiveEvents(cfg.event_prefix),
+        webhooks=Webhooks(None, cfg),  # type: ignore[arg-type]  # its database comes with start()
+    )
+    rt.state["services"] = services
+    rt.on_start.append(services.start)
+    rt.on_stop.append(services.stop)
 
-    async def context_getter(request: Request) -> Context:
-        assert rt.client is not None
-        trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
-        caller = caller_from_header(settings, request.headers.get("authorization"), trace_id)
-        return Context(caller=caller, client=rt.client, loaders=Loaders(rt.client, caller))
+    async def on_event(session: Any, event: Any) -> None:
+        assert services.webhooks is not None
+        await services.webhooks.on_event(session, event)
+
+    rt.subscribe("webhooks", list(EVENT_TYPES.values()), on_event)
+    schema = build_schema(cfg)
+
+    async def ws_auth(params: dict[str, Any]) -> Any:
+        headers = {str(k).lower(): str(v) for k, v in params.items()}
+        return await services.authenticate(headers, uuid.uuid4().hex)
+
+    async def context_getter(connection: HTTPConnection) -> Context:
+        assert services.upstream is not None
+        if connection.scope["type"] == "websocket":
+            return Context(None, services.upstream, cfg, services, ws_auth=ws_auth)
+        trace_id = connection.headers.get("x-trace-id") or uuid.uuid4().hex
+        caller = await services.authenticate(connection.headers, trace_id)
+        return Context(caller, services.upstream, cfg, services)
 
     router = GraphQLRouter(
         schema,
         context_getter=context_getter,
-        graphql_ide="graphiql" if settings.environment == "development" else None,
+        graphql_ide="graphiql" if cfg.environment == "development" else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        include_in_schema=False,
+        max_subscriptions_per_connection=cfg.subscriptions_per_connection * 2,  # ours answers first, coded
     )
     app.include_router(router, prefix="/graphql")
+    app.include_router(rest_router)
+    app.state.services = services
+    app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
 
     @app.exception_handler(KaoheError)
-    async def kaohe_error(_: Request, exc: KaoheError):  # type: ignore[no-untyped-def]
-        from fastapi.responses import JSONResponse
+    async def kaohe_error(request: Request, exc: KaoheError) -> JSONResponse:
+        headers = (
+            {"Retry-After": f"{max(1, round(exc.retry_after_s))}"} if isinstance(exc, RateLimited) else None
+        )
+        if request.url.path.startswith("/graphql"):
+            body = {"errors": [{"message": exc.message, "extensions": exc.to_dict()}]}
+            return JSONResponse(body, status_code=exc.status, headers=headers)
+        return problem(
+            exc.status, exc.message, exc.code, field=exc.field, details=exc.details, headers=headers
+        )
 
-        return JSONResponse(
-            {"errors": [{"message": exc.message, "extensions": exc.to_dict()}]}, status_code=exc.status
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "code": e["type"], "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = details[0] if details else {"field": None, "message": "invalid request"}
+        return problem(
+            422,
+            f"{first['field']}: {first['message']}",
+            "validation_failed",
+            field=first["field"],
+            details=details,
         )
 
     return rt
+
+
+def problem(
+    status: int,
+    detail: str,
+    code: str,
+    *,
+    field: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem document with our machine code and field."""
+    body: dict[str, Any] = {
+        "type": f"https://kaohe.dev/problems/{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "field": field,
+    }
+    if details:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")

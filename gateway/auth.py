@@ -1,7 +1,8 @@
-"""Authentication: JWT bearer tokens (HS256 in development, RS256 via JWKS in production) → Caller."""
+"""Authentication: JWT bearer tokens (HS256 in development, RS256 via JWKS in production) and API keys."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -42,14 +43,22 @@ def issue_dev_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
-def _decode(settings: GatewaySettings, token: str) -> dict[str, Any]:
-    opts = {"require": ["exp", "sub"]}
+def _jwks(url: str) -> jwt.PyJWKClient:
+    client = _jwks_clients.get(url)
+    if client is None:
+        client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+    return client
+
+
+async def decode_token(settings: GatewaySettings, token: str) -> dict[str, Any]:
+    """Verify signature, issuer, audience and expiry; RS256 keys come from the JWKS URL when set."""
+    opts: dict[str, Any] = {"require": ["exp", "sub"]}
     if settings.jwks_url:
-        client = _jwks_clients.setdefault(settings.jwks_url, jwt.PyJWKClient(settings.jwks_url))
-        key = client.get_signing_key_from_jwt(token).key
+        # PyJWKClient fetches synchronously (then caches): keep it off the event loop.
+        signing = await asyncio.to_thread(_jwks(settings.jwks_url).get_signing_key_from_jwt, token)
         return jwt.decode(
             token,
-            key,
+            signing.key,
             algorithms=["RS256"],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -67,21 +76,40 @@ def _decode(settings: GatewaySettings, token: str) -> dict[str, Any]:
     )
 
 
-def caller_from_header(settings: GatewaySettings, authorization: str | None, trace_id: str) -> Caller:
+def caller_from_claims(claims: dict[str, Any], trace_id: str) -> Caller:
+    path = str(claims.get("org_path") or "")
+    if not (path.startswith("/") and path.endswith("/")):
+        raise Unauthenticated("token has no valid org_path claim", field="Authorization")
+    roles = frozenset(Role(r) for r in claims.get("roles", []))
+    if Role.system in roles or Role.integration in roles:
+        # `system` is the platform's own; integrations authenticate with API keys carrying scopes.
+        raise Unauthenticated("this role cannot be carried by a user token", field="Authorization")
+    return Caller(
+        user_id=str(claims["sub"]),
+        roles=roles,
+        org_path=path,
+        indicator_codes=frozenset(claims.get("indicator_codes", [])),
+        trace_id=trace_id,
+    )
+
+
+async def caller_from_bearer(settings: GatewaySettings, token: str, trace_id: str) -> Caller:
     """Verify the bearer token and build the caller's scope from its claims."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthenticated("missing bearer token", field="Authorization")
     try:
-        claims = _decode(settings, authorization[7:].strip())
-        path = str(claims.get("org_path") or "")
-        if not (path.startswith("/") and path.endswith("/")):
-            raise Unauthenticated("token has no valid org_path claim", field="Authorization")
-        return Caller(
-            user_id=str(claims["sub"]),
-            roles=frozenset(Role(r) for r in claims.get("roles", [])),
-            org_path=path,
-            indicator_codes=frozenset(claims.get("indicator_codes", [])),
-            trace_id=trace_id,
-        )
+        return caller_from_claims(await decode_token(settings, token), trace_id)
     except (jwt.PyJWTError, ValueError) as e:
         raise Unauthenticated(f"invalid token: {e}", field="Authorization") from None
+
+
+def credentials(headers: Any) -> tuple[str, str]:
+    """('bearer'|'apikey', secret) from `Authorization: Bearer|ApiKey …` or `X-Api-Key`."""
+    key = headers.get("x-api-key")
+    if key:
+        return "apikey", key.strip()
+    auth = headers.get("authorization") or ""
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return "bearer", value.strip()
+    if scheme.lower() == "apikey" and value.strip():
+        return "apikey", value.strip()
+    raise Unauthenticated("missing bearer token or API key", field="Authorization")

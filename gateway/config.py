@@ -1,0 +1,34 @@
+"""Gateway settings beyond the kernel's GatewaySettings (same env prefix, KAOHE_GATEWAY_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kaohe.settings import ComponentSettings, GatewaySettings
+
+
+class GatewayConfig(GatewaySettings):
+    """Limits, rate limits, webhook delivery and subscription caps of the gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="KAOHE_GATEWAY_", extra="ignore")
+    max_list: int = Field(100, description="longest accepted input list (ids, bulk rows go via REST)")
+    max_page: int = Field(200, description="largest `first` of a connection (max_results)")
+    default_page: int = 50
+    max_bulk_rows: int = 100_000
+    upstream_timeout_s: float = Field(5.0, description="deadline of every service call")
+    rate_limit_rps: float = Field(50.0, description="token-bucket refill per client (user or API key)")
+    rate_limit_burst: int = 100
+    subscriptions_per_connection: int = 5
+    webhook_max_attempts: int = 6
+    webhook_backoff_s: float = Field(2.0, description="first retry delay; doubles per attempt")
+    webhook_timeout_s: float = 5.0
+    webhook_poll_s: float = 0.5
+    webhook_allow_private: bool = Field(True, description="allow http:// and private hosts (dev, tests)")
+
+
+def gateway_config(settings: ComponentSettings) -> GatewayConfig:
+    """The full gateway configuration: explicit settings win, the extra fields come from the env."""
+    if isinstance(settings, GatewayConfig):
+        return settings
+    return GatewayConfig(**settings.model_dump())

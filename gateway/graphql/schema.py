@@ -1,0 +1,83 @@
+"""The assembled schema: root types from every domain module, and the hardening extensions."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from gateway.config import GatewayConfig
+from gateway.graphql.evidence import EvidenceMutation, EvidenceQuery
+from gateway.graphql.integration import IntegrationMutation, IntegrationQuery
+from gateway.graphql.rankings import RankingQuery
+from gateway.graphql.schemes import SchemeMutation, SchemeQuery
+from gateway.graphql.submissions import SubmissionMutation, SubmissionQuery
+from gateway.graphql.subscriptions import Subscription
+from gateway.graphql.units import UnitMutation, UnitQuery
+from kaohe.errors import KaoheError
+
+
+@strawberry.type(description="考核 (Kaohe): everything is scoped to your organisation subtree")
+class Query(UnitQuery, SchemeQuery, SubmissionQuery, EvidenceQuery, RankingQuery, IntegrationQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(UnitMutation, SchemeMutation, SubmissionMutation, EvidenceMutation, IntegrationMutation):
+    pass
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask everything but our domain errors and GraphQL's own validation messages."""
+    orig = error.original_error
+    return orig is not None and not isinstance(orig, KaoheError | GraphQLError)
+
+
+class DomainErrorCodes(SchemaExtension):
+    """Put the domain error's code and field into `extensions`, so clients can branch on them."""
+
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        yield
+        result = self.execution_context.result
+        for err in getattr(result, "errors", None) or []:
+            orig = err.original_error
+            if isinstance(orig, KaoheError):
+                err.extensions = {**(err.extensions or {}), "code": orig.code, "field": orig.field}
+
+
+def build_schema(cfg: GatewayConfig) -> strawberry.Schema:
+    """The schema with limits, caches and masking; introspection is off in production."""
+    extensions: list[object] = [
+        functools.partial(QueryDepthLimiter, max_depth=cfg.max_query_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=cfg.max_aliases),
+        functools.partial(MaxTokensLimiter, max_token_count=cfg.max_tokens),
+        ParserCache,
+        ValidationCache,
+        DomainErrorCodes,
+        functools.partial(MaskErrors, should_mask_error=_is_unexpected, error_message="internal error"),
+    ]
+    if cfg.environment == "production":
+        extensions.insert(0, functools.partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,  # type: ignore[arg-type]
+    )
+
+
+def export_sdl() -> str:
+    """The schema as SDL, as committed in `schema.graphql` (`python -m gateway.graphql.export`)."""
+    return build_schema(GatewayConfig(environment="development")).as_str() + "\n"

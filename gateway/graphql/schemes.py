@@ -1,0 +1,228 @@
+"""Schemes (考核方案, "1+N"), indicator trees, categories (分类) and the legacy indicatorCreate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.graphql.common import (
+    Connection,
+    UserError,
+    call,
+    connection,
+    decode_cursor,
+    inp,
+    mk,
+    page_size,
+    payload,
+)
+from gateway.policy import Op
+
+
+@strawberry.type(description="指标: a node of the indicator tree (一级/二级/三级) with weight and standard")
+class IndicatorNode:
+    code: str
+    name: str
+    level: int
+    weight: float | None
+    direction: str | None
+    unit_of_measure: str | None
+    target: float | None
+    standard: JSON | None = strawberry.field(description="评价标准: rule type and parameters")
+    schedule: JSON | None = strawberry.field(description="时间进度: pace curve or milestones")
+    source: str | None = strawberry.field(description="数据来源")
+    department: str | None = strawberry.field(description="责任部门 (unit id)")
+    children: list[IndicatorNode]
+
+
+def _node(d: dict[str, Any]) -> IndicatorNode:
+    n = mk(IndicatorNode, {**d, "children": []})
+    n.children = [_node(c) for c in d.get("children") or []]
+    return n
+
+
+@strawberry.type(description="考核方案: one assessing unit's scheme for a year, versioned")
+class Scheme:
+    id: strawberry.ID
+    assessing_unit: str
+    year: int
+    version: int
+    status: str = strawberry.field(description="draft | published | superseded")
+    name: str | None
+    second_review: bool | None
+    revision: int | None
+    created_by: str | None
+    updated_at: datetime | None
+    published_at: datetime | None
+    published_by: str | None
+    scheme: JSON | None = strawberry.field(description="the whole scheme document (trunk, supplements, …)")
+
+    @strawberry.field(description="共性指标: the trunk's indicator tree")
+    def trunk(self) -> list[IndicatorNode]:
+        return [_node(d) for d in (self.scheme or {}).get("trunk", [])]
+
+    @strawberry.field(description="个性指标: the supplements (the N of 1+N) per category or unit")
+    def supplements(self) -> JSON:
+        return (self.scheme or {}).get("supplements", [])
+
+
+@strawberry.type(description="分类: an assessing unit's category set for a year and its members")
+class CategorySet:
+    assessing_unit: str
+    year: int
+    categories: JSON
+    members: JSON
+
+
+@strawberry.type(description="A readable diff between two scheme versions")
+class SchemeDiff:
+    entries: JSON
+    text: str
+
+
+@strawberry.type
+class SchemeQuery:
+    @strawberry.field(description="A scheme by id, or the latest (published, else draft) for a unit and year")
+    async def scheme(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID | None = None,
+        assessing_unit: str | None = None,
+        year: int | None = None,
+        version: int | None = None,
+    ) -> Scheme:
+        params = {"scheme_id": id, "assessing_unit": assessing_unit, "year": year, "version": version}
+        r = await call(info, Op.scheme_read, "indicators", "scheme_get", _drop_none(params))
+        return mk(Scheme, r)
+
+    @strawberry.field(description="Schemes you can see, by (assessing unit, year, version)")
+    async def schemes(
+        self,
+        info: Info[Context, None],
+        assessing_unit: str | None = None,
+        year: int | None = None,
+        status: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Scheme]:
+        params = {
+            "assessing_unit": assessing_unit,
+            "year": year,
+            "status": status,
+            "first": page_size(info, first),
+            "after": decode_cursor(after),
+        }
+        r = await call(info, Op.scheme_read, "indicators", "scheme_list", _drop_none(params))
+        return connection(r["items"], r.get("next"), lambda d: mk(Scheme, d))
+
+    @strawberry.field(description="What changed between two versions (版本差异), in Chinese")
+    async def scheme_diff(
+        self, info: Info[Context, None], id: strawberry.ID, against_id: strawberry.ID | None = None
+    ) -> SchemeDiff:
+        params = _drop_none({"scheme_id": id, "against_id": against_id})
+        return mk(SchemeDiff, await call(info, Op.scheme_read, "indicators", "scheme_diff", params))
+
+    @strawberry.field(description="The effective leaves of a scheme for one unit (weights after overrides)")
+    async def scheme_effective(self, info: Info[Context, None], id: strawberry.ID, unit_id: str) -> JSON:
+        params = {"scheme_id": id, "unit_id": unit_id}
+        return await call(info, Op.scheme_read, "indicators", "scheme_effective", params)
+
+    @strawberry.field(description="分类 of an assessing unit for a year")
+    async def categories(self, info: Info[Context, None], assessing_unit: str, year: int) -> CategorySet:
+        params = {"assessing_unit": assessing_unit, "year": year}
+        return mk(CategorySet, await call(info, Op.scheme_read, "indicators", "categories_get", params))
+
+
+@strawberry.input
+class SchemeSaveInput:
+    assessing_unit: str
+    year: int
+    scheme: JSON
+    scheme_id: str | None = None
+    expected_revision: int | None = None
+    second_review: bool | None = None
+
+
+@strawberry.type
+class SchemePayload:
+    scheme: Scheme | None = None
+    problems: JSON | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class IndicatorCreateInput:
+    code: str
+    name: str
+    weight: float
+    target: float | None = None
+    unit_of_measure: str = ""
+    direction: str = "higher_better"
+    standard: JSON = strawberry.field(default_factory=lambda: {"type": "completion_ratio"})
+
+
+@strawberry.type
+class IndicatorPayload:
+    indicator: JSON | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _saved(info: Info[Context, None], params: dict[str, Any]) -> SchemePayload:
+    r = await call(info, Op.scheme_write, "indicators", "scheme_save", params)
+    return SchemePayload(scheme=mk(Scheme, r["scheme"]), problems=r.get("problems"))
+
+
+@strawberry.type
+class SchemeMutation:
+    @strawberry.mutation(
+        description="保存方案草稿 (validated; problems listed with precise Chinese messages)"
+    )
+    async def scheme_save(self, info: Info[Context, None], input: SchemeSaveInput) -> SchemePayload:
+        try:
+            return await _saved(info, inp(input))
+        except Exception as e:
+            return _err(SchemePayload, e)
+
+    @strawberry.mutation(description="发布方案: the version becomes immutable and is issued downward")
+    async def scheme_publish(
+        self, info: Info[Context, None], scheme_id: str, expected_revision: int | None = None
+    ) -> SchemePayload:
+        params = _drop_none({"scheme_id": scheme_id, "expected_revision": expected_revision})
+        return await payload(SchemePayload, "scheme", _scheme(info, "scheme_publish", params))
+
+    @strawberry.mutation(description="新版本: a new draft from a published scheme")
+    async def scheme_new_version(self, info: Info[Context, None], scheme_id: str) -> SchemePayload:
+        return await payload(
+            SchemePayload, "scheme", _scheme(info, "scheme_new_version", {"scheme_id": scheme_id})
+        )
+
+    @strawberry.mutation(description="Legacy standalone indicator (walking skeleton)")
+    async def indicator_create(
+        self, info: Info[Context, None], input: IndicatorCreateInput
+    ) -> IndicatorPayload:
+        return await payload(
+            IndicatorPayload,
+            "indicator",
+            call(info, Op.scheme_write, "indicators", "indicator_create", inp(input)),
+        )
+
+
+async def _scheme(info: Info[Context, None], method: str, params: dict[str, Any]) -> Scheme:
+    return mk(Scheme, await call(info, Op.scheme_write, "indicators", method, params))
+
+
+def _err(cls: Any, e: Exception) -> Any:
+    from kaohe.errors import KaoheError
+
+    if not isinstance(e, KaoheError):
+        raise e
+    return cls(errors=[UserError.of(e)], problems=e.details or None)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if k.endswith("_id") and v is not None else v) for k, v in d.items() if v is not None}

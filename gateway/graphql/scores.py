@@ -1,0 +1,33 @@
+"""Scores (得分), warnings (序时进度预警) and their types; rankings live in rankings.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+
+@strawberry.type(description="单位得分: a unit's score in a period (preliminary until results are published)")
+class Score:
+    period: str
+    total: float
+    leaves: int | None
+    version: int
+    updated_at: datetime | None
+    rank: int | None = strawberry.field(description="名次 within the category (同类比较)")
+    of: int | None = strawberry.field(description="number of units ranked in the category")
+    grade: str | None = strawberry.field(description="等次: 优秀 | 良好 | 一般 | 较差")
+    category: str | None = strawberry.field(description="分类")
+
+
+@strawberry.type(description="序时进度预警: schedule lag of one indicator (绿/黄/橙/红)")
+class Warning:
+    unit_id: str
+    code: str
+    period: str
+    level: str = strawberry.field(description="green | yellow | orange | red")
+    level_zh: str | None = strawberry.field(description="绿 | 黄 | 橙 | 红")
+    expected: float | None
+    actual: float | None
+    lag: float | None
+    previous_level: str | None

@@ -1,0 +1,127 @@
+"""Authorization policy: role × operation → allowed, scoped to the caller's org subtree.
+
+The gateway checks here before calling a service; each service checks the same Caller again. Reads and
+writes of unit data are further limited to `caller.org_path` (and a 责任部门 to its `indicator_codes`);
+an out-of-subtree target is reported as not found, so not even its existence leaks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kaohe.errors import Forbidden, NotFound
+from kaohe.identity import Caller, Role
+
+
+class Op(StrEnum):
+    """Operations the gateway exposes (GraphQL fields and REST routes map onto these)."""
+
+    unit_read = "unit.read"
+    unit_write = "unit.write"
+    scheme_read = "scheme.read"
+    scheme_write = "scheme.write"
+    submission_read = "submission.read"
+    submission_write = "submission.write"
+    submission_review = "submission.review"
+    submission_reopen = "submission.reopen"
+    evidence_read = "evidence.read"
+    evidence_write = "evidence.write"
+    score_read = "score.read"
+    warning_read = "warning.read"
+    supervision_read = "supervision.read"
+    rewards_read = "rewards.read"
+    results_export = "results.export"
+    statistics_import = "statistics.import"
+    apikey_manage = "apikey.manage"
+    webhook_manage = "webhook.manage"
+
+
+A, D, R, S, L, ORG, INT, SYS = (
+    Role.assessment_office,
+    Role.department,
+    Role.reporter,
+    Role.supervisor,
+    Role.leader,
+    Role.organisation,
+    Role.integration,
+    Role.system,
+)
+EVERYONE = frozenset(Role)
+
+# Which roles may perform each operation (within their subtree). Integrations also need the scope below.
+ALLOWED: dict[Op, frozenset[Role]] = {
+    Op.unit_read: EVERYONE,
+    Op.unit_write: frozenset({A, SYS}),
+    Op.scheme_read: EVERYONE,
+    Op.scheme_write: frozenset({A, SYS}),
+    Op.submission_read: frozenset({A, D, R, S, L, INT, SYS}),
+    Op.submission_write: frozenset({A, D, R, INT, SYS}),
+    Op.submission_review: frozenset({A, D, SYS}),
+    Op.submission_reopen: frozenset({A, SYS}),
+    Op.evidence_read: frozenset({A, D, R, S, L, SYS}),
+    Op.evidence_write: frozenset({A, D, R, INT, SYS}),
+    Op.score_read: EVERYONE,
+    Op.warning_read: frozenset({A, D, R, S, L, ORG, INT, SYS}),
+    Op.supervision_read: frozenset({A, S, L, SYS}),
+    Op.rewards_read: frozenset({A, L, ORG, SYS}),
+    Op.results_export: frozenset({A, L, ORG, INT, SYS}),
+    Op.statistics_import: frozenset({A, D, INT, SYS}),
+    Op.apikey_manage: frozenset({A, SYS}),
+    Op.webhook_manage: frozenset({A, INT, SYS}),
+}
+
+# API-key scopes an integration needs per operation (`*` grants all of an integration's operations).
+SCOPES: dict[Op, str] = {
+    Op.unit_read: "units:read",
+    Op.scheme_read: "schemes:read",
+    Op.submission_read: "submissions:read",
+    Op.submission_write: "submissions:write",
+    Op.evidence_write: "submissions:write",
+    Op.score_read: "results:read",
+    Op.warning_read: "results:read",
+    Op.results_export: "results:read",
+    Op.statistics_import: "statistics:write",
+    Op.webhook_manage: "webhooks:manage",
+}
+ALL_SCOPES: tuple[str, ...] = tuple(sorted(set(SCOPES.values())))
+
+
+def allowed(caller: Caller, op: Op) -> bool:
+    """True when one of the caller's roles may perform `op` (integrations: and hold its scope)."""
+    roles = caller.roles & ALLOWED[op]
+    if not roles:
+        return False
+    if roles == {INT}:
+        scope = SCOPES.get(op)
+        return scope is not None and bool({scope, "*"} & caller.scopes)
+    return True
+
+
+def authorize(caller: Caller, op: Op) -> None:
+    """Raise Forbidden unless the caller may perform `op`."""
+    if not allowed(caller, op):
+        raise Forbidden(f"your roles do not allow {op.value}", code="forbidden_role")
+
+
+def covers(caller: Caller, path: str | None) -> bool:
+    return path is not None and caller.covers(path)
+
+
+def require_in_scope(caller: Caller, path: str | None, *, what: str, ident: str, field: str) -> None:
+    """Out-of-subtree targets look exactly like missing ones."""
+    if not covers(caller, path):
+        raise NotFound(f"{what} {ident} not found", field=field)
+
+
+def indicator_allowed(caller: Caller, code: str) -> bool:
+    """A caller who is only a 责任部门 acts on its own indicators; other roles are not limited."""
+    if caller.roles & {A, R, INT, SYS}:
+        return True
+    if D in caller.roles:
+        return not caller.indicator_codes or code in caller.indicator_codes
+    return True
+
+
+def require_indicator(caller: Caller, code: str, field: str = "indicator_code") -> None:
+    if not indicator_allowed(caller, code):
+        raise Forbidden(f"indicator {code} is not one of your department's indicators", field=field)

@@ -1,0 +1,194 @@
+"""Integration REST beside GraphQL (OpenAPI 3.1 at /openapi.json): bulk data in, results out, webhooks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from gateway.policy import ALL_SCOPES, Op, authorize
+from gateway.webhooks import EVENT_TYPES
+from kaohe.identity import Caller
+
+router = APIRouter(prefix="/api/v1", tags=["integration"])
+PROBLEM = {"content": {"application/problem+json": {}}, "description": "problem details (RFC 9457)"}
+ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (401, 403, 404, 409, 422, 429, 504)}
+
+
+async def current_caller(request: Request) -> Caller:
+    """The authenticated caller (bearer token or API key), rate limited."""
+    services = request.app.state.services
+    trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
+    caller: Caller = await services.authenticate(request.headers, trace_id)
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def _call(
+    request: Request, caller: Caller, op: Op, service: str, method: str, params: dict[str, Any]
+) -> Any:
+    authorize(caller, op)
+    return await request.app.state.services.upstream.call(service, method, params, caller)
+
+
+class BulkSubmission(BaseModel):
+    """批量填报: one file or JSON rows for a scheme and period; dry run first, then commit with a key."""
+
+    scheme_id: str
+    period: str
+    unit_id: str | None = None
+    department: str | None = None
+    filename: str = Field("rows.json", description=".csv, .xlsx or .json")
+    content_base64: str | None = None
+    object_key: str | None = Field(None, description="a file uploaded via bulk_upload_url (large files)")
+    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000)
+    dry_run: bool = True
+    client_key: str | None = Field(None, max_length=200, description="idempotency key; required to commit")
+
+
+class StatisticsImport(BaseModel):
+    """统计数据导入 (GDP 增速, 固定资产投资 …) from a statistics bureau, as data-element rows."""
+
+    scheme_id: str
+    period: str
+    rows: list[dict[str, Any]] = Field(min_length=1, max_length=100_000)
+    dry_run: bool = True
+    client_key: str | None = Field(None, max_length=200)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+@router.post("/submissions/bulk", responses=ERRORS, summary="Bulk submission (批量填报), dry run or commit")
+async def bulk_submission(body: BulkSubmission, request: Request, caller: CurrentCaller) -> dict[str, Any]:
+    params = _drop_none(body.model_dump())
+    return await _call(request, caller, Op.submission_write, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
+
+
+@router.post("/statistics", responses=ERRORS, summary="Statistics import (统计数据导入)")
+async def statistics_import(
+    body: StatisticsImport, request: Request, caller: CurrentCaller
+) -> dict[str, Any]:
+    params = _drop_none({**body.model_dump(), "filename": "statistics.json"})
+    return await _call(request, caller, Op.statistics_import, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/results", responses=ERRORS, summary="Results export (考核结果导出) for a subtree, by keyset pages"
+)
+async def results_export(
+    request: Request,
+    caller: CurrentCaller,
+    root_id: str,
+    period: str | None = None,
+    first: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: str | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    authorize(caller, Op.results_export)  # the export covers the unit list and the scores it needs
+    upstream = request.app.state.services.upstream
+    params = _drop_none({"root_id": root_id, "first": first, "after": after})
+    page = await upstream.call("indicators", "unit_subtree", params, caller)
+    units = page["items"]
+    ids = [u["id"] for u in units]
+    scores = await upstream.call("scoring", "scores_by_units", {"ids": ids, "period": period}, caller)
+    rows = []
+    for u in units:
+        s = scores.get(u["id"]) or {}
+        rows.append(
+            {
+                "unit_id": u["id"],
+                "name": u["name"],
+                "path": u["path"],
+                "period": s.get("period"),
+                "total": s.get("total"),
+                "rank": s.get("rank"),
+                "grade": s.get("grade"),
+                "version": s.get("version"),
+            }
+        )
+    if format == "csv":
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["unit_id"])
+        w.writeheader()
+        w.writerows(rows)
+        headers = {"X-Next-Cursor": page.get("next") or ""}
+        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    return {"items": rows, "next": page.get("next")}
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1, max_length=20, description=f"of {', '.join(ALL_SCOPES)} or *")
+    org_path: str | None = Field(None, description="subtree of the key; default: yours")
+
+
+@router.post("/api-keys", status_code=201, responses=ERRORS, summary="Create an API key (考核办)")
+async def api_key_create(body: ApiKeyCreate, request: Request, caller: CurrentCaller) -> dict[str, Any]:
+    authorize(caller, Op.apikey_manage)
+    keys = request.app.state.services.apikeys
+    return await keys.create(
+        caller, name=body.name, scopes=body.scopes, org_path=body.org_path or caller.org_path
+    )  # type: ignore[no-any-return]
+
+
+@router.get("/api-keys", responses=ERRORS, summary="API keys in your subtree")
+async def api_key_list(request: Request, caller: CurrentCaller) -> list[dict[str, Any]]:
+    authorize(caller, Op.apikey_manage)
+    return await request.app.state.services.apikeys.list(caller)  # type: ignore[no-any-return]
+
+
+@router.delete("/api-keys/{key_id}", responses=ERRORS, summary="Revoke an API key")
+async def api_key_revoke(key_id: str, request: Request, caller: CurrentCaller) -> dict[str, Any]:
+    authorize(caller, Op.apikey_manage)
+    return await request.app.state.services.apikeys.revoke(caller, key_id)  # type: ignore[no-any-return]
+
+
+class WebhookCreate(BaseModel):
+    url: str = Field(max_length=2000)
+    event_types: list[str] = Field(
+        min_length=1, max_length=len(EVENT_TYPES), description=", ".join(EVENT_TYPES)
+    )
+
+
+@router.post("/webhooks", status_code=201, responses=ERRORS, summary="Register a webhook (secret shown once)")
+async def webhook_create(body: WebhookCreate, request: Request, caller: CurrentCaller) -> dict[str, Any]:
+    authorize(caller, Op.webhook_manage)
+    return await request.app.state.services.webhooks.create(
+        caller, url=body.url, event_types=body.event_types
+    )  # type: ignore[no-any-return]
+
+
+@router.get("/webhooks", responses=ERRORS, summary="Webhooks in your subtree")
+async def webhook_list(request: Request, caller: CurrentCaller) -> list[dict[str, Any]]:
+    authorize(caller, Op.webhook_manage)
+    return await request.app.state.services.webhooks.list(caller)  # type: ignore[no-any-return]
+
+
+@router.delete("/webhooks/{webhook_id}", responses=ERRORS, summary="Deactivate a webhook")
+async def webhook_delete(webhook_id: str, request: Request, caller: CurrentCaller) -> dict[str, Any]:
+    authorize(caller, Op.webhook_manage)
+    return await request.app.state.services.webhooks.delete(caller, webhook_id)  # type: ignore[no-any-return]
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", responses=ERRORS, summary="Delivery history, newest first")
+async def webhook_deliveries(
+    webhook_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    first: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: int | None = None,
+) -> dict[str, Any]:
+    authorize(caller, Op.webhook_manage)
+    items, nxt = await request.app.state.services.webhooks.deliveries(
+        caller, webhook_id, first=first, after=after
+    )
+    return {"items": items, "next": nxt}

@@ -1,0 +1,275 @@
+"""Webhooks: integrators register a URL for event types; deliveries are signed, retried, recorded.
+
+Signature: `Kaohe-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with the Unix timestamp in
+`Kaohe-Timestamp`; receivers recompute it and reject stale timestamps (replay). Retries back off
+exponentially (base × 2^(attempt-1)) until `webhook_max_attempts`, then the delivery is `failed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import orjson
+from sqlalchemy import and_, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.config import GatewayConfig
+from gateway.tables import ATTEMPT, DELIVERY, WEBHOOK
+from kaohe import logs
+from kaohe.db import Database
+from kaohe.errors import NotFound, ValidationFailed
+from kaohe.events import CloudEvent
+from kaohe.identity import Caller
+
+log = logs.get("gateway.webhooks")
+
+# Public names integrators subscribe to → platform event types.
+EVENT_TYPES: dict[str, str] = {
+    "results.published": "kaohe.scoring.results.published",
+    "warning.raised": "kaohe.scoring.warning.raised",
+    "warning.cleared": "kaohe.scoring.warning.cleared",
+    "score.updated": "kaohe.scoring.score.updated",
+    "submission.approved": "kaohe.indicators.submission.approved",
+    "submission.rejected": "kaohe.indicators.submission.rejected",
+    "submission.reopened": "kaohe.indicators.submission.reopened",
+}
+BY_TYPE = {v: k for k, v in EVENT_TYPES.items()}
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header value for a body sent at `timestamp`."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={mac}"
+
+
+def scoped_data(event: CloudEvent, org_path: str) -> dict[str, Any] | None:
+    """The event's data as a subscriber under `org_path` may see it; None when nothing of it is theirs."""
+    d = event.data
+    if "units" in d and isinstance(d["units"], list):  # results.published: keep only the subtree's units
+        units = [u for u in d["units"] if str(u.get("unit_path", "")).startswith(org_path)]
+        return {**d, "units": units} if units else None
+    path = str(d.get("unit_path") or "")
+    if path and path.startswith(org_path):
+        return d
+    return None
+
+
+class Webhooks:
+    """Registration, the event handler that queues deliveries, and the delivery worker."""
+
+    def __init__(self, db: Database, cfg: GatewayConfig) -> None:
+        self.db = db
+        self.cfg = cfg
+        self._http: httpx.AsyncClient | None = None
+        self.wake = asyncio.Event()
+
+    # --- registration ---------------------------------------------------------------------------
+    async def create(self, owner: Caller, *, url: str, event_types: list[str]) -> dict[str, Any]:
+        """Register a URL; the signing secret is returned once."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValidationFailed("url must be an absolute http(s) URL", field="url")
+        if parsed.scheme != "https" and not self.cfg.webhook_allow_private:
+            raise ValidationFailed("webhook URLs must use https", field="url")
+        unknown = sorted(set(event_types) - set(EVENT_TYPES))
+        if unknown or not event_types:
+            raise ValidationFailed(
+                f"unknown event types {unknown}; use {', '.join(EVENT_TYPES)}", field="eventTypes"
+            )
+        row = {
+            "id": secrets.token_hex(8),
+            "url": url,
+            "secret": secrets.token_urlsafe(32),
+            "event_types": sorted(set(event_types)),
+            "org_path": owner.org_path,
+            "owner": owner.user_id,
+        }
+        async with self.db.uow() as s:
+            await s.execute(insert(WEBHOOK).values(**row))
+        return {**row, "active": True, "created_at": datetime.now(UTC)}
+
+    async def list(self, owner: Caller) -> list[dict[str, Any]]:
+        async with self.db.uow() as s:
+            rows = (await s.execute(select(WEBHOOK).order_by(WEBHOOK.c.created_at))).mappings().all()
+        return [_public(dict(r)) for r in rows if owner.covers(r["org_path"])]
+
+    async def get(self, owner: Caller, webhook_id: str) -> dict[str, Any]:
+        async with self.db.uow() as s:
+            row = (await s.execute(select(WEBHOOK).where(WEBHOOK.c.id == webhook_id))).mappings().first()
+        if row is None or not owner.covers(row["org_path"]):
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
+        return _public(dict(row))
+
+    async def delete(self, owner: Caller, webhook_id: str) -> dict[str, Any]:
+        hook = await self.get(owner, webhook_id)
+        async with self.db.uow() as s:
+            await s.execute(update(WEBHOOK).where(WEBHOOK.c.id == webhook_id).values(active=False))
+        return {**hook, "active": False}
+
+    async def deliveries(
+        self, owner: Caller, webhook_id: str, *, first: int, after: int | None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Delivery history, newest first (keyset on id), each with its attempts."""
+        await self.get(owner, webhook_id)
+        q = select(DELIVERY).where(DELIVERY.c.webhook_id == webhook_id)
+        if after is not None:
+            q = q.where(DELIVERY.c.id < after)
+        async with self.db.uow() as s:
+            rows = [
+                dict(r)
+                for r in (await s.execute(q.order_by(DELIVERY.c.id.desc()).limit(first + 1))).mappings()
+            ]
+            ids = [r["id"] for r in rows[:first]]
+            atts = (
+                (
+                    await s.execute(
+                        select(ATTEMPT).where(ATTEMPT.c.delivery_id.in_(ids)).order_by(ATTEMPT.c.id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        by: dict[int, list[dict[str, Any]]] = {}
+        for a in atts:
+            by.setdefault(a["delivery_id"], []).append(dict(a))
+        page = [{**r, "attempt_log": by.get(r["id"], [])} for r in rows[:first]]
+        return page, (page[-1]["id"] if len(rows) > first else None)
+
+    # --- event handler (runs in the durable consumer's transaction, with the inbox) ----------------
+    async def on_event(self, s: AsyncSession, event: CloudEvent) -> None:
+        name = BY_TYPE.get(event.type)
+        if name is None:
+            return
+        hooks = (await s.execute(select(WEBHOOK).where(WEBHOOK.c.active))).mappings().all()
+        rows = []
+        for h in hooks:
+            if name not in h["event_types"]:
+                continue
+            data = scoped_data(event, h["org_path"])
+            if data is None:
+                continue
+            body = {"id": event.id, "type": name, "time": event.time.isoformat(), "data": data}
+            rows.append(
+                {"webhook_id": h["id"], "event_id": event.id, "event_type": name, "body": _json(body)}
+            )
+        if rows:
+            await s.execute(pg_insert(DELIVERY).values(rows).on_conflict_do_nothing())
+            self.wake.set()
+
+    # --- delivery worker --------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        self._http = httpx.AsyncClient(timeout=self.cfg.webhook_timeout_s, follow_redirects=False)
+        try:
+            while not stop.is_set():
+                try:
+                    n = await self.deliver_due()
+                except Exception as e:  # DB outage: try again shortly
+                    log.warning("webhook.worker_error", error=repr(e))
+                    n = 0
+                if n == 0:
+                    self.wake.clear()
+                    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+                    await asyncio.wait(
+                        waiters, timeout=self.cfg.webhook_poll_s, return_when="FIRST_COMPLETED"
+                    )
+                    for w in waiters:
+                        w.cancel()
+        finally:
+            await self._http.aclose()
+
+    async def deliver_due(self, limit: int = 50) -> int:
+        """Claim due deliveries (SKIP LOCKED: replicas share the work), send them, record each attempt."""
+        lease = timedelta(seconds=self.cfg.webhook_timeout_s + 5)
+        async with self.db.uow() as s:
+            due = (
+                (
+                    await s.execute(
+                        select(
+                            DELIVERY.c.id,
+                            DELIVERY.c.body,
+                            DELIVERY.c.attempts,
+                            DELIVERY.c.event_id,
+                            DELIVERY.c.event_type,
+                            WEBHOOK.c.url,
+                            WEBHOOK.c.secret,
+                        )
+                        .join(WEBHOOK, WEBHOOK.c.id == DELIVERY.c.webhook_id)
+                        .where(
+                            and_(DELIVERY.c.status == "pending", DELIVERY.c.next_attempt_at <= text("now()"))
+                        )
+                        .order_by(DELIVERY.c.next_attempt_at)
+                        .limit(limit)
+                        .with_for_update(of=DELIVERY, skip_locked=True)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if due:
+                await s.execute(
+                    update(DELIVERY)
+                    .where(DELIVERY.c.id.in_([d["id"] for d in due]))
+                    .values(next_attempt_at=datetime.now(UTC) + lease)
+                )
+        await asyncio.gather(*(self._attempt(dict(d)) for d in due))
+        return len(due)
+
+    async def _attempt(self, d: dict[str, Any]) -> None:
+        assert self._http is not None
+        attempt = d["attempts"] + 1
+        body = d["body"].encode()
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Kaohe-Webhooks/1",
+            "Kaohe-Delivery-Id": str(d["id"]),
+            "Kaohe-Event-Id": d["event_id"],
+            "Kaohe-Event-Type": d["event_type"],
+            "Kaohe-Timestamp": str(ts),
+            "Kaohe-Signature": sign(d["secret"], ts, body),
+        }
+        started = time.perf_counter()
+        code: int | None = None
+        error: str | None = None
+        try:
+            r = await self._http.post(d["url"], content=body, headers=headers)
+            code = r.status_code
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except httpx.HTTPError as e:
+            error = f"{type(e).__name__}: {e}"[:500]
+        ms = int((time.perf_counter() - started) * 1000)
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"attempts": attempt, "last_status_code": code, "last_error": error}
+        if error is None:
+            values.update(status="delivered", delivered_at=now)
+        elif attempt >= self.cfg.webhook_max_attempts:
+            values.update(status="failed")
+        else:
+            delay = self.cfg.webhook_backoff_s * 2 ** (attempt - 1)
+            values.update(next_attempt_at=now + timedelta(seconds=delay))
+        async with self.db.uow() as s:
+            await s.execute(update(DELIVERY).where(DELIVERY.c.id == d["id"]).values(**values))
+            await s.execute(
+                insert(ATTEMPT).values(
+                    delivery_id=d["id"], attempt=attempt, status_code=code, error=error, duration_ms=ms
+                )
+            )
+        log.info("webhook.attempt", delivery=d["id"], attempt=attempt, status=code, error=error)
+
+
+def _json(body: dict[str, Any]) -> str:
+    return orjson.dumps(body).decode()
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "secret"}
