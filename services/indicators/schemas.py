@@ -79,8 +79,10 @@ class SubmissionCreate(_In):
     unit_id: str = Field(max_length=40)
     indicator_code: str = Field(max_length=64)
     period: str = Field(max_length=20)
-    value: float
+    value: float | None = None
+    grade: str | None = Field(None, max_length=40)  # 领导评议 等级 for qualitative leaves
     narrative: str = Field("", max_length=4000)
+    assessing_unit: str | None = Field(None, max_length=40)
 
     @field_validator("period")
     @classmethod
@@ -93,20 +95,48 @@ class SubmissionCreate(_In):
 class SubmissionPublic(BaseModel):
     id: str
     unit_id: str
-    indicator_id: str
+    indicator_id: str | None
+    scheme_id: str | None
+    scheme_version: int | None
+    assessing_unit: str
+    code: str
     period: str
-    value: float
+    value: float | None
+    grade: str | None
     narrative: str
     status: str
     version: int
+    review_level: int
+    final: bool
+    flags: list[dict[str, object]]
+    submitted_by: str
     reviewed_by: str | None
     reviewed_at: datetime | None
+    reason: str | None
+
+
+class SubmissionUpdate(_In):
+    submission_id: str = Field(max_length=64)
+    expected_version: int
+    value: float | None = None
+    grade: str | None = Field(None, max_length=40)
+    narrative: str | None = Field(None, max_length=4000)
 
 
 class SubmissionReview(_In):
     submission_id: str = Field(max_length=64)
     expected_version: int | None = None
     reason: str | None = Field(None, max_length=2000)
+
+
+class SubmissionDecision(_In):  # reject / reopen: the reason is required
+    submission_id: str = Field(max_length=64)
+    expected_version: int | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class SubmissionRef(_In):
+    submission_id: str = Field(max_length=64)
 
 
 class EvidenceRequest(_In):

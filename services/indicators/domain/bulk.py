@@ -82,6 +82,7 @@ class ImportContext:
     expected: dict[tuple[str, str], FieldSpec]
     unit_names: dict[str, str]
     known_codes: frozenset[str]  # every code of the scheme, to tell "unknown" from "not yours"
+    locked: frozenset[tuple[str, str]] = frozenset()  # (unit, code) already approved for this period
 
 
 @dataclass
@@ -151,7 +152,13 @@ def _check(
     iu, ic, ip, iv = cols[UNIT], cols[CODE], cols[PERIOD], cols[VALUE]
     inote, ikey = cols.get(NOTE), cols.get(KEY)
     width = max(cols.values()) + 1
-    expected, units, known, want = ctx.expected, ctx.unit_names, ctx.known_codes, ctx.period
+    expected, units, known, want, locked = (
+        ctx.expected,
+        ctx.unit_names,
+        ctx.known_codes,
+        ctx.period,
+        ctx.locked,
+    )
     previous, rule = previous or {}, rule or Plausibility()
     periods: dict[object, object] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -201,6 +208,10 @@ def _check(
                 KEY,
                 ErrorCode.KEY_MISMATCH,
                 "单位代码、指标代码或期间被改动，与模板不符，请重新下载模板",
+            )
+        if pair in locked:
+            sink.add(
+                rowno, VALUE, ErrorCode.SUBMISSION_LOCKED, "该项本期数据已审核通过并锁定，如需修改请申请退回"
             )
         if pair in seen:
             sink.add(

@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     BAD_PERIOD = "bad_period"
     WRONG_PERIOD = "wrong_period"
     KEY_MISMATCH = "key_mismatch"
+    SUBMISSION_LOCKED = "submission_locked"
 
 
 class Problem(BaseModel):

@@ -1,0 +1,332 @@
+"""Bulk submission RPC (批量填报): templates per unit or department, dry run, atomic idempotent commit."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe import logs
+from kaohe.errors import Conflict, NotFound, ValidationFailed
+from kaohe.identity import Caller
+from kaohe.runtime import Runtime
+from kaohe.settings import IndicatorsSettings
+from services.indicators import bulk_store, scheme_store, targets
+from services.indicators.common import REPORTERS, In, require_unit, uow
+from services.indicators.domain import (
+    FieldSpec,
+    ImportContext,
+    ImportReport,
+    Scheme,
+    parse_upload,
+    write_csv,
+    write_xlsx,
+)
+from services.indicators.domain.bulk_template import _canonical, _known_codes
+from services.indicators.domain.periods import normalize_period
+from services.indicators.domain.values import submission_fields
+from services.indicators.models import SchemeRow
+
+INLINE_MAX = 256 * 1024
+log = logs.get("kaohe.indicators.bulk")
+
+
+class Scope(In):
+    scheme_id: str = Field(max_length=64)
+    period: str = Field(max_length=20)
+    unit_id: str | None = Field(None, max_length=40)
+    department: str | None = Field(None, max_length=40)
+
+    @model_validator(mode="after")
+    def _one(self) -> Scope:
+        if (self.unit_id is None) == (self.department is None):
+            raise ValueError("give exactly one of unit_id (按单位) or department (按责任部门)")
+        if normalize_period(self.period) is None:
+            raise ValueError("period must look like 2026, 2026-03, 2026-Q1 or 2026-H1")
+        return self
+
+
+class TemplateReq(Scope):
+    format: Literal["csv", "xlsx"] = "xlsx"
+    inline: bool | None = None
+
+
+class UploadReq(In):
+    filename: str = Field(min_length=1, max_length=200)
+
+
+class ImportReq(Scope):
+    filename: str = Field(min_length=1, max_length=200)
+    content_base64: str | None = Field(None, max_length=12_000_000)
+    object_key: str | None = Field(None, max_length=300)
+    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000)
+    dry_run: bool = True
+    client_key: str | None = Field(None, min_length=8, max_length=100)
+
+    @model_validator(mode="after")
+    def _source(self) -> ImportReq:
+        if sum(x is not None for x in (self.content_base64, self.object_key, self.rows)) != 1:
+            raise ValueError("give exactly one of content_base64, object_key or rows")
+        return self
+
+
+def _fields(
+    scheme: Scheme,
+    unit_id: str,
+    category: str | None,
+    source: str,
+    department: str | None,
+    cache: dict[Any, dict[str, FieldSpec]],
+    own: set[str],
+) -> dict[str, FieldSpec]:
+    """submission_fields, computed once per category for units without supplements of their own."""
+    key = (unit_id if unit_id in own else None, category)
+    if key not in cache:
+        cache[key] = submission_fields(scheme, unit_id, category, source=source, department=department)  # type: ignore[arg-type]
+    return cache[key]
+
+
+async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scope) -> ImportContext:
+    """Who fills what this period, limited to the caller's subtree, with already approved pairs locked."""
+    scheme, period = scheme_store.to_domain(row), _canonical(p.period)
+    roster = targets.roster_of(row)
+    paths = dict(
+        (await s.execute(text("SELECT id, path FROM unit WHERE id = ANY(:i)"), {"i": list(roster)})).all()
+    )
+    names = dict(
+        (await s.execute(text("SELECT id, name FROM unit WHERE id = ANY(:i)"), {"i": list(roster)})).all()
+    )
+    if p.unit_id is not None:
+        await require_unit(s, caller, p.unit_id)
+        if p.unit_id not in roster:
+            raise ValidationFailed(f"unit {p.unit_id} is not assessed by this scheme", field="unit_id")
+        units, source, dept = [p.unit_id], "unit_report", None
+    else:
+        units = [u for u in roster if caller.covers(paths.get(u, "\x00"))]
+        source, dept = "department", p.department
+    own = {sup.unit_id for sup in scheme.supplements if sup.unit_id}
+    cache: dict[Any, dict[str, FieldSpec]] = {}
+    expected: dict[tuple[str, str], FieldSpec] = {}
+    per_unit = {u: _fields(scheme, u, roster[u], source, dept, cache, own) for u in units}
+    codes = list(dict.fromkeys(c for f in per_unit.values() for c in f))
+    for code in codes:  # grouped by indicator, as department_context orders a department's template
+        for u in units:
+            if code in per_unit[u]:
+                expected[(u, code)] = per_unit[u][code]
+    locked = await s.execute(
+        text(
+            "SELECT unit_id, code FROM submission WHERE assessing_unit = :a AND period = :p"
+            " AND status IN ('approved', 'reviewed')"
+        ),
+        {"a": row.assessing_unit, "p": bulk_store.contract_period(period)},
+    )
+    return ImportContext(
+        period=period,
+        expected=expected,
+        unit_names={u: names.get(u, u) for u in units},
+        known_codes=_known_codes(scheme),
+        locked=frozenset((a, b) for a, b in locked),
+    )
+
+
+async def previous_values(s: AsyncSession, row: SchemeRow, period: str) -> dict[tuple[str, str], float]:
+    """Last period's values of the same kind, for outlier flags (合理性校验)."""
+    period = bulk_store.contract_period(period)
+    rows = await s.execute(
+        text(
+            "SELECT DISTINCT ON (unit_id, code) unit_id, code, value FROM submission"
+            " WHERE assessing_unit = :a"
+            " AND period LIKE :pat AND period < :p AND value IS NOT NULL ORDER BY unit_id, code, period DESC"
+        ),
+        {"a": row.assessing_unit, "pat": targets.same_granularity(period), "p": period},
+    )
+    return {(u, c): float(v) for u, c, v in rows}
+
+
+def report_dict(rep: ImportReport, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "ok": rep.ok,
+        "dry_run": dry_run,
+        "rows_read": rep.rows_read,
+        "accepted": len(rep.rows),
+        "problem_count": rep.problem_count,
+        "truncated": rep.truncated,
+        "problems": [x.model_dump(mode="json") for x in rep.problems],
+        "flags": [x.model_dump(mode="json") for x in rep.flags],
+        "committed": False,
+        "import_id": None,
+        "replayed": False,
+    }
+
+
+async def run_import(rt: Runtime, caller: Caller, p: ImportReq, content: bytes) -> dict[str, Any]:
+    """The whole import path: context, parse (dry run), then an atomic idempotent commit."""
+    digest = hashlib.sha256(
+        json.dumps([p.scheme_id, p.period, p.unit_id, p.department, p.filename]).encode() + content
+    ).hexdigest()
+    t0 = time.perf_counter()
+    async with uow(rt) as s:
+        row = await scheme_store.get_row(s, caller, p.scheme_id)
+        if row.status != "published":
+            raise ValidationFailed("data can only be imported against a published scheme", field="scheme_id")
+        if p.client_key is not None and not p.dry_run:
+            done = (
+                await s.execute(
+                    text(
+                        "SELECT digest, result FROM bulk_import WHERE assessing_unit = :a AND client_key = :k"
+                    ),
+                    {"a": row.assessing_unit, "k": p.client_key},
+                )
+            ).first()
+            if done is not None:
+                return _replay(done, digest)
+        ctx = await build_context(s, caller, row, p)
+        previous = await previous_values(s, row, ctx.period)
+    t1 = time.perf_counter()
+    rep = await asyncio.to_thread(parse_upload, io.BytesIO(content), p.filename, ctx, previous=previous)
+    t2 = time.perf_counter()
+    out = report_dict(rep, dry_run=p.dry_run)
+    if p.dry_run or not rep.ok or not rep.rows:
+        return out
+    assert p.client_key is not None
+    import_id = uuid.uuid4().hex
+    out.update(committed=True, import_id=import_id)
+    async with uow(rt) as s:
+        claimed = await s.execute(
+            text(
+                "INSERT INTO bulk_import (assessing_unit, client_key, id, digest, result, created_by)"
+                " VALUES (:a, :k, :i, :d, CAST(:r AS json), :u) ON CONFLICT DO NOTHING RETURNING id"
+            ),
+            {
+                "a": row.assessing_unit,
+                "k": p.client_key,
+                "i": import_id,
+                "d": digest,
+                "r": json.dumps({**out, "flags": out["flags"][:1000]}),
+                "u": caller.user_id,
+            },
+        )
+        if claimed.first() is None:  # a concurrent commit with this key won; it has committed by now
+            done = (
+                await s.execute(
+                    text(
+                        "SELECT digest, result FROM bulk_import WHERE assessing_unit = :a AND client_key = :k"
+                    ),
+                    {"a": row.assessing_unit, "k": p.client_key},
+                )
+            ).first()
+            assert done is not None
+            return _replay(done, digest)
+        await bulk_store.commit_rows(
+            s,
+            rep.rows,
+            prefix=rt.settings.event_prefix,
+            scheme_id=row.id,
+            scheme_version=row.version,
+            assessing_unit=row.assessing_unit,
+            actor=caller.user_id,
+            import_id=import_id,
+        )
+    log.info(
+        "bulk.imported",
+        rows=len(rep.rows),
+        context_s=round(t1 - t0, 3),
+        parse_s=round(t2 - t1, 3),
+        commit_s=round(time.perf_counter() - t2, 3),
+    )
+    return out
+
+
+def _replay(done: Any, digest: str) -> dict[str, Any]:
+    if done[0] != digest:
+        raise Conflict(
+            "this client_key was used for a different file or scope",
+            field="client_key",
+            code="idempotency_key_reused",
+        )
+    return {**done[1], "replayed": True}
+
+
+def register(rt: Runtime, settings: IndicatorsSettings) -> None:
+    rpc = rt.rpc_server()
+
+    @rpc.method("bulk_template", TemplateReq)
+    async def bulk_template(caller: Caller, p: TemplateReq) -> dict[str, Any]:
+        caller.require(*REPORTERS)
+        assert rt.store is not None
+        async with uow(rt) as s:
+            row = await scheme_store.get_row(s, caller, p.scheme_id)
+            ctx = await build_context(s, caller, row, p)
+        buf = io.BytesIO()
+        await asyncio.to_thread(write_csv if p.format == "csv" else write_xlsx, ctx, buf)
+        data = buf.getvalue()
+        who = p.unit_id or p.department
+        filename = f"填报模板_{row.assessing_unit}_{who}_{ctx.period}.{p.format}"
+        out: dict[str, Any] = {"filename": filename, "format": p.format, "rows": len(ctx.expected)}
+        if p.inline if p.inline is not None else len(data) <= INLINE_MAX:
+            out["content_base64"] = base64.b64encode(data).decode()
+            return out
+        key = f"templates/{row.assessing_unit}/{uuid.uuid4().hex}.{p.format}"
+        await rt.store.put_stream(key, io.BytesIO(data), length=len(data))
+        out["download_url"] = rt.store.presign_get(key, ttl_s=settings.presign_ttl_s, filename=filename)
+        return out
+
+    @rpc.method("bulk_upload_url", UploadReq)
+    async def bulk_upload_url(caller: Caller, p: UploadReq) -> dict[str, Any]:
+        caller.require(*REPORTERS)
+        assert rt.store is not None
+        key = f"imports/{caller.user_id}/{uuid.uuid4().hex}/{p.filename}"
+        return {
+            "object_key": key,
+            "upload_url": rt.store.presign_put(key, ttl_s=settings.presign_ttl_s),
+            "expires_in_s": settings.presign_ttl_s,
+        }
+
+    @rpc.method("bulk_import", ImportReq)
+    async def bulk_import(caller: Caller, p: ImportReq) -> dict[str, Any]:
+        caller.require(*REPORTERS)
+        if not p.dry_run and p.client_key is None:
+            raise ValidationFailed(
+                "client_key is required to commit (same key → same result, no double rows)",
+                field="client_key",
+            )
+        if p.content_base64 is not None:
+            try:
+                content = base64.b64decode(p.content_base64, validate=True)
+            except ValueError:
+                raise ValidationFailed("content_base64 is not valid base64", field="content_base64") from None
+        elif p.rows is not None:
+            content = json.dumps(p.rows, ensure_ascii=False).encode()
+        else:
+            assert rt.store is not None and p.object_key is not None
+            if not p.object_key.startswith(f"imports/{caller.user_id}/"):
+                raise NotFound("upload not found", field="object_key")
+            content = await _read_object(rt, p.object_key)
+        return await run_import(rt, caller, p, content)
+
+
+async def _read_object(rt: Runtime, key: str) -> bytes:
+    assert rt.store is not None
+    store = rt.store
+
+    def work() -> bytes:
+        resp = store.client.get_object(store.bucket, key)
+        try:
+            return resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    try:
+        return await asyncio.to_thread(work)
+    except Exception:
+        raise NotFound("upload not found; PUT the file to upload_url first", field="object_key") from None

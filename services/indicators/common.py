@@ -1,0 +1,95 @@
+"""Shared by the indicators RPC modules: roles, scope checks, keyset cursors, event emission."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.errors import KaoheError, NotFound
+from kaohe.events import new_event
+from kaohe.identity import Caller, Role
+from kaohe.runtime import Runtime
+
+SERVICE = "indicators"
+WRITERS = (Role.assessment_office, Role.system)
+REPORTERS = (Role.reporter, Role.department, Role.integration, Role.assessment_office, Role.system)
+REVIEWERS = (Role.department, Role.assessment_office, Role.system)
+OFFICE = (Role.assessment_office, Role.system)
+MAX_PAGE = 500
+
+Uow = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+class In(BaseModel):
+    """Base of every params model: strict, whitespace-trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(In):
+    after: str | None = Field(None, max_length=2000)
+    first: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+def encode_cursor(*parts: object) -> str:
+    """An opaque keyset cursor from the sort key of the last item."""
+    raw = "\x1f".join(str(p) for p in parts)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, n: int = 1) -> list[str] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise KaoheError("malformed cursor", field="after", code="validation_failed") from None
+    parts = raw.split("\x1f")
+    if len(parts) != n:
+        raise KaoheError("malformed cursor", field="after", code="validation_failed")
+    return parts
+
+
+def page(items: list[Any], first: int, key: Callable[[Any], tuple[object, ...]]) -> dict[str, Any]:
+    """Items fetched with LIMIT first+1 → {items, next}."""
+    more = len(items) > first
+    items = items[:first]
+    return {"items": items, "next": encode_cursor(*key(items[-1])) if more and items else None}
+
+
+def uow(rt: Runtime) -> AbstractAsyncContextManager[AsyncSession]:
+    assert rt.db is not None
+    return rt.db.uow()
+
+
+async def unit_path(s: AsyncSession, unit_id: str) -> str | None:
+    """The current path of a unit (closed units keep their last path)."""
+    row = (await s.execute(text("SELECT path FROM unit WHERE id = :id"), {"id": unit_id})).first()
+    return None if row is None else str(row[0])
+
+
+async def require_unit(s: AsyncSession, caller: Caller, unit_id: str, field: str = "unit_id") -> str:
+    """The unit's current path if the caller covers it; out-of-scope units are reported as missing."""
+    path = await unit_path(s, unit_id)
+    if path is None or not caller.covers(path):
+        raise NotFound(f"unit {unit_id} not found", field=field)
+    return path
+
+
+async def emit(
+    rt: Runtime, s: AsyncSession, caller: Caller, entity: str, verb: str, subject: str, data: dict[str, Any]
+) -> None:
+    await rt.outbox.emit(
+        s, new_event(SERVICE, entity, verb, subject=subject, trace_id=caller.trace_id, data=data)
+    )
+
+
+async def aiter_rows(s: AsyncSession, sql: str, params: dict[str, Any]) -> AsyncIterator[Any]:
+    for row in (await s.execute(text(sql), params)).mappings():
+        yield row

@@ -1,0 +1,195 @@
+"""Bulk submission (批量填报): templates, dry run reporting every problem, atomic idempotent commit."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from collections.abc import AsyncIterator
+
+import httpx
+import openpyxl
+import pytest
+import pytest_asyncio
+
+from kaohe.errors import KaoheError
+from kaohe.identity import Role
+from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
+from tests.conftest import Infra, Namespace
+
+REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
+DEPT = caller(Role.department, org="/14/1405/", user="fagai")
+
+
+@pytest_asyncio.fixture
+async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
+    async with running(**harness_kwargs(infra, database_url, ns)) as r:
+        yield r
+
+
+def fill(template: bytes, values: dict[tuple[str, str], str], *, extra: list[list[str]] = ()) -> bytes:
+    """Fill the 数值 column of a CSV template for (unit, code) pairs; append extra raw rows."""
+    rows = list(csv.reader(io.StringIO(template.decode("utf-8-sig"))))
+    head = rows[0]
+    iu, ic, iv = head.index("单位代码"), head.index("指标代码"), head.index("数值")
+    for r in rows[1:]:
+        r[iv] = values.get((r[iu], r[ic]), r[iv])
+    out = io.StringIO()
+    csv.writer(out).writerows([*rows, *extra])
+    return out.getvalue().encode("utf-8-sig")
+
+
+async def count(svc: Running, who: object = OFFICE) -> int:
+    page = await svc.call("submissions_list", who, first=500)
+    return len(page["items"])
+
+
+async def test_templates_have_chinese_headers_per_unit_and_per_department(svc: Running) -> None:
+    sid = await published_city(svc)
+    t = await svc.call(
+        "bulk_template", REPORTER, scheme_id=sid, period="2026-Q1", unit_id="140502", format="csv"
+    )
+    rows = list(csv.reader(io.StringIO(base64.b64decode(t["content_base64"]).decode("utf-8-sig"))))
+    assert rows[0][:4] == ["单位代码", "单位名称", "指标代码", "指标名称"]
+    assert sorted(r[2] for r in rows[1:]) == ["D0101", "D0102", "K0102"]  # K0101 is the 发改委's
+    assert {r[6] for r in rows[1:]} == {"2026年第1季度"}
+    x = await svc.call(
+        "bulk_template",
+        DEPT,
+        scheme_id=sid,
+        period="2026-Q1",
+        department="1405fg",
+        format="xlsx",
+        inline=False,
+    )
+    assert "content_base64" not in x and x["rows"] == 2
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(x["download_url"])).content
+    ws = openpyxl.load_workbook(io.BytesIO(body))["填报"]
+    got = [(r[0], r[2]) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert sorted(got) == [("140502", "K0101"), ("140525", "K0101")]
+    with pytest.raises(KaoheError) as e:
+        await svc.call(
+            "bulk_template", REPORTER, scheme_id=sid, period="2026-Q1", unit_id="140525", format="csv"
+        )
+    assert e.value.code == "not_found"
+
+
+async def test_dry_run_with_errors_reports_each_and_changes_nothing(svc: Running) -> None:
+    sid = await published_city(svc)
+    t = await svc.call(
+        "bulk_template", REPORTER, scheme_id=sid, period="2026-Q1", unit_id="140502", format="csv"
+    )
+    body = fill(
+        base64.b64decode(t["content_base64"]),
+        {("140502", "D0101"): "abc", ("140502", "D0102"): "1.5", ("140502", "K0102"): "7.1"},
+        extra=[
+            ["140525", "泽州县", "K0102", "", "", "", "2026年第1季度", "3", ""],
+            ["140502", "城区", "K0102", "", "", "", "2026-Q2", "3", ""],
+        ],
+    )
+    for dry in (True, False):
+        rep = await svc.call(
+            "bulk_import",
+            REPORTER,
+            scheme_id=sid,
+            period="2026-Q1",
+            unit_id="140502",
+            filename="填报.csv",
+            content_base64=base64.b64encode(body).decode(),
+            dry_run=dry,
+            client_key="key-dry-run-1",
+        )
+        assert rep["ok"] is False and rep["committed"] is False and rep["accepted"] == 0
+        got = sorted((p["row"], p["column"], p["code"]) for p in rep["problems"])
+        assert got == sorted(
+            [
+                (2, "数值", "not_a_number"),
+                (3, "数值", "not_an_integer"),
+                (5, "单位代码", "unknown_unit"),
+                (6, "期间", "wrong_period"),
+                (6, "指标代码", "duplicate_row"),
+            ]
+        )
+        assert all(p["message"].startswith(f"第 {p['row']} 行「{p['column']}」") for p in rep["problems"])
+    assert await count(svc) == 0
+
+
+async def test_commit_is_atomic_idempotent_and_respects_locks(svc: Running) -> None:
+    sid = await published_city(svc)
+    t = await svc.call(
+        "bulk_template", REPORTER, scheme_id=sid, period="2026-Q1", unit_id="140502", format="csv"
+    )
+    good = fill(
+        base64.b64decode(t["content_base64"]),
+        {("140502", "D0101"): "95", ("140502", "D0102"): "1", ("140502", "K0102"): "7.1"},
+    )
+    args = dict(
+        scheme_id=sid,
+        period="2026-Q1",
+        unit_id="140502",
+        filename="填报.csv",
+        content_base64=base64.b64encode(good).decode(),
+    )
+    with pytest.raises(KaoheError) as e:
+        await svc.call("bulk_import", REPORTER, **args, dry_run=False)
+    assert e.value.field == "client_key"
+    dry = await svc.call("bulk_import", REPORTER, **args)
+    assert (dry["ok"], dry["accepted"], dry["committed"]) == (True, 3, False)
+    assert await count(svc) == 0
+    first = await svc.call("bulk_import", REPORTER, **args, dry_run=False, client_key="import-2026Q1-a")
+    assert (first["committed"], first["accepted"], first["replayed"]) == (True, 3, False)
+    again = await svc.call("bulk_import", REPORTER, **args, dry_run=False, client_key="import-2026Q1-a")
+    assert again["replayed"] is True and again["import_id"] == first["import_id"]
+    items = (await svc.call("submissions_list", OFFICE, period="2026-Q1"))["items"]
+    assert sorted((s["code"], s["value"], s["version"]) for s in items) == [
+        ("D0101", 95.0, 1),
+        ("D0102", 1.0, 1),
+        ("K0102", 7.1, 1),
+    ]
+    other = fill(
+        base64.b64decode(t["content_base64"]),
+        {("140502", "D0101"): "96", ("140502", "D0102"): "0", ("140502", "K0102"): "7.3"},
+    )
+    with pytest.raises(KaoheError) as e:
+        await svc.call(
+            "bulk_import",
+            REPORTER,
+            **{**args, "content_base64": base64.b64encode(other).decode()},
+            dry_run=False,
+            client_key="import-2026Q1-a",
+        )
+    assert e.value.code == "idempotency_key_reused"
+    # approve one value: a later file touching it is refused as a whole
+    k = next(s for s in items if s["code"] == "K0102")
+    await svc.call("submission_approve", OFFICE, submission_id=k["id"])
+    rep = await svc.call(
+        "bulk_import",
+        REPORTER,
+        **{**args, "content_base64": base64.b64encode(other).decode()},
+        dry_run=False,
+        client_key="import-2026Q1-b",
+    )
+    assert rep["committed"] is False
+    row_of_k0102 = 2 + [r[2] for r in csv.reader(io.StringIO(other.decode("utf-8-sig")))][1:].index("K0102")
+    assert [(p["row"], p["code"]) for p in rep["problems"]] == [(row_of_k0102, "submission_locked")]
+    after = (await svc.call("submissions_list", OFFICE, period="2026-Q1"))["items"]
+    assert sorted((s["code"], s["value"]) for s in after) == [("D0101", 95.0), ("D0102", 1.0), ("K0102", 7.1)]
+    # JSON rows through the API: an update of the unlocked values only
+    rows = [{"unit_id": "140502", "indicator_code": "D0101", "period": "2026-Q1", "value": 97}]
+    res = await svc.call(
+        "bulk_import",
+        REPORTER,
+        scheme_id=sid,
+        period="2026-Q1",
+        unit_id="140502",
+        filename="rows.json",
+        rows=rows,
+        dry_run=False,
+        client_key="import-2026Q1-c",
+    )
+    assert res["committed"] is True
+    d = next(s for s in (await svc.call("submissions_list", OFFICE, code="D0101"))["items"])
+    assert (d["value"], d["version"]) == (97.0, 2)
+    hist = await svc.call("submission_get", OFFICE, submission_id=d["id"])
+    assert [h["value"] for h in hist["history"]] == [95.0, 97.0]

@@ -1,0 +1,211 @@
+"""Submissions (填报) and review (审核): value checks, flags, two levels, locking, reopen, conflicts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from nats.js import JetStreamContext
+
+from kaohe.errors import KaoheError
+from kaohe.identity import Role
+from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
+from tests.conftest import Infra, Namespace, eventually
+
+REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
+DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101", "K0102"))
+DEPT2 = caller(Role.department, org="/14/1405/", user="fagai-2")
+
+
+@pytest_asyncio.fixture
+async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
+    async with running(**harness_kwargs(infra, database_url, ns)) as r:
+        yield r
+
+
+async def submit(svc: Running, value: float, period: str = "2026-Q1", code: str = "K0102", **kw: Any) -> dict:
+    return await svc.call(
+        "submission_create",
+        kw.pop("who", REPORTER),
+        unit_id="140502",
+        indicator_code=code,
+        period=period,
+        value=value,
+        **kw,
+    )
+
+
+async def test_values_are_checked_and_outliers_flagged(svc: Running) -> None:
+    await published_city(svc)
+    with pytest.raises(KaoheError) as e:  # 党风廉政 counts occurrences: integers only
+        await svc.call(
+            "submission_create",
+            REPORTER,
+            unit_id="140502",
+            indicator_code="D0102",
+            period="2026-Q1",
+            value=1.5,
+        )
+    assert (e.value.code, e.value.field) == ("not_an_integer", "value")
+    with pytest.raises(KaoheError) as e:
+        await submit(svc, 5.0, code="NOPE")
+    assert e.value.code == "not_found" and e.value.field == "indicator_code"
+    with pytest.raises(KaoheError) as e:
+        await submit(svc, 5.0, period="2026-13")
+    assert e.value.code == "validation_failed" and e.value.field == "period"
+    first = await submit(svc, 5.0, period="2026-Q1")
+    assert first["flags"] == [] and first["assessing_unit"] == "1405" and first["scheme_version"] == 1
+    jump = await submit(svc, 40.0, period="2026-Q2")  # 8× the previous quarter
+    assert [f["code"] for f in jump["flags"]] == ["outlier_change"]
+    with pytest.raises(KaoheError) as e:
+        await submit(svc, 6.0, period="2026-Q1")
+    assert e.value.code == "submission_exists"
+
+
+async def test_two_level_review_reject_reopen_are_recorded(
+    svc: Running, js: JetStreamContext, ns: Namespace
+) -> None:
+    await published_city(svc, second_review=True)
+    sub = await submit(svc, 7.2)
+    rej = await svc.call(
+        "submission_reject", DEPT, submission_id=sub["id"], reason="口径不对，请按统计局数据"
+    )
+    assert (rej["status"], rej["reason"]) == ("rejected", "口径不对，请按统计局数据")
+    with pytest.raises(KaoheError) as e:
+        await svc.call("submission_reject", DEPT, submission_id=sub["id"], reason="")
+    assert e.value.code == "validation_failed" and e.value.field == "reason"
+    upd = await svc.call(
+        "submission_update", REPORTER, submission_id=sub["id"], expected_version=rej["version"], value=7.5
+    )
+    assert (upd["status"], upd["value"]) == ("submitted", 7.5)
+    lvl1 = await svc.call("submission_approve", DEPT, submission_id=sub["id"])
+    assert (lvl1["status"], lvl1["review_level"], lvl1["final"]) == ("reviewed", 1, False)
+    with pytest.raises(KaoheError) as e:  # the department cannot give the 考核办's second approval
+        await svc.call("submission_approve", DEPT, submission_id=sub["id"])
+    assert e.value.code == "review_conflict"
+    final = await svc.call("submission_approve", OFFICE, submission_id=sub["id"])
+    assert (final["status"], final["review_level"], final["final"]) == ("approved", 2, True)
+    with pytest.raises(KaoheError) as e:
+        await svc.call(
+            "submission_update",
+            REPORTER,
+            submission_id=sub["id"],
+            expected_version=final["version"],
+            value=9.0,
+        )
+    assert e.value.code == "submission_locked"
+    with pytest.raises(KaoheError) as e:
+        await svc.call("submission_reopen", DEPT, submission_id=sub["id"], reason="x")
+    assert e.value.code == "forbidden_role"
+    reo = await svc.call(
+        "submission_reopen", OFFICE, submission_id=sub["id"], reason="统计局修订了一季度数据"
+    )
+    assert reo["status"] == "reopened"
+    got = await svc.call("submission_get", OFFICE, submission_id=sub["id"])
+    assert [(h["action"], h["actor"], h["reason"]) for h in got["history"]] == [
+        ("submitted", "chengqu", None),
+        ("rejected", "fagai", "口径不对，请按统计局数据"),
+        ("updated", "chengqu", None),
+        ("reviewed", "fagai", None),
+        ("approved", "kaohe-ban", None),
+        ("reopened", "kaohe-ban", "统计局修订了一季度数据"),
+    ]
+    assert [h["version"] for h in got["history"]] == [1, 2, 3, 4, 5, 6]
+
+    stream = await js.pull_subscribe(f"{ns.prefix}.indicators.submission.>", durable=None)
+    events: list[dict] = []
+
+    async def all_six() -> bool:
+        try:
+            events.extend(json.loads(m.data) for m in await stream.fetch(20, timeout=0.5))
+        except TimeoutError:
+            pass
+        return len(events) >= 6
+
+    await eventually(all_six, what="six submission events")
+    kinds = [(e["type"].rsplit(".", 1)[1], e["data"]["revision"]) for e in events]
+    assert kinds == [
+        ("submitted", 1),
+        ("rejected", 2),
+        ("submitted", 3),
+        ("approved", 4),
+        ("approved", 5),
+        ("reopened", 6),
+    ]
+    approved = events[4]["data"]
+    assert (approved["review_level"], approved["final"], approved["value"], approved["code"]) == (
+        2,
+        True,
+        7.5,
+        "K0102",
+    )
+    assert (approved["assessing_unit"], approved["year"], approved["unit_path"]) == (
+        "1405",
+        2026,
+        "/14/1405/140502/",
+    )
+    assert approved["unit_name"] == "城区"
+    assert approved["indicator"]["code"] == "K0102" and approved["indicator"]["weight"] == 30
+    assert (
+        approved["indicator"]["target"] == 8.0
+        and approved["indicator"]["standard"]["type"] == "completion_ratio"
+    )
+    assert events[5]["data"]["reason"] == "统计局修订了一季度数据"
+    assert events[3]["data"]["final"] is False
+
+
+async def test_concurrent_approvals_one_wins_the_other_gets_review_conflict(svc: Running) -> None:
+    await published_city(svc)
+    for i in range(5):  # several rounds: the race must resolve the same way every time
+        sub = await submit(svc, 7.0, period=f"2026-0{i + 1}")
+        results = await asyncio.gather(
+            svc.call("submission_approve", DEPT, submission_id=sub["id"], expected_version=1),
+            svc.call("submission_reject", DEPT2, submission_id=sub["id"], expected_version=1, reason="不对"),
+            return_exceptions=True,
+        )
+        wins = [r for r in results if isinstance(r, dict)]
+        losses = [r for r in results if isinstance(r, KaoheError)]
+        assert len(wins) == 1 and len(losses) == 1, results
+        assert losses[0].code == "review_conflict"
+        state = await svc.call("submission_get", OFFICE, submission_id=sub["id"])
+        assert state["status"] == wins[0]["status"] and state["version"] == 2
+        assert len(state["history"]) == 2
+
+
+async def test_department_reviews_only_its_own_indicators(svc: Running) -> None:
+    await published_city(svc)
+    sub = await svc.call(
+        "submission_create", REPORTER, unit_id="140502", indicator_code="D0101", period="2026-Q1", value=90
+    )
+    with pytest.raises(KaoheError) as e:
+        await svc.call("submission_approve", DEPT, submission_id=sub["id"])
+    assert e.value.code == "forbidden_indicator"
+
+
+async def test_out_of_scope_access_is_denied_for_every_submission_method(svc: Running) -> None:
+    await published_city(svc)
+    sub = await submit(svc, 7.0)
+    zezhou = caller(Role.reporter, Role.department, Role.assessment_office, org="/14/1405/140525/")
+    calls = [
+        (
+            "submission_create",
+            {"unit_id": "140502", "indicator_code": "K0102", "period": "2026-Q2", "value": 1},
+        ),
+        ("submission_update", {"submission_id": sub["id"], "expected_version": 1, "value": 2}),
+        ("submission_get", {"submission_id": sub["id"]}),
+        ("submission_approve", {"submission_id": sub["id"]}),
+        ("submission_reject", {"submission_id": sub["id"], "reason": "x"}),
+        ("submission_reopen", {"submission_id": sub["id"], "reason": "x"}),
+        ("submissions_list", {"unit_id": "140502"}),
+    ]
+    for method, params in calls:
+        with pytest.raises(KaoheError) as e:
+            await svc.call(method, zezhou, **params)
+        assert e.value.code == "not_found", method
+    assert (await svc.call("submissions_list", zezhou))["items"] == []
+    mine = await svc.call("submissions_list", REPORTER, period="2026-Q1")
+    assert [s["id"] for s in mine["items"]] == [sub["id"]]
