@@ -23,23 +23,36 @@ def _say(msg: str) -> None:
     print(f"[kaohe] {msg}", flush=True)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+def app_from_env() -> object:
+    """uvicorn factory for worker processes: the component comes from KAOHE_SERVE_COMPONENT."""
     from kaohe.runtime import create_app
     from kaohe.settings import load
 
-    settings, infra = load(args.component)
+    settings, infra = load(os.environ["KAOHE_SERVE_COMPONENT"])
     logs.configure(settings.log_level, settings.log_json)
-    app = create_app(settings, infra)
-    uvicorn.run(
-        app,
+    return create_app(settings, infra)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kaohe.settings import load
+
+    settings, _ = load(args.component)
+    workers = args.workers or settings.workers
+    os.environ["KAOHE_SERVE_COMPONENT"] = args.component
+    logs.configure(settings.log_level, settings.log_json)
+    common = dict(
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s),
         access_log=False,
     )
+    if workers > 1:  # separate processes sharing the port; each runs its own runtime (RPC, consumers)
+        uvicorn.run("kaohe.cli:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(app_from_env(), **common)  # type: ignore[arg-type]
     return 0
 
 
@@ -101,17 +114,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     port = int(os.environ.get("KAOHE_GATEWAY_HTTP_PORT", DEFAULT_PORTS["gateway"]))
     stack = None
-    if gateway_running(port):
-        _say(f"using the running stack at http://127.0.0.1:{port}")
-        url = f"http://127.0.0.1:{port}"
-    else:
-        run_dir = Path.cwd() / ".kaohe" / "demo"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        _say(f"starting a fresh stack in {run_dir} (PostgreSQL, NATS JetStream, S3, five components)")
-        stack = Stack(run_dir, Ports.free(), progress=_say)
-        stack.start()
-        url = stack.gateway_url
     try:
+        if gateway_running(port):
+            _say(f"using the running stack at http://127.0.0.1:{port}")
+            url = f"http://127.0.0.1:{port}"
+        else:
+            run_dir = Path.cwd() / ".kaohe" / "demo"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            _say(f"starting a fresh stack in {run_dir} (PostgreSQL, NATS JetStream, S3, five components)")
+            stack = Stack(run_dir, Ports.free(), progress=_say)
+            stack.start()
+            url = stack.gateway_url
         unit = demo.run(url, progress=_say)
         _say("result, as fetched through GraphQL:")
         print(json.dumps(unit, ensure_ascii=False, indent=2), flush=True)
@@ -121,7 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(f"demo failed: {e}")
         return 1
     finally:
-        if stack is not None:
+        if stack is not None:  # also after a failed start: nothing is left running
             stack.stop()
 
 
@@ -172,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="run the end-to-end scenario (starts a stack unless one is running)")
     s = sub.add_parser("serve", help="run one component")
     s.add_argument("component", choices=COMPONENTS)
+    s.add_argument("--workers", type=int, default=0, help="worker processes (default KAOHE_<C>_WORKERS or 1)")
     sub.add_parser("migrate", help="apply every service's migrations to DATABASE_URL")
     t = sub.add_parser("token", help="issue a development JWT")
     t.add_argument("--user", default="dev")

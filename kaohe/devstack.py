@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -208,9 +209,43 @@ def start_postgres(data_dir: Path, port: int, *, fsync: bool = True) -> tuple[Ma
         args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
     m = _spawn("postgres", args, log, **owner)
     m.stop_signal = signal.SIGINT  # fast shutdown
-    wait_port(port, timeout=30, proc=m.proc, log=log)
-    _wait_pg_ready(port, log)
+    try:
+        wait_port(port, timeout=30, proc=m.proc, log=log)
+        _wait_pg_ready(port, log)
+        _check_pg_is_ours(port, data_dir, m)
+    except StackError:
+        m.stop()
+        raise
     return m, f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/postgres"
+
+
+def _check_pg_is_ours(port: int, data_dir: Path, m: Managed) -> None:
+    """The port may have been taken by another server between our check and its bind: ask who it is."""
+    out = subprocess.run(
+        [
+            _pg_bin("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            PG_USER,
+            "-d",
+            "postgres",
+            "-tAc",
+            "SHOW data_directory",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if (
+        m.proc.poll() is not None
+        or Path(out.stdout.strip() or "/nonexistent").resolve() != data_dir.resolve()
+    ):
+        raise StackError(
+            f"port {port} is answered by another PostgreSQL ({out.stdout.strip() or out.stderr})"
+        )
 
 
 def _wait_pg_ready(port: int, log: Path) -> None:
@@ -231,6 +266,7 @@ def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None) ->
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / "nats.log"
     ensure_free(port, "NATS")
+    name = f"kaohe-dev-{port}-{os.getpid()}-{secrets.token_hex(3)}"
     conf = data_dir.parent / "nats.conf"
     # A published scheme travels whole in one event (scoring needs nothing else): allow 8 MB messages.
     conf.write_text("max_payload: 8MB\n")
@@ -246,13 +282,27 @@ def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None) ->
         "-sd",
         str(data_dir),
         "--server_name",
-        f"kaohe-dev-{port}",
+        name,
     ]
     if monitor_port:
         args += ["-m", str(monitor_port)]
     m = _spawn("nats", args, log)
-    wait_port(port, timeout=20, proc=m.proc, log=log)
+    try:
+        wait_port(port, timeout=20, proc=m.proc, log=log)
+        _check_nats_is_ours(port, name, m)
+    except StackError:
+        m.stop()
+        raise
     return m, f"nats://127.0.0.1:{port}"
+
+
+def _check_nats_is_ours(port: int, name: str, m: Managed) -> None:
+    """Read the server's INFO line: it must carry the unique name we started it with."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        line = sock.makefile("rb").readline().decode(errors="replace")
+    info = json.loads(line.split(" ", 1)[1]) if line.startswith("INFO ") else {}
+    if m.proc.poll() is not None or info.get("server_name") != name:
+        raise StackError(f"port {port} is answered by another NATS server ({info.get('server_name')})")
 
 
 # --- S3 (SeaweedFS) -----------------------------------------------------------------------------
@@ -318,30 +368,38 @@ def start_s3(data_dir: Path, ports: S3Ports, access_key: str, secret_key: str) -
         "-s3.port.lance=0",
     ]
     m = _spawn("s3", args, log)
-    wait_port(ports.s3, timeout=60, proc=m.proc, log=log)
-    _wait_s3_ready(ports.s3, log, m)
+    try:
+        wait_port(ports.s3, timeout=60, proc=m.proc, log=log)
+        _wait_s3_ready(ports.s3, log, m, access_key, secret_key)
+    except StackError:
+        m.stop()
+        raise
     return m, f"http://127.0.0.1:{ports.s3}"
 
 
-def _wait_s3_ready(port: int, log: Path, m: Managed) -> None:
-    """The S3 port opens before the filer behind it answers; poll until a bucket listing works."""
-    import urllib.error
-    import urllib.request
+def _wait_s3_ready(port: int, log: Path, m: Managed, access_key: str, secret_key: str) -> None:
+    """Poll until a request signed with our credentials succeeds: the gateway serves, and it is ours."""
+    from minio import Minio
+    from minio.error import S3Error
 
+    client = Minio(
+        f"127.0.0.1:{port}", access_key=access_key, secret_key=secret_key, secure=False, region="us-east-1"
+    )
     deadline = time.monotonic() + 60
+    last = ""
     while time.monotonic() < deadline:
         if m.proc.poll() is not None:
             raise StackError(f"weed exited:\n{_tail(log)}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return
-        except urllib.error.HTTPError as e:  # 403 without credentials means the gateway is serving
-            if e.code in (403, 400):
+            client.list_buckets()
+            if m.proc.poll() is None:
                 return
-        except OSError:
-            pass
+        except S3Error as e:  # a foreign server rejects our signature; ours may still be starting
+            last = e.code
+        except Exception as e:  # not listening yet, or the filer behind the gateway is not up
+            last = type(e).__name__
         time.sleep(0.1)
-    raise StackError(f"S3 gateway on {port} not serving:\n{_tail(log)}")
+    raise StackError(f"S3 gateway on {port} not serving our credentials ({last}):\n{_tail(log)}")
 
 
 @contextlib.contextmanager

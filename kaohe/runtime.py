@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -226,9 +227,13 @@ def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:
     async def readyz() -> JSONResponse:
         checks = await rt.readiness()
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
-        )
+        body = {
+            "status": "ready" if ok else "not_ready",
+            "component": settings.component,
+            "instance": os.environ.get("KAOHE_INSTANCE"),
+            "checks": checks,
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

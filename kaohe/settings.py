@@ -53,6 +53,7 @@ class ComponentSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    workers: int = Field(1, ge=1, le=32, description="HTTP worker processes (each a full runtime)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     database_url: str | None = None  # overrides DATABASE_URL for this component only

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -33,6 +36,7 @@ class Ports:
     nats: int
     s3: S3Ports
     components: dict[str, int]
+    auto: bool = False  # chosen free ports: after a bind race, start again on fresh ones
 
     @classmethod
     def defaults(cls, env: dict[str, str]) -> Ports:
@@ -54,6 +58,7 @@ class Ports:
             devstack.free_port(),
             S3Ports.free(),
             {c: devstack.free_port() for c in COMPONENTS},
+            auto=True,
         )
 
 
@@ -69,6 +74,10 @@ class Stack:
     infra: list[Managed] = field(default_factory=list)
     procs: dict[str, Managed] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def _attempts(self) -> int:
+        return 3 if self.ports.auto else 1
 
     def start_infra(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +87,16 @@ class Stack:
             self.progress(f"PostgreSQL: using DATABASE_URL ({_redact(e['DATABASE_URL'])})")
         else:
             t = time.monotonic()
-            pg, url = devstack.start_postgres(self.data_dir / "pg", self.ports.postgres, fsync=self.fsync)
+            for attempt in range(self._attempts()):
+                try:
+                    pg, url = devstack.start_postgres(
+                        self.data_dir / "pg", self.ports.postgres, fsync=self.fsync
+                    )
+                    break
+                except StackError:
+                    if attempt + 1 == self._attempts():
+                        raise
+                    self.ports.postgres = devstack.free_port()
             self.infra.append(pg)
             self.urls["database"] = asyncio.run(_ensure_database(url, DB_NAME))
             self.progress(
@@ -88,7 +106,14 @@ class Stack:
             self.urls["nats"] = e["NATS_URL"]
             self.progress(f"NATS: using NATS_URL ({e['NATS_URL']})")
         else:
-            nats, url = devstack.start_nats(self.data_dir / "nats", self.ports.nats)
+            for attempt in range(self._attempts()):
+                try:
+                    nats, url = devstack.start_nats(self.data_dir / "nats", self.ports.nats)
+                    break
+                except StackError:
+                    if attempt + 1 == self._attempts():
+                        raise
+                    self.ports.nats = devstack.free_port()
             self.infra.append(nats)
             self.urls["nats"] = url
             self.progress(f"NATS JetStream started on {url}")
@@ -98,7 +123,14 @@ class Stack:
         else:
             key = e.get("S3_ACCESS_KEY", "kaohe")
             secret = e.get("S3_SECRET_KEY", "kaohe-dev-secret")
-            s3, url = devstack.start_s3(self.data_dir / "s3", self.ports.s3, key, secret)
+            for attempt in range(self._attempts()):
+                try:
+                    s3, url = devstack.start_s3(self.data_dir / "s3", self.ports.s3, key, secret)
+                    break
+                except StackError:
+                    if attempt + 1 == self._attempts():
+                        raise
+                    self.ports.s3 = S3Ports.free()
             self.infra.append(s3)
             self.urls["s3"] = url
             self.env.setdefault("S3_ACCESS_KEY", key)
@@ -110,6 +142,7 @@ class Stack:
         env["DATABASE_URL"] = self.urls["database"]
         env["NATS_URL"] = self.urls["nats"]
         env["S3_ENDPOINT"] = self.urls["s3"]
+        env["KAOHE_INSTANCE"] = self.instance
         for c, port in self.ports.components.items():
             env[f"KAOHE_{c.upper()}_HTTP_PORT"] = str(port)
         return env
@@ -120,34 +153,39 @@ class Stack:
         self.progress(f"migrations applied for {', '.join(migrate.MIGRATED)} ({time.monotonic() - t:.1f}s)")
 
     def start_components(self, timeout: float = 60) -> None:
-        env = self.child_env()
-        logs = self.data_dir / "logs"
+        """Start the five processes and wait until each reports ready, and is ours (instance token)."""
         for c in COMPONENTS:
-            devstack.ensure_free(self.ports.components[c], c)
-        for c in COMPONENTS:
-            self.procs[c] = devstack._spawn(
-                c,
-                [sys.executable, "-m", "kaohe.cli", "serve", c],
-                logs / f"{c}.log",
-                env=env,
-                cwd=str(migrate.ROOT),
-            )
-        deadline = time.monotonic() + timeout
-        for c in COMPONENTS:
-            url = f"http://127.0.0.1:{self.ports.components[c]}/readyz"
-            while True:
-                if self.procs[c].proc.poll() is not None:
-                    raise StackError(
-                        f"{c} exited; log {logs / (c + '.log')}:\n{devstack._tail(logs / (c + '.log'))}"
-                    )
-                if _http_ok(url):
+            for attempt in range(self._attempts()):
+                try:
+                    self._start_component(c, timeout)
                     break
-                if time.monotonic() > deadline:
-                    raise StackError(
-                        f"{c} not ready after {timeout}s:\n{devstack._tail(logs / (c + '.log'))}"
-                    )
-                time.sleep(0.1)
+                except StackError:
+                    self.procs.pop(c).stop()
+                    if attempt + 1 == self._attempts():
+                        raise
+                    self.ports.components[c] = devstack.free_port()
             self.progress(f"{c} ready on http://127.0.0.1:{self.ports.components[c]}")
+
+    def _start_component(self, c: str, timeout: float) -> None:
+        env = self.child_env()
+        log = self.data_dir / "logs" / f"{c}.log"
+        port = self.ports.components[c]
+        devstack.ensure_free(port, c)
+        cmd = [sys.executable, "-m", "kaohe.cli", "serve", c]
+        self.procs[c] = devstack._spawn(c, cmd, log, env=env, cwd=str(migrate.ROOT))
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.procs[c].proc.poll() is not None:
+                raise StackError(f"{c} exited; log {log}:\n{devstack._tail(log)}")
+            status = _http_json(f"http://127.0.0.1:{port}/readyz")
+            if status is not None:
+                if status.get("instance") != self.instance:
+                    raise StackError(f"port {port} is answered by another stack's {status.get('component')}")
+                if status.get("status") == "ready":
+                    return
+            if time.monotonic() > deadline:
+                raise StackError(f"{c} not ready after {timeout}s:\n{devstack._tail(log)}")
+            time.sleep(0.1)
 
     def start(self) -> Stack:
         self.start_infra()
@@ -174,6 +212,20 @@ def _http_ok(url: str) -> bool:
             return bool(r.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def _http_json(url: str) -> dict[str, Any] | None:
+    """GET a JSON body whatever the status (503 while not ready); None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as e:
+        try:
+            return json.loads(e.read())  # type: ignore[no-any-return]
+        except ValueError:
+            return {}
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
 
 
 def gateway_running(port: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import pytest
@@ -52,13 +54,28 @@ def _docker_answers() -> bool:
         return False
 
 
+T = TypeVar("T")
+
+
+def _on_free_ports(start: Callable[[], T], attempts: int = 3) -> T:
+    """Start a server on fresh free ports, again if another process took a port before it bound."""
+    for attempt in range(attempts):
+        try:
+            return start()
+        except devstack.StackError:
+            if attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     workdir = Path(tempfile.mkdtemp(prefix="kaohe-test-"))
     started: list[Managed] = []
     containers: list[object] = []
     env = os.environ
-    key, secret = env.get("S3_ACCESS_KEY", "kaohe"), env.get("S3_SECRET_KEY", "kaohe-test-secret")
+    # A secret of this session's own: a signed request then proves the S3 server answering is ours.
+    key, secret = env.get("S3_ACCESS_KEY", "kaohe"), env.get("S3_SECRET_KEY", secrets.token_hex(16))
     docker_ok = (
         not all(env.get(v) for v in ("KAOHE_TEST_DATABASE_URL", "KAOHE_TEST_NATS_URL")) and _docker_answers()
     )
@@ -72,7 +89,9 @@ def infra() -> Iterator[Infra]:
             containers.append(c)
             pg = c.get_connection_url()
         else:
-            m, pg = devstack.start_postgres(workdir / "pg", devstack.free_port(), fsync=False)
+            m, pg = _on_free_ports(
+                lambda: devstack.start_postgres(workdir / "pg", devstack.free_port(), fsync=False)
+            )
             started.append(m)
         if env.get("KAOHE_TEST_NATS_URL"):
             nats_url = env["KAOHE_TEST_NATS_URL"]
@@ -83,7 +102,7 @@ def infra() -> Iterator[Infra]:
             containers.append(c)
             nats_url = c.nats_uri()
         else:
-            m, nats_url = devstack.start_nats(workdir / "nats", devstack.free_port())
+            m, nats_url = _on_free_ports(lambda: devstack.start_nats(workdir / "nats", devstack.free_port()))
             started.append(m)
         if env.get("KAOHE_TEST_S3_ENDPOINT"):
             s3 = env["KAOHE_TEST_S3_ENDPOINT"]
@@ -97,7 +116,7 @@ def infra() -> Iterator[Infra]:
             cfg = c.get_config()
             s3 = f"http://{cfg['endpoint']}"
         else:
-            m, s3 = devstack.start_s3(workdir / "s3", S3Ports.free(), key, secret)
+            m, s3 = _on_free_ports(lambda: devstack.start_s3(workdir / "s3", S3Ports.free(), key, secret))
             started.append(m)
         yield Infra(pg, nats_url, s3, key, secret, workdir)
     finally:
