@@ -160,7 +160,9 @@ class Stack:
                     self._start_component(c, timeout)
                     break
                 except StackError:
-                    self.procs.pop(c).stop()
+                    proc = self.procs.pop(c, None)  # absent when the port was taken before spawning
+                    if proc is not None:
+                        proc.stop()
                     if attempt + 1 == self._attempts():
                         raise
                     self.ports.components[c] = devstack.free_port()
