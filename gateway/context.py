@@ -33,7 +33,7 @@ class Context(BaseContext):
         self.config = config
         self.services = services  # gateway-local services: API keys, webhooks, live events
         self.ws_auth = ws_auth
-        self.loaders = Loaders(rpc, caller) if caller else None
+        self.loaders: Loaders | None = None  # made on first use: many requests need none
         self.active_subscriptions = 0
 
     @property

@@ -28,6 +28,9 @@ class Op(StrEnum):
     evidence_write = "evidence.write"
     score_read = "score.read"
     warning_read = "warning.read"
+    objection_read = "objection.read"
+    objection_write = "objection.write"
+    results_manage = "results.manage"
     supervision_read = "supervision.read"
     rewards_read = "rewards.read"
     results_export = "results.export"
@@ -62,6 +65,9 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.evidence_write: frozenset({A, D, R, INT, SYS}),
     Op.score_read: EVERYONE,
     Op.warning_read: frozenset({A, D, R, S, L, ORG, INT, SYS}),
+    Op.objection_read: frozenset({A, D, R, S, L, ORG, SYS}),  # 申诉: the units' own business
+    Op.objection_write: frozenset({A, D, R, L, SYS}),  # 申诉 by the unit, its department or its leader
+    Op.results_manage: frozenset({A, SYS}),  # 重算, 申诉答复, 结果发布: the assessing office's
     Op.supervision_read: frozenset({A, S, L, SYS}),
     Op.rewards_read: frozenset({A, L, ORG, SYS}),
     Op.results_export: frozenset({A, L, ORG, INT, SYS}),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.apikeys import ApiKeys
-from gateway.auth import caller_from_bearer, credentials
+from gateway.auth import VerifiedTokens, credentials
 from gateway.config import GatewayConfig
 from gateway.limits import RateLimiter
 from gateway.live import LiveEvents
@@ -26,6 +26,7 @@ class GatewayServices:
     upstream: Upstream | None = None
     apikeys: ApiKeys | None = None
     webhooks: Webhooks | None = None
+    tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -53,7 +54,7 @@ class GatewayServices:
         """The verified caller from a bearer token or an API key; counts against its rate limit."""
         kind, secret = credentials(headers)
         if kind == "bearer":
-            caller = await caller_from_bearer(self.cfg, secret, trace_id)
+            caller = await self.tokens.caller(self.cfg, secret, trace_id)
         else:
             assert self.apikeys is not None
             caller = await self.apikeys.verify(secret, trace_id)

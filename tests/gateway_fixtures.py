@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ import uvicorn
 
 from gateway.auth import issue_dev_token
 from gateway.config import GatewayConfig
+from gateway.testing import SYSTEM, Book, approve_values, publish_book, value_of, wait_ranked
 from kaohe import bus, devstack
 from kaohe.db import asyncpg_dsn
 from kaohe.runtime import Runtime, create_app, load_setup
@@ -188,3 +189,53 @@ async def make_tree(h: Harness, http: httpx.AsyncClient, tag: str) -> dict[str, 
         assert not payload["errors"], payload
         out[key] = payload["unit"]
     return out
+
+
+@dataclass
+class Scored:
+    """A tree with two published schemes scored by the real services (see gateway.testing)."""
+
+    tree: dict[str, dict[str, Any]]
+    province: Book  # assessed by P: every county (A1..An under city A, B1 under city B)
+    city: Book  # assessed by city A: its counties only
+    period: str  # a month with values, rankings, colours and warnings
+    other_period: str  # a second month (publication tests)
+
+
+async def scored_world(
+    h: Harness,
+    http: httpx.AsyncClient,
+    tag: str,
+    extra: int = 0,
+    value: Callable[[int, str], float] = value_of,
+) -> Scored:
+    """make_tree plus `extra` counties under A, two schemes, and approved values for two months."""
+    tree = await make_tree(h, http, tag)
+    office = h.headers(["assessment_office"], "/")
+    for i in range(extra):
+        key = f"A{i + 3}"
+        inp = {"id": f"{key}{tag}", "name": f"单位{key}", "kind": "county", "parentId": f"A{tag}"}
+        r = await h.gql(http, UNIT_CREATE, {"i": inp}, headers=office)
+        assert not r["data"]["unitCreate"]["errors"], r
+        tree[key] = r["data"]["unitCreate"]["unit"]
+    upstream = h.gw.upstream
+
+    async def call(service: str, method: str, params: dict[str, Any]) -> Any:
+        return await upstream.call(service, method, params, SYSTEM)
+
+    counties = [k for k in tree if k[0] in "AB" and len(k) > 1]
+    province = await publish_book(
+        call, assessing_unit=tree["P"]["id"], members=[tree[k]["id"] for k in counties], tag=f"P{tag}".upper()
+    )
+    city = await publish_book(
+        call,
+        assessing_unit=tree["A"]["id"],
+        members=[tree[k]["id"] for k in counties if k.startswith("A")],
+        tag=f"C{tag}".upper(),
+    )
+    months = ["2026-05", "2026-06"]
+    for book in (province, city):
+        await approve_values(call, book, months, value=value)
+        for m in months:
+            await wait_ranked(call, book, m)
+    return Scored(tree, province, city, months[1], months[0])

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 
 from gateway.graphql.schema import export_sdl
-from tests.gateway_fixtures import Harness, gw  # noqa: F401
+from gateway.testing import SYSTEM, approve_values, publish_book, wait_ranked
+from tests.gateway_fixtures import UNIT_CREATE, Harness, gw  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,19 +33,46 @@ def _examples() -> list[tuple[str, dict[str, object]]]:
     return out
 
 
+async def _seed_scheme(gw: Harness, http: httpx.AsyncClient) -> str:  # noqa: F811
+    """晋城市's scheme for 城区 (from example 1), 泽州县 and 高平市, with May and June approved and ranked."""
+    office = gw.headers(["assessment_office"], "/")
+    for uid, name in (("140525", "泽州县"), ("140581", "高平市")):
+        inp = {"id": uid, "name": name, "kind": "county", "parentId": "1405"}
+        r = await gw.gql(http, UNIT_CREATE, {"i": inp}, headers=office)
+        assert not r["data"]["unitCreate"]["errors"], r
+
+    async def call(service: str, method: str, params: dict[str, object]) -> object:
+        return await gw.gw.upstream.call(service, method, params, SYSTEM)
+
+    book = await publish_book(call, assessing_unit="1405", members=["140502", "140525", "140581"], tag="JC")
+    await approve_values(call, book, ["2026-05", "2026-06"])
+    for month in ("2026-05", "2026-06"):
+        await wait_ranked(call, book, month)
+    return book.scheme_id
+
+
 async def test_every_documented_example_runs(gw: Harness) -> None:  # noqa: F811
     examples = _examples()
-    assert len(examples) >= 12
+    assert len(examples) >= 20
     office = gw.headers(["assessment_office"], "/")
-    submission_id = ""
+    found = {"$SUBMISSION_ID": "", "$SCHEME_ID": "", "$OBJECTION_ID": ""}
     async with httpx.AsyncClient(timeout=30) as http:
         for query, variables in examples:
-            raw = json.dumps(variables).replace("$SUBMISSION_ID", submission_id)
+            raw = json.dumps(variables, ensure_ascii=False)
+            if "$SCHEME_ID" in raw and not found["$SCHEME_ID"]:
+                found["$SCHEME_ID"] = await _seed_scheme(gw, http)
+            for k, v in found.items():
+                raw = raw.replace(k, v)
             body = await gw.gql(http, query, json.loads(raw), headers=office)
             assert body["_status"] == 200 and not body.get("errors"), (query, body)
             for payload in (body["data"] or {}).values():
                 if isinstance(payload, dict) and "errors" in payload:
                     assert payload["errors"] == [], (query, payload)
-            subs = (body["data"] or {}).get("submissions")
-            if subs and subs["edges"]:
-                submission_id = subs["edges"][0]["node"]["id"]
+            data = body["data"] or {}
+            subs = data.get("submissions")
+            if subs and subs.get("edges"):
+                found["$SUBMISSION_ID"] = subs["edges"][0]["node"]["id"]
+            if (data.get("objectionCreate") or {}).get("objection"):
+                found["$OBJECTION_ID"] = data["objectionCreate"]["objection"]["objectionId"]
+            if "ranking" in data:
+                assert len(data["ranking"]["nodes"]) == 3 and data["ranking"]["nodes"][0]["level1"]

@@ -50,7 +50,9 @@ async def hg(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
                 from kaohe.errors import NotFound
 
                 raise NotFound("unit gone not found", field="unit_id")
-            return {"unit_id": p.unit_id, "by": caller.user_id}
+            trace = {"code": None, "name": "总分", "kind": "total", "children": []}
+            explained = {"unit_id": p.unit_id, "period": p.period, "adds_up": True, "trace": trace}
+            return {**explained, "digest": caller.user_id}  # the stub echoes the caller here
 
         @rpc.method("scores_by_units", ScoresQ)
         async def broken(caller: Caller, p: ScoresQ) -> Any:
@@ -66,7 +68,7 @@ def _hdr(h: Harness, user: str) -> dict[str, str]:
     return h.headers(["assessment_office"], "/", user=user)
 
 
-EXPLAIN = 'query($u: String!) { scoreExplanation(unitId: $u, period: "2026-Q1") }'
+EXPLAIN = 'query($u: String!) { scoreExplanation(unitId: $u, period: "2026-Q1") { digest } }'
 
 
 async def test_upstream_timeout_is_a_clear_error(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
@@ -75,7 +77,7 @@ async def test_upstream_timeout_is_a_clear_error(hg: Harness, http: httpx.AsyncC
     assert err["extensions"]["code"] == "upstream_timeout"
     assert "scoring.explanation" in err["message"]
     ok = await hg.gql(http, EXPLAIN, {"u": "u1"}, headers=_hdr(hg, "t1"))
-    assert ok["data"]["scoreExplanation"]["by"] == "t1"  # the caller travels with the RPC
+    assert ok["data"]["scoreExplanation"]["digest"] == "t1"  # the caller travels with the RPC
 
 
 async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(

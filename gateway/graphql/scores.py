@@ -18,11 +18,15 @@ class Score:
     of: int | None = strawberry.field(description="number of units ranked in the category")
     grade: str | None = strawberry.field(description="等次: 优秀 | 良好 | 一般 | 较差")
     category: str | None = strawberry.field(description="分类")
+    scheme_id: str | None = strawberry.field(description="考核方案 (null: a standalone indicator's score)")
+    status: str | None = strawberry.field(description="preliminary | objection_window | published")
+    digest: str | None = strawberry.field(description="sha256 of the explanation trace")
 
 
 @strawberry.type(description="序时进度预警: schedule lag of one indicator (绿/黄/橙/红)")
 class Warning:
     unit_id: str
+    unit_path: str | None
     code: str
     period: str
     level: str = strawberry.field(description="green | yellow | orange | red")
@@ -31,3 +35,4 @@ class Warning:
     actual: float | None
     lag: float | None
     previous_level: str | None
+    raised_at: datetime | None

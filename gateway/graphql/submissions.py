@@ -21,14 +21,17 @@ class Submission:
     id: strawberry.ID
     unit_id: str
     code: str | None = strawberry.field(description="indicator leaf code or data element")
+    scheme_id: str | None = strawberry.field(description="考核方案 (null: a standalone indicator)")
+    scheme_version: int | None
+    assessing_unit: str | None = strawberry.field(description="考核主体: the unit whose scheme asks for it")
     period: str
     value: float | None
     grade: str | None = strawberry.field(description="qualitative grade, e.g. 较好 (领导评议)")
     narrative: str | None
     status: str = strawberry.field(description="submitted | reviewed | approved | rejected | reopened")
     version: int
-    review_level: int | None
-    final: bool | None
+    review_level: int | None = strawberry.field(description="1 = 责任部门 passed, 2 = 考核办")
+    final: bool | None = strawberry.field(description="no further review level pending")
     flags: JSON | None = strawberry.field(description="plausibility flags (outliers), accepted but marked")
     submitted_by: str | None
     reviewed_by: str | None

@@ -27,6 +27,24 @@ class RankingChange:
     period: str
     score: Score
     event_id: str
+    scheme_id: str | None
+    category: str | None = strawberry.field(description="分类")
+    rank: int | None = strawberry.field(description="名次 in the category after the change")
+    of: int | None
+    grade: str | None = strawberry.field(description="等次 after the change")
+    unit_path: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="三色榜 colour now (a month's worst active warning: red | yellow | green; null for"
+        " quarters and years)"
+    )
+    async def warning_colour(self, info: Info[Context, None]) -> str | None:
+        if len(self.period) != 7 or "Q" in self.period or "H" in self.period:
+            return None
+        params = {"root_path": self.unit_path, "period": self.period, "first": 500}
+        r = await info.context.rpc.call("scoring", "warnings", params, info.context.caller)
+        levels = {w["level"] for w in r["items"] if w["unit_id"] == self.unit_id}
+        return "red" if levels & {"red", "orange"} else "yellow" if "yellow" in levels else "green"
 
     @strawberry.field(description="The unit, loaded fresh for this event")
     async def unit(self, info: Info[Context, None]) -> Unit | None:
@@ -94,7 +112,16 @@ class Subscription:
                     ctx.loaders = ctx.fresh_loaders()  # no stale cache across events
                     d = ev.data
                     yield RankingChange(
-                        unit_id=d["unit_id"], period=d["period"], score=mk(Score, d), event_id=ev.id
+                        unit_id=d["unit_id"],
+                        period=d["period"],
+                        score=mk(Score, d),
+                        event_id=ev.id,
+                        scheme_id=d.get("scheme_id"),
+                        category=d.get("category"),
+                        rank=d.get("rank"),
+                        of=d.get("of"),
+                        grade=d.get("grade"),
+                        unit_path=str(d.get("unit_path") or ""),
                     )
         finally:
             ctx.active_subscriptions -= 1
