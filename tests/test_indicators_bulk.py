@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
+from services.indicators.domain import bulk as bulk_domain
 from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
 from tests.conftest import Infra, Namespace
 
@@ -193,3 +194,22 @@ async def test_commit_is_atomic_idempotent_and_respects_locks(svc: Running) -> N
     assert (d["value"], d["version"]) == (97.0, 2)
     hist = await svc.call("submission_get", OFFICE, submission_id=d["id"])
     assert [h["value"] for h in hist["history"]] == [95.0, 97.0]
+
+
+async def test_a_late_problem_rolls_back_rows_already_streamed(
+    svc: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = await published_city(svc)
+    monkeypatch.setattr(bulk_domain, "CHUNK", 1)  # every clean row is written while parsing goes on
+    rows = [
+        {"unit_id": "140502", "indicator_code": "D0101", "period": "2026-Q1", "value": 95},
+        {"unit_id": "140502", "indicator_code": "D0102", "period": "2026-Q1", "value": 1},
+        {"unit_id": "140502", "indicator_code": "K0102", "period": "2026-Q1", "value": "七点一"},
+    ]
+    args = dict(scheme_id=sid, period="2026-Q1", unit_id="140502", filename="rows.json", rows=rows)
+    res = await svc.call("bulk_import", REPORTER, **args, dry_run=False, client_key="late-problem-1")
+    assert (res["committed"], res["problem_count"], res["problems"][0]["row"]) == (False, 1, 3)
+    assert await count(svc) == 0
+    rows[2]["value"] = 7.1  # the same key is free again: the rolled-back claim left nothing behind
+    ok = await svc.call("bulk_import", REPORTER, **args, dry_run=False, client_key="late-problem-1")
+    assert (ok["committed"], ok["accepted"]) == (True, 3) and await count(svc) == 3

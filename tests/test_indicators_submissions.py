@@ -209,3 +209,42 @@ async def test_out_of_scope_access_is_denied_for_every_submission_method(svc: Ru
     assert (await svc.call("submissions_list", zezhou))["items"] == []
     mine = await svc.call("submissions_list", REPORTER, period="2026-Q1")
     assert [s["id"] for s in mine["items"]] == [sub["id"]]
+
+
+async def test_bulk_approve_decides_each_submission_like_a_single_approval(svc: Running) -> None:
+    await published_city(svc, second_review=True)
+    k1 = await submit(svc, 7.0, period="2026-01")
+    k2 = await submit(svc, 7.5, period="2026-02")
+    done = await submit(svc, 8.0, period="2026-03")
+    d = await svc.call(
+        "submission_create", REPORTER, unit_id="140502", indicator_code="D0101", period="2026-Q1", value=90
+    )
+    await svc.call("submission_approve", DEPT, submission_id=done["id"])
+    ids = [k1["id"], "nope", d["id"], done["id"], k2["id"]]
+    res = await svc.call("submission_bulk_approve", DEPT, ids=ids, reason="批量审核通过")
+    got = [(x["id"], x["ok"], (x["error"] or {}).get("code")) for x in res["items"]]
+    assert got == [
+        (k1["id"], True, None),
+        ("nope", False, "not_found"),
+        (d["id"], False, "forbidden_indicator"),  # D0101 is not the 发改委's
+        (done["id"], False, "review_conflict"),  # already reviewed at level 1: the 考核办's turn
+        (k2["id"], True, None),
+    ]
+    first = res["items"][0]["submission"]
+    assert (first["status"], first["review_level"], first["final"], first["version"]) == (
+        "reviewed",
+        1,
+        False,
+        2,
+    )
+    final = await svc.call("submission_bulk_approve", OFFICE, ids=[k1["id"], k2["id"], done["id"]])
+    assert [x["submission"]["status"] for x in final["items"]] == ["approved"] * 3
+    state = await svc.call("submission_get", OFFICE, submission_id=k1["id"])
+    assert [(h["action"], h["actor"], h["version"]) for h in state["history"]] == [
+        ("submitted", "chengqu", 1),
+        ("reviewed", "fagai", 2),
+        ("approved", "kaohe-ban", 3),
+    ]
+    with pytest.raises(KaoheError) as e:
+        await svc.call("submission_bulk_approve", REPORTER, ids=[k1["id"]])
+    assert e.value.code == "forbidden_role"

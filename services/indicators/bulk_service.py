@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import io
 import json
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -21,8 +24,9 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import IndicatorsSettings
 from services.indicators import bulk_store, scheme_store, targets
-from services.indicators.common import REPORTERS, In, require_unit, uow
+from services.indicators.common import REPORTERS, In, emit, require_unit, uow
 from services.indicators.domain import (
+    CopyRow,
     FieldSpec,
     ImportContext,
     ImportReport,
@@ -188,62 +192,140 @@ async def run_import(rt: Runtime, caller: Caller, p: ImportReq, content: bytes) 
                 )
             ).first()
             if done is not None:
-                return _replay(done, digest)
+                return _replay(done, digest)  # a rolled-back claim is gone; a committed one has a result
         ctx = await build_context(s, caller, row, p)
         previous = await previous_values(s, row, ctx.period)
     t1 = time.perf_counter()
-    rep = await asyncio.to_thread(parse_upload, io.BytesIO(content), p.filename, ctx, previous=previous)
-    t2 = time.perf_counter()
-    out = report_dict(rep, dry_run=p.dry_run)
-    if p.dry_run or not rep.ok or not rep.rows:
-        return out
-    assert p.client_key is not None
-    import_id = uuid.uuid4().hex
-    out.update(committed=True, import_id=import_id)
-    async with uow(rt) as s:
-        claimed = await s.execute(
-            text(
-                "INSERT INTO bulk_import (assessing_unit, client_key, id, digest, result, created_by)"
-                " VALUES (:a, :k, :i, :d, CAST(:r AS json), :u) ON CONFLICT DO NOTHING RETURNING id"
-            ),
-            {
-                "a": row.assessing_unit,
-                "k": p.client_key,
-                "i": import_id,
-                "d": digest,
-                "r": json.dumps({**out, "flags": out["flags"][:1000]}),
-                "u": caller.user_id,
-            },
-        )
-        if claimed.first() is None:  # a concurrent commit with this key won; it has committed by now
-            done = (
-                await s.execute(
-                    text(
-                        "SELECT digest, result FROM bulk_import WHERE assessing_unit = :a AND client_key = :k"
-                    ),
-                    {"a": row.assessing_unit, "k": p.client_key},
-                )
-            ).first()
-            assert done is not None
-            return _replay(done, digest)
-        await bulk_store.commit_rows(
-            s,
-            rep.rows,
-            prefix=rt.settings.event_prefix,
-            scheme_id=row.id,
-            scheme_version=row.version,
-            assessing_unit=row.assessing_unit,
-            actor=caller.user_id,
-            import_id=import_id,
-        )
+    parse = functools.partial(parse_upload, io.BytesIO(content), p.filename, ctx, previous=previous)
+    if p.dry_run:
+        return report_dict(await asyncio.to_thread(parse), dry_run=True)
+    out = await parse_and_commit(rt, caller, p, row, ctx.period, parse, digest)
     log.info(
         "bulk.imported",
-        rows=len(rep.rows),
+        rows=out["accepted"],
+        committed=out["committed"],
         context_s=round(t1 - t0, 3),
-        parse_s=round(t2 - t1, 3),
-        commit_s=round(time.perf_counter() - t2, 3),
+        parse_and_commit_s=round(time.perf_counter() - t1, 3),
     )
     return out
+
+
+class _Rejected(Exception):
+    """The file has problems: everything streamed so far is rolled back and the report returned."""
+
+    def __init__(self, out: dict[str, Any]) -> None:
+        super().__init__("import rejected")
+        self.out = out
+
+
+async def parse_and_commit(
+    rt: Runtime,
+    caller: Caller,
+    p: ImportReq,
+    row: SchemeRow,
+    period: str,
+    parse: Callable[..., ImportReport],
+    digest: str,
+) -> dict[str, Any]:
+    """Parse in a thread while its clean prefix is already written in the transaction (PostgreSQL works on
+    one core while Python parses on the other); a problem anywhere rolls all of it back: atomic."""
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue[list[CopyRow] | None] = asyncio.Queue()
+    task = asyncio.ensure_future(
+        asyncio.to_thread(parse, on_chunk=lambda rows: loop.call_soon_threadsafe(chunks.put_nowait, rows))
+    )
+    task.add_done_callback(lambda _: chunks.put_nowait(None))  # after every chunk: FIFO callbacks
+    import_id = uuid.uuid4().hex
+    try:
+        async with uow(rt) as s:
+            seq = await _claim(s, caller, p, row, import_id, digest, period)
+            if seq is None:  # a concurrent commit with this key won; it has committed by now
+                return _replay(await _done(s, row, p), digest)
+            w = bulk_store.Writer(
+                s,
+                scheme_id=row.id,
+                scheme_version=row.version,
+                assessing_unit=row.assessing_unit,
+                actor=caller.user_id,
+                import_id=import_id,
+                import_seq=seq,
+            )
+            while (chunk := await chunks.get()) is not None:
+                await w.add(chunk)
+            rep = await task
+            out = report_dict(rep, dry_run=False)
+            if not rep.ok or not rep.rows:
+                raise _Rejected(out)
+            await w.add(rep.rows[w.written :])
+            out.update(committed=True, import_id=import_id)
+            await s.execute(
+                text("UPDATE bulk_import SET result = CAST(:r AS json), rows = :n WHERE seq = :seq"),
+                {"r": json.dumps({**out, "flags": out["flags"][:1000]}), "n": len(rep.rows), "seq": seq},
+            )
+            data = imported_event(row, p, rep, import_id, actor=caller.user_id)
+            await emit(rt, s, caller, "submissions", "imported", import_id, data)
+        return out
+    except _Rejected as e:
+        return e.out
+    finally:
+        await asyncio.wait({task})  # the parser thread is not left running unobserved
+
+
+async def _claim(
+    s: AsyncSession, caller: Caller, p: ImportReq, row: SchemeRow, import_id: str, digest: str, period: str
+) -> int | None:
+    """Take the client key first: a concurrent import with the same key waits here, then replays."""
+    claimed = await s.execute(
+        text(
+            "INSERT INTO bulk_import (assessing_unit, client_key, id, digest, result, created_by, period,"
+            " filename) VALUES (:a, :k, :i, :d, CAST('{}' AS json), :u, :p, :f)"
+            " ON CONFLICT DO NOTHING RETURNING seq"
+        ),
+        {
+            "a": row.assessing_unit,
+            "k": p.client_key,
+            "i": import_id,
+            "d": digest,
+            "u": caller.user_id,
+            "p": bulk_store.contract_period(period),
+            "f": p.filename,
+        },
+    )
+    seq = claimed.scalar()
+    return None if seq is None else int(seq)
+
+
+async def _done(s: AsyncSession, row: SchemeRow, p: ImportReq) -> Any:
+    done = (
+        await s.execute(
+            text("SELECT digest, result FROM bulk_import WHERE assessing_unit = :a AND client_key = :k"),
+            {"a": row.assessing_unit, "k": p.client_key},
+        )
+    ).first()
+    assert done is not None
+    return done
+
+
+def imported_event(
+    row: SchemeRow, p: ImportReq, rep: ImportReport, import_id: str, *, actor: str
+) -> dict[str, Any]:
+    """`submissions.imported`: one event per committed import instead of one per value."""
+    return {
+        "import_id": import_id,
+        "scheme_id": row.id,
+        "scheme_version": row.version,
+        "assessing_unit": row.assessing_unit,
+        "year": row.year,
+        "period": bulk_store.contract_period(rep.rows[0].period),
+        "count": len(rep.rows),
+        "unit_ids": sorted({r.unit_id for r in rep.rows}),
+        "codes": sorted({r.indicator_code for r in rep.rows}),
+        "scope": {"unit_id": p.unit_id} if p.unit_id is not None else {"department": p.department},
+        "filename": p.filename,
+        "status": "submitted",
+        "actor": actor,
+        "at": datetime.now(UTC).isoformat(),
+    }
 
 
 def _replay(done: Any, digest: str) -> dict[str, Any]:

@@ -111,7 +111,7 @@ class Submission(SQLModel, table=True):  # 填报
     __tablename__ = "submission"
     __table_args__ = {"schema": SCHEMA}
     id: str = Field(primary_key=True, max_length=64)
-    unit_id: str = Field(max_length=40, index=True)
+    unit_id: str = Field(max_length=40)  # looked up through submission_key (unit_id, assessing_unit, …)
     indicator_id: str | None = Field(default=None, max_length=64)  # standalone indicators only
     scheme_id: str | None = Field(default=None, max_length=64)
     scheme_version: int | None = None
@@ -174,3 +174,18 @@ class BulkImport(SQLModel, table=True):  # 批量导入: idempotency record per 
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=_now)
+    seq: int | None = Field(default=None, description="identity; bulk_import_value.import_seq")
+    period: str = Field(default="", max_length=20)
+    filename: str = Field(default="", max_length=200)
+    rows: int = 0
+
+
+class BulkImportValue(SQLModel, table=True):  # 导入明细: what one import wrote, for per-value history
+    __tablename__ = "bulk_import_value"
+    __table_args__ = {"schema": SCHEMA}
+    import_seq: int = Field(primary_key=True)  # no key in the table (BRIN only); the ORM needs one
+    unit_id: str = Field(primary_key=True, max_length=40)
+    code: str = Field(primary_key=True, max_length=64)
+    version: int
+    value: float | None = None
+    grade: str | None = None

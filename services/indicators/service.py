@@ -11,7 +11,7 @@ from kaohe.errors import Conflict
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, IndicatorsSettings, InfraSettings
-from services.indicators import bulk_service, evidence, schemes, submissions, units
+from services.indicators import bulk_service, evidence, review_bulk, schemes, submissions, units
 from services.indicators.common import WRITERS, uow
 from services.indicators.models import Indicator
 from services.indicators.schemas import IndicatorCreate, IndicatorPublic
@@ -26,6 +26,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     units.register(rt)
     schemes.register(rt)
     submissions.register(rt)
+    review_bulk.register(rt)
     evidence.register(rt, settings)
     bulk_service.register(rt, settings)
 

@@ -11,10 +11,10 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kaohe.identity import Caller, Role
+from kaohe.errors import Conflict, NotFound, ValidationFailed
+from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import targets
+from services.indicators import bulk_store, review, targets
 from services.indicators.common import (
     OFFICE,
     REPORTERS,
@@ -27,7 +27,6 @@ from services.indicators.common import (
     uow,
 )
 from services.indicators.domain import Reported, validate_submission
-from services.indicators.evidence import reverify
 from services.indicators.models import Evidence, Submission, SubmissionLog
 from services.indicators.schemas import (
     PERIOD_RE,
@@ -137,12 +136,17 @@ def log(s: AsyncSession, sub: Submission, action: str, actor: str, reason: str |
 def register(rt: Runtime) -> None:
     rpc = rt.rpc_server()
 
-    async def load(s: AsyncSession, caller: Caller, submission_id: str) -> tuple[Submission, str]:
+    async def load(s: AsyncSession, caller: Caller, submission_id: str) -> tuple[Submission, str, str]:
+        """(submission, its unit's path, its unit's name) when the caller covers the unit."""
         sub = await s.get(Submission, submission_id)
         if sub is None:
             raise NotFound("submission not found", field="submission_id")
-        path = await require_unit(s, caller, sub.unit_id, "submission_id")
-        return sub, path
+        unit = (
+            await s.execute(text("SELECT path, name FROM unit WHERE id = :i"), {"i": sub.unit_id})
+        ).first()
+        if unit is None or not caller.covers(unit[0]):
+            raise NotFound("submission not found", field="submission_id")
+        return sub, str(unit[0]), str(unit[1])
 
     async def evidence_of(s: AsyncSession, sub_id: str) -> list[Evidence]:
         q = select(Evidence).where(Evidence.submission_id == sub_id).order_by(col(Evidence.created_at))
@@ -208,7 +212,7 @@ def register(rt: Runtime) -> None:
     async def submission_update(caller: Caller, p: SubmissionUpdate) -> SubmissionPublic:
         caller.require(*REPORTERS)
         async with uow(rt) as s:
-            sub, path = await load(s, caller, p.submission_id)
+            sub, path, _ = await load(s, caller, p.submission_id)
             if sub.status not in EDITABLE:
                 code = "submission_locked" if sub.status == "approved" else "invalid_transition"
                 raise Conflict(
@@ -273,55 +277,12 @@ def register(rt: Runtime) -> None:
     ) -> SubmissionPublic:
         """Compare-and-set a review decision; of two concurrent reviews exactly one matches."""
         async with uow(rt) as s:
-            sub, path = await load(s, caller, submission_id)
+            sub, path, unit_name = await load(s, caller, submission_id)
             t = await targets.resolve_existing(s, sub, path)
-            if (
-                caller.has(Role.department)
-                and not caller.has(*OFFICE)
-                and caller.indicator_codes
-                and sub.code not in caller.indicator_codes
-            ):
-                raise Forbidden(
-                    f"indicator {sub.code} is not one of your department's",
-                    field="submission_id",
-                    code="forbidden_indicator",
-                )
-            status, level, final = sub.status, sub.review_level, sub.final
-            if verb == "approved":
-                if sub.status == "approved" or (sub.status == "reviewed" and not caller.has(*OFFICE)):
-                    raise Conflict(
-                        f"the submission is already {sub.status}",
-                        field="submission_id",
-                        code="review_conflict",
-                    )
-                second = bool(t.row and t.row.second_review)
-                office = caller.has(*OFFICE)
-                if sub.status == "reviewed" or office or not second:
-                    status, level, final = "approved", 2 if second else 1, True
-                else:
-                    status, level, final = "reviewed", 1, False
-            else:
-                status = verb
-                level, final = (0, False)
-            if sub.status not in allowed:
-                decided = sub.status in ("approved", "rejected") and verb in ("approved", "rejected")
-                code = "review_conflict" if decided else "invalid_transition"
-                raise Conflict(
-                    f"a {sub.status} submission cannot be {verb}", field="submission_id", code=code
-                )
+            status, level, final = review.decide(sub, caller, t, verb=verb, allowed=allowed)
             evidence = await evidence_of(s, sub.id)
         if verb == "approved":
-            await reverify(rt, evidence)
-            if any(e.status != "verified" for e in evidence):
-                raise ValidationFailed(
-                    "all evidence must be verified before approval",
-                    field="evidence",
-                    code="evidence_unverified",
-                )
-            if final and t.spec.evidence_required and not evidence:
-                raise ValidationFailed(
-                    f"{sub.code}（{t.spec.name}）须上传佐证材料", field="evidence", code="evidence_missing"
-                )
+            await review.check_evidence(rt, sub, t, evidence, final=final)
         now = datetime.now(UTC)
         async with uow(rt) as s:
             cond = [
@@ -362,17 +323,14 @@ def register(rt: Runtime) -> None:
                 sub.version,
             ) = (status, level, final, caller.user_id, now, reason, row[0])
             log(s, sub, "reviewed" if status == "reviewed" else verb, caller.user_id, reason)
-            if final:
+            if final and evidence:
                 await s.exec(
                     update(Evidence).where(col(Evidence.submission_id) == sub.id).values(locked=True)
                 )  # type: ignore[call-overload]
             data = event_data(sub, path, t, evidence, actor=caller.user_id, at=now)
             if verb == "approved":
-                unit = (
-                    await s.execute(text("SELECT name FROM unit WHERE id = :i"), {"i": sub.unit_id})
-                ).first()
                 data.update(
-                    unit_name=unit[0] if unit else None,
+                    unit_name=unit_name,
                     approved_by=caller.user_id,
                     approved_at=now.isoformat(),
                 )
@@ -426,7 +384,7 @@ def register(rt: Runtime) -> None:
     @rpc.method("submission_get", SubmissionRef)
     async def submission_get(caller: Caller, p: SubmissionRef) -> dict[str, Any]:
         async with uow(rt) as s:
-            sub, _ = await load(s, caller, p.submission_id)
+            sub, _, _ = await load(s, caller, p.submission_id)
             evidence = await evidence_of(s, sub.id)
             logs = (
                 await s.exec(
@@ -435,21 +393,31 @@ def register(rt: Runtime) -> None:
                     .order_by(col(SubmissionLog.seq))
                 )
             ).all()
+            imported = await bulk_store.import_history(
+                s, unit_id=sub.unit_id, assessing_unit=sub.assessing_unit, code=sub.code, period=sub.period
+            )
+        entries = [
+            {
+                "action": x.action,
+                "actor": x.actor,
+                "at": x.at.isoformat(),
+                "reason": x.reason,
+                "version": x.version,
+                "value": x.value,
+                "grade": x.grade,
+            }
+            for x in logs
+        ]
+        # imports log once per import; what each wrote on this submission comes from bulk_import_value
+        entries += [
+            {"action": "submitted", "actor": actor, "at": at.isoformat(), "reason": None, "version": version,
+             "value": value, "grade": grade, "via": "bulk_import"}
+            for version, actor, at, value, grade in imported
+        ]  # fmt: skip
         return {
             **pub(sub).model_dump(mode="json"),
             "evidence": [e.model_dump(mode="json", exclude={"key"}) for e in evidence],
-            "history": [
-                {
-                    "action": x.action,
-                    "actor": x.actor,
-                    "at": x.at.isoformat(),
-                    "reason": x.reason,
-                    "version": x.version,
-                    "value": x.value,
-                    "grade": x.grade,
-                }
-                for x in logs
-            ],
+            "history": sorted(entries, key=lambda e: (e["version"], e["at"])),
         }
 
     @rpc.method("submissions_list", SubmissionList)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -58,6 +59,56 @@ class Target:
         }
 
 
+@dataclass
+class Compiled:
+    """A published scheme parsed once: its row (detached), domain model, roster and per-unit views."""
+
+    row: SchemeRow
+    scheme: Scheme
+    roster: dict[str, str]
+    views: dict[str, tuple[dict[str, FieldSpec], dict[str, EffectiveLeaf]]] = field(default_factory=dict)
+
+    def view(self, unit_id: str) -> tuple[dict[str, FieldSpec], dict[str, EffectiveLeaf]]:
+        """(fields the unit reports, its effective leaves by code), computed once per unit."""
+        if unit_id not in self.views:
+            category = self.roster.get(unit_id)
+            leaves = {x.code: x for x in effective_leaves(self.scheme, unit_id, category)}
+            self.views[unit_id] = (fields_for(self.scheme, unit_id, category), leaves)
+        return self.views[unit_id]
+
+
+# Published schemes are immutable (body and roster are frozen at publish; only the status moves on to
+# superseded, which `resolve` re-reads), so parsing one once per process is safe. Bounded, most recent last.
+_COMPILED: OrderedDict[str, Compiled] = OrderedDict()
+_COMPILED_MAX = 16
+
+
+async def published(s: AsyncSession, assessing_unit: str, year: int) -> Compiled | None:
+    """The current published scheme of an assessing unit and year, parsed (cached by scheme id)."""
+    found = (
+        await s.execute(
+            text(
+                "SELECT id FROM scheme WHERE assessing_unit = :a AND year = :y AND status = 'published'"
+                " ORDER BY version DESC LIMIT 1"
+            ),
+            {"a": assessing_unit, "y": year},
+        )
+    ).first()
+    if found is None:
+        return None
+    hit = _COMPILED.get(found[0])
+    if hit is not None:
+        _COMPILED.move_to_end(found[0])
+        return hit
+    row = await s.get(SchemeRow, found[0])
+    assert row is not None
+    s.expunge(row)  # shared across requests: never attached to (or flushed by) another session
+    hit = _COMPILED[row.id] = Compiled(row, scheme_store.to_domain(row), roster_of(row))
+    while len(_COMPILED) > _COMPILED_MAX:
+        _COMPILED.popitem(last=False)
+    return hit
+
+
 def fields_for(scheme: Scheme, unit_id: str, category: str | None) -> dict[str, FieldSpec]:
     """Every value reported about a unit, whatever the source (unit, department or import)."""
     out: dict[str, FieldSpec] = {}
@@ -70,8 +121,18 @@ def roster_of(row: SchemeRow) -> dict[str, str]:
     return {u["unit_id"]: u["category"] for u in (row.units or [])}
 
 
+Memo = dict[tuple[str, int], Compiled | None]  # (assessing unit, year) → scheme, within one request
+
+
 async def resolve(
-    s: AsyncSession, *, unit_id: str, unit_path: str, code: str, period: str, assessing_unit: str | None
+    s: AsyncSession,
+    *,
+    unit_id: str,
+    unit_path: str,
+    code: str,
+    period: str,
+    assessing_unit: str | None,
+    memo: Memo | None = None,
 ) -> Target:
     """The nearest published scheme above the unit that asks for `code`, else a standalone indicator."""
     year = int(period[:4])
@@ -80,18 +141,21 @@ async def resolve(
     else:
         candidates = list(reversed(unit_path.strip("/").split("/")[:-1]))  # nearest ancestor first
     for au in candidates:
-        row = await scheme_store.latest(s, au, year)
-        if row is None:
+        if memo is None:
+            compiled = await published(s, au, year)
+        elif (au, year) in memo:
+            compiled = memo[(au, year)]
+        else:
+            compiled = memo[(au, year)] = await published(s, au, year)
+        if compiled is None:
             continue
-        roster = roster_of(row)
+        roster = compiled.roster
         if roster and unit_id not in roster:
             continue
-        scheme = scheme_store.to_domain(row)
-        category = roster.get(unit_id)
-        fields = fields_for(scheme, unit_id, category)
+        fields, leaves = compiled.view(unit_id)
         if code in fields:
-            leaf = next((x for x in effective_leaves(scheme, unit_id, category) if x.code == code), None)
-            return Target(code, fields[code], row=row, leaf=leaf, category=category)
+            row = compiled.row
+            return Target(code, fields[code], row=row, leaf=leaves.get(code), category=roster.get(unit_id))
     if assessing_unit is None:
         legacy = (await s.exec(select(Indicator).where(Indicator.code == code))).first()
         if legacy is not None:
@@ -107,7 +171,9 @@ async def resolve(
     )
 
 
-async def resolve_existing(s: AsyncSession, sub: Submission, unit_path: str) -> Target:
+async def resolve_existing(
+    s: AsyncSession, sub: Submission, unit_path: str, memo: Memo | None = None
+) -> Target:
     """The target of a stored submission (by its scheme key, or its standalone indicator)."""
     if sub.indicator_id is not None:
         legacy = await s.get(Indicator, sub.indicator_id)
@@ -121,6 +187,7 @@ async def resolve_existing(s: AsyncSession, sub: Submission, unit_path: str) -> 
         code=sub.code,
         period=sub.period,
         assessing_unit=sub.assessing_unit,
+        memo=memo,
     )
 
 

@@ -10,8 +10,9 @@ from pydantic import Field
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
+from services.indicators import unit_reads as reads
 from services.indicators import unit_repo as repo
-from services.indicators.common import WRITERS, In, Page, decode_cursor, emit, page, uow
+from services.indicators.common import WRITERS, In, Page, decode_cursor, emit, encode_cursor, page, uow
 from services.indicators.schemas import Ids, UnitCreate, UnitKind
 
 ID = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
@@ -176,33 +177,34 @@ def register(rt: Runtime) -> None:
         return page([repo.public(r) for r in rows], p.first, lambda u: (u["id"],))
 
     @rpc.method("unit_ancestors", UnitRef)
-    async def unit_ancestors(caller: Caller, p: UnitRef) -> list[dict[str, Any]]:
-        d = p.as_of or date.today()
-        async with uow(rt) as s:
-            row = await visible(s, caller, p.unit_id, d)
-            ids = row["path"].strip("/").split("/")[:-1]
-            rows = await repo.many_at(s, ids, d)
+    async def unit_ancestors(caller: Caller, p: UnitRef) -> Any:
+        assert rt.db is not None
         # ancestors above the caller's own root stay hidden: the scope rule holds for every read
-        out = sorted((r for r in rows if caller.covers(r["path"])), key=lambda r: len(r["path"]))
-        return [repo.public(r) for r in out]
+        path, items = await reads.ancestors(
+            rt.db.engine, p.unit_id, p.as_of or date.today(), org_path=caller.org_path
+        )
+        if path is None or not caller.covers(path):
+            raise NotFound(f"unit {p.unit_id} not found on {p.as_of or date.today()}", field="unit_id")
+        return items
 
     @rpc.method("unit_subtree", Subtree)
     async def unit_subtree(caller: Caller, p: Subtree) -> dict[str, Any]:
+        assert rt.db is not None
         d = p.as_of or date.today()
         after = decode_cursor(p.after)
-        async with uow(rt) as s:
-            root = await visible(s, caller, p.root_id, d, "root_id")
-            rows = await repo.subtree(
-                s,
-                root["path"],
-                d,
-                search=p.search,
-                kinds=p.kinds,
-                include_root=p.include_root,
-                after=after[0] if after else None,
-                limit=p.first + 1,
-            )
-        return page([repo.public(r) for r in rows], p.first, lambda u: (u["path"],))
+        root, items, last = await reads.subtree_page(
+            rt.db.engine,
+            p.root_id,
+            d,
+            search=p.search,
+            kinds=p.kinds,
+            include_root=p.include_root,
+            after=after[0] if after else None,
+            first=p.first,
+        )
+        if root is None or not caller.covers(root):
+            raise NotFound(f"unit {p.root_id} not found on {d}", field="root_id")
+        return {"items": items, "next": encode_cursor(last) if last is not None else None}
 
     @rpc.method("unit_history", HistoryRef)
     async def unit_history(caller: Caller, p: HistoryRef) -> list[dict[str, Any]]:

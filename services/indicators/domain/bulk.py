@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
@@ -72,6 +72,10 @@ class CopyRow(NamedTuple):
     period: str
     value: float | str
     note: str
+
+
+ChunkSink = Callable[[list[CopyRow]], None]  # receives clean rows while parsing goes on
+CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ def _check(
     previous: Mapping[tuple[str, str], float] | None,
     rule: Plausibility | None,
     max_problems: int,
+    on_chunk: ChunkSink | None = None,
 ) -> ImportReport:
     sink = _Sink(max_problems)
     names = [ALIASES.get(h, h) for h in (_text(h).lstrip("\ufeff") for h in header)]
@@ -163,6 +168,7 @@ def _check(
     periods: dict[object, object] = {}
     seen: dict[tuple[str, str], int] = {}
     out: list[CopyRow] = []
+    streamed = 0
     flags: list[RowProblem] = []
     read = 0
     for rowno, raw in rows:
@@ -232,6 +238,9 @@ def _check(
         if sink.count == before and value is not None:
             note = "" if inote is None else (n.strip() if type(n := cells[inote]) is str else _text(n))
             out.append(CopyRow(unit, code, want, value, note))
+            if on_chunk is not None and sink.count == 0 and len(out) - streamed >= CHUNK:
+                on_chunk(out[streamed:])  # a clean prefix: the caller may start writing it
+                streamed = len(out)
             if previous and isinstance(value, float) and (prev := previous.get(pair)) is not None:
                 for f in plausibility_flags(
                     code, f"{unit} {code}", value, previous=prev, history=(), rule=rule
@@ -295,6 +304,7 @@ def parse_csv(
     previous: Mapping[tuple[str, str], float] | None = None,
     rule: Plausibility | None = None,
     max_problems: int = 1000,
+    on_chunk: ChunkSink | None = None,
 ) -> ImportReport:
     """Dry-run an uploaded CSV (UTF-8 with or without BOM, GB18030, or UTF-16 tab-separated)."""
     head = stream.read(1 << 16)
@@ -306,7 +316,9 @@ def parse_csv(
         if header is None:
             return _bad_file(1, "文件为空")
         rows = enumerate(reader, start=2)
-        return _check(header, rows, ctx, previous=previous, rule=rule, max_problems=max_problems)
+        return _check(
+            header, rows, ctx, previous=previous, rule=rule, max_problems=max_problems, on_chunk=on_chunk
+        )
     except (UnicodeDecodeError, csv.Error) as exc:
         # line_num counts physical lines: equal to the row unless a quoted cell spans lines
         return _bad_file(reader.line_num + 1, f"文件无法按 CSV（{encoding}）读取：{exc}")
@@ -321,6 +333,7 @@ def parse_xlsx(
     previous: Mapping[tuple[str, str], float] | None = None,
     rule: Plausibility | None = None,
     max_problems: int = 1000,
+    on_chunk: ChunkSink | None = None,
 ) -> ImportReport:
     """Dry-run an uploaded XLSX: the sheet named 填报, else the first sheet; read-only, row by row."""
     try:
@@ -336,7 +349,9 @@ def parse_xlsx(
         if header is None:
             return _bad_file(1, "工作表为空")
         rows = ((n, row) for n, row in enumerate(it, start=2))
-        return _check(header, rows, ctx, previous=previous, rule=rule, max_problems=max_problems)
+        return _check(
+            header, rows, ctx, previous=previous, rule=rule, max_problems=max_problems, on_chunk=on_chunk
+        )
     finally:
         wb.close()
 
@@ -348,6 +363,7 @@ def parse_json(
     previous: Mapping[tuple[str, str], float] | None = None,
     rule: Plausibility | None = None,
     max_problems: int = 1000,
+    on_chunk: ChunkSink | None = None,
 ) -> ImportReport:
     """Dry-run a JSON upload: a list of objects (or {"rows": [...]}) keyed by Chinese or English names."""
     try:
@@ -359,7 +375,7 @@ def parse_json(
         return _bad_file(1, "JSON 应为对象数组，或含 rows 数组的对象")
     keys = list(dict.fromkeys(k for item in items for k in item))
     rows = ((n, [item.get(k) for k in keys]) for n, item in enumerate(items, start=1))
-    return _check(keys, rows, ctx, previous=previous, rule=rule, max_problems=max_problems)
+    return _check(keys, rows, ctx, previous=previous, rule=rule, max_problems=max_problems, on_chunk=on_chunk)
 
 
 def parse_upload(stream: IO[bytes], filename: str, ctx: ImportContext, **kwargs: Any) -> ImportReport:
