@@ -99,8 +99,13 @@ def _worse(a: str, b: str) -> str:
     return a if GRADES.index(a) >= GRADES.index(b) else b
 
 
-def rank_category(candidates: Sequence[Candidate], rules: GradeRules | None = None) -> list[Ranked]:
-    """Rank one category and grade every unit; returned in rank order."""
+def rank_category(
+    candidates: Sequence[Candidate], rules: GradeRules | None = None, *, explain: bool = True
+) -> list[Ranked]:
+    """Rank one category and grade every unit; returned in rank order.
+
+    `explain=False` leaves `reasons` empty (bulk recomputes); places and grades are the same.
+    """
     rules = rules or GradeRules()
     validate_rules(rules)
     codes = [c.unit_code for c in candidates]
@@ -116,7 +121,7 @@ def rank_category(candidates: Sequence[Candidate], rules: GradeRules | None = No
     quota = excellent_quota(n, rules)
     used = 0
     by_score: dict[float, list[str]] = {}
-    for c in ordered:
+    for c in ordered if explain else ():
         by_score.setdefault(round(c.score, 6), []).append(c.unit_code)
     last_from = n - rules.last_place_count + 1 if n >= rules.last_place_min_units else n + 1
     out: list[Ranked] = []
@@ -124,8 +129,8 @@ def rank_category(candidates: Sequence[Candidate], rules: GradeRules | None = No
         rank, shown = i + 1, round(c.score, 6)
         by_threshold = _by_threshold(shown, rules)
         grade = by_threshold
-        reasons = [Reason("threshold", f"得分{shown:.2f}，按分数线评为{by_threshold}")]
-        tied = [code for code in by_score[shown] if code != c.unit_code]
+        reasons = [Reason("threshold", f"得分{shown:.2f}，按分数线评为{by_threshold}")] if explain else []
+        tied = [code for code in by_score[shown] if code != c.unit_code] if explain else []
         if tied:
             reasons.append(Reason("tie_broken", f"与{'、'.join(tied)}同分，按单位代码排序"))
         if c.exempt:

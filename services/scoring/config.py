@@ -1,0 +1,123 @@
+"""Scoring configuration of one results book (考核计分设置): supervision share, grades, warnings, periods."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.scoring.engine.pace import FOUR_LEVEL, THREE_COLOUR, WarningConfig, validate_config
+from services.scoring.engine.periods import (
+    HENGKOU_QUARTER,
+    AnnualShare,
+    Aspect,
+    PeriodError,
+    validate_weights,
+)
+from services.scoring.engine.ranking import GradeRules, RankingError, validate_rules
+
+FED_ASPECTS = ("indicators", "supervision")  # aspects scoring computes itself; others are set directly
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GradeConfig(_Model):  # 等次评定
+    """Thresholds best first, the 优秀 quota and the 末位 count."""
+
+    thresholds: list[tuple[str, float]] = Field(
+        default_factory=lambda: [("优秀", 90.0), ("良好", 80.0), ("一般", 60.0)]
+    )
+    excellent_share: float = Field(0.3, ge=0, le=1)
+    excellent_min: int = Field(1, ge=0)
+    last_place_count: int = Field(1, ge=0)
+
+    def rules(self) -> GradeRules:
+        """The engine's GradeRules."""
+        return GradeRules(
+            thresholds=tuple((g, float(v)) for g, v in self.thresholds),
+            excellent_share=self.excellent_share,
+            excellent_min=self.excellent_min,
+            last_place_count=self.last_place_count,
+        )
+
+
+class WarningSettings(_Model):  # 预警
+    """保靖's four levels, 恒口's 三色榜, or custom thresholds on the schedule lag."""
+
+    preset: Literal["four_level", "three_colour", "custom"] = "four_level"
+    thresholds: list[tuple[Literal["yellow", "orange", "red"], float]] = Field(default_factory=list)
+    basis: Literal["points", "relative"] = "points"
+
+    def engine(self) -> WarningConfig:
+        """The engine's WarningConfig."""
+        if self.preset == "four_level":
+            return WarningConfig(FOUR_LEVEL.thresholds, self.basis)
+        if self.preset == "three_colour":
+            return WarningConfig(THREE_COLOUR.thresholds, self.basis)
+        return WarningConfig(tuple((lv, float(t)) for lv, t in self.thresholds), self.basis)
+
+
+class AspectConfig(_Model):  # 季度考核方面
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    weight: float = Field(gt=0, le=1)
+    from_months: Literal["direct", "mean", "last"] = "direct"
+
+
+class ShareConfig(_Model):  # 年度构成
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    weight: float = Field(gt=0, le=1)
+    source: Literal["quarters_mean", "direct"] = "direct"
+
+
+def default_aspects() -> list[AspectConfig]:
+    return [AspectConfig(code="indicators", name="月度指标得分", weight=1.0, from_months="mean")]
+
+
+def hengkou_aspects() -> list[AspectConfig]:
+    """恒口's six aspects; 年度目标进展 is read from the monthly indicator totals."""
+    out = []
+    for a in HENGKOU_QUARTER:
+        code = "indicators" if a.code == "annual_progress" else a.code
+        from_months = "direct" if code == "supervision" else a.from_months
+        out.append(AspectConfig(code=code, name=a.name, weight=a.weight, from_months=from_months))
+    return out
+
+
+class ScoringConfig(_Model):  # 计分设置
+    """Per results book; see docs/rpc/scoring.md."""
+
+    supervision_weight: float = Field(0.0, ge=0, lt=1)  # 平时督查 share of each period's total
+    bonus_cap: float | None = Field(None, ge=0)  # 争先创优 cap
+    grades: GradeConfig = Field(default_factory=GradeConfig)
+    warnings: WarningSettings = Field(default_factory=WarningSettings)
+    quarter_aspects: list[AspectConfig] = Field(default_factory=default_aspects)
+    annual_shares: list[ShareConfig] = Field(
+        default_factory=lambda: [
+            ShareConfig(code="quarters", name="季度考核", weight=1.0, source="quarters_mean")
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoringConfig:
+        try:
+            validate_rules(self.grades.rules())
+            validate_config(self.warnings.engine())
+            validate_weights(self.aspects(), "quarter_aspects")
+            validate_weights(self.shares(), "annual_shares")
+        except (RankingError, PeriodError, ValueError) as e:
+            raise ValueError(str(e)) from None
+        if not any(a.code == "indicators" for a in self.quarter_aspects):
+            raise ValueError("quarter_aspects must include the 'indicators' aspect (monthly totals)")
+        return self
+
+    def aspects(self) -> tuple[Aspect, ...]:
+        """The engine's quarterly aspects."""
+        return tuple(Aspect(a.code, a.name, a.weight, a.from_months) for a in self.quarter_aspects)
+
+    def shares(self) -> tuple[AnnualShare, ...]:
+        """The engine's annual shares."""
+        return tuple(AnnualShare(s.code, s.name, s.weight, s.source) for s in self.annual_shares)

@@ -1,0 +1,227 @@
+"""Event consumers: schemes, approved/reopened values, unit changes and 平时督查 results → stored inputs.
+
+Handlers only record inputs and queue the affected (unit, period) in `dirty`; the scorer drains the
+queue in batches (see worker.py), so a burst of approvals re-ranks each category once, not per event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.events import CloudEvent, Outbox, event_type
+from kaohe.runtime import Runtime
+from services.scoring import legacy, store
+
+SCHEME_PUBLISHED = event_type("indicators", "scheme", "published")
+APPROVED = event_type("indicators", "submission", "approved")
+REOPENED = event_type("indicators", "submission", "reopened")
+UNIT_CHANGED = event_type("indicators", "unit", "changed")
+SUPERVISION_SCORED = event_type("supervision", "result", "scored")
+DIRTY_CHANNEL = "kaohe_scoring_dirty"
+
+
+async def _wake(s: AsyncSession, c: Any) -> None:
+    """NOTIFY the scorer once per transaction (delivered at commit, dropped on rollback)."""
+    tx = s.sync_session.get_transaction()
+    if s.info.get("dirty_notified_tx") is not tx:
+        s.info["dirty_notified_tx"] = tx
+        await c.execute("SELECT pg_notify($1, '')", DIRTY_CHANNEL)
+
+
+async def on_scheme(s: AsyncSession, event: CloudEvent) -> None:
+    """A published scheme version: store it; when it is the newest, every stored value is rescored."""
+    c = await store.raw(s)
+    book, current = await store.store_scheme(c, event.data)
+    if current:
+        await c.execute(
+            "INSERT INTO dirty (book, unit_no, period, cause_event) SELECT DISTINCT book, unit_no, period, $2"
+            " FROM value WHERE book = $1",
+            book,
+            event.id,
+        )
+        await _wake(s, c)
+
+
+class Interned:
+    """Immutable facts of one database, cached by its runtime: scheme → book, books with a scheme, numbers."""
+
+    def __init__(self) -> None:
+        self.book_of: dict[str, int] = {}
+        self.has_scheme: set[int] = set()
+        self.unit_no: dict[tuple[int, str], int] = {}
+        self.code_no: dict[tuple[int, str], int] = {}
+
+
+async def _unit_no(ids: Interned, c: Any, book: int, d: dict[str, Any]) -> int:
+    key = (book, d["unit_id"])
+    if key not in ids.unit_no:
+        no = await c.fetchval(
+            "SELECT unit_no FROM book_unit WHERE book = $1 AND unit_id = $2", book, d["unit_id"]
+        )
+        if no is None:
+            roster = [{"unit_id": d["unit_id"], "path": d["unit_path"], "name": d.get("unit_name") or ""}]
+            no = (await store.units(c, book, roster, assessed=False))[d["unit_id"]]
+            return int(no)  # not cached: this transaction may still roll back
+        ids.unit_no[key] = int(no)
+    return ids.unit_no[key]
+
+
+async def _code_no(ids: Interned, c: Any, book: int, code: str) -> int:
+    key = (book, code)
+    if key not in ids.code_no:
+        no = await c.fetchval("SELECT code_no FROM book_code WHERE book = $1 AND code = $2", book, code)
+        if no is None:
+            return (await store.codes(c, book, [code]))[code]
+        ids.code_no[key] = int(no)
+    return ids.code_no[key]
+
+
+async def _book(ids: Interned, c: Any, d: dict[str, Any]) -> tuple[int | None, bool]:
+    """(book, whether it has a scheme) for a submission event."""
+    sid = d.get("scheme_id")
+    book = ids.book_of.get(sid) if sid else None
+    if book is None and sid:
+        book = await store.book_of_scheme(c, sid)
+        if book is not None:
+            ids.book_of[sid] = book
+    if book is None and d.get("assessing_unit") and d.get("year"):
+        book = await store.book_id(c, d["assessing_unit"], int(d["year"]))
+    if book is None:
+        return None, False
+    if book not in ids.has_scheme:
+        if await c.fetchval("SELECT scheme_id FROM book WHERE id = $1", book) is None:
+            return book, False
+        ids.has_scheme.add(book)
+    return book, True
+
+
+async def on_submission(s: AsyncSession, event: CloudEvent, outbox: Outbox, ids: Interned) -> None:
+    """approved (final) counts a value, reopened withdraws it; only newer revisions apply."""
+    d = event.data
+    approved = event.type == APPROVED
+    if approved and not d.get("final", True):
+        return  # a first-level review; 考核办 has not decided yet
+    c = await store.raw(s)
+    book, has_scheme = await _book(ids, c, d)
+    if not has_scheme and "indicator" in d:
+        await legacy.apply(s, event, outbox, withdraw=not approved)
+    if book is None:
+        return
+    code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
+    unit_no, code_no = await _unit_no(ids, c, book, d), await _code_no(ids, c, book, code)
+    evidence = [e["id"] for e in d.get("evidence") or []]
+    # one statement: the value (only a newer revision wins) and, when it changed and a scheme scores it,
+    # the unit's period queued for the scorer
+    await c.execute(
+        "WITH v AS (INSERT INTO value AS v (book, unit_no, code_no, period, value, grade, revision,"
+        " withdrawn,"
+        " submission_id, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (book, period, unit_no, code_no) DO UPDATE SET value = EXCLUDED.value,"
+        " grade = EXCLUDED.grade, revision = EXCLUDED.revision, withdrawn = EXCLUDED.withdrawn,"
+        " submission_id = EXCLUDED.submission_id, evidence = EXCLUDED.evidence, updated_at = now()"
+        " WHERE v.revision < EXCLUDED.revision OR v.submission_id IS DISTINCT FROM EXCLUDED.submission_id"
+        " RETURNING 1) INSERT INTO dirty (book, unit_no, period, cause_event) SELECT $1, $2, $4, $11 FROM v"
+        " WHERE $12",
+        book,
+        unit_no,
+        code_no,
+        d["period"],
+        d.get("value"),
+        d.get("grade"),
+        int(d.get("revision") or 0),
+        not approved,
+        d.get("submission_id"),
+        orjson.dumps(evidence).decode(),
+        event.id,
+        has_scheme,
+    )
+    if has_scheme:
+        await _wake(s, c)
+
+
+async def _dirty(s: AsyncSession, c: Any, book: int, unit_no: int, period: str, cause: str) -> None:
+    await c.execute(
+        "INSERT INTO dirty (book, unit_no, period, cause_event) VALUES ($1, $2, $3, $4)",
+        book,
+        unit_no,
+        period,
+        cause,
+    )
+    await _wake(s, c)
+
+
+async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
+    """Renames and moves: scope checks use the new paths (descendants' paths follow a move)."""
+    d = event.data
+    v = d.get("version") or {}
+    c = await store.raw(s)
+    old_path = (d.get("previous") or {}).get("path")
+    new_path = v.get("path")
+    await c.execute(
+        "UPDATE book_unit SET name = coalesce($2, name), path = coalesce($3, path) WHERE unit_id = $1",
+        d["unit_id"],
+        v.get("name"),
+        new_path,
+    )
+    if old_path and new_path and old_path != new_path:
+        for table, col in (
+            ("book_unit", "path"),
+            ("supervision", "unit_path"),
+            ("unit_score", "unit_path"),
+            ("leaf_score", "unit_path"),
+        ):
+            await c.execute(
+                f"UPDATE {table} SET {col} = $2 || substr({col}, length($1) + 1) WHERE {col} LIKE $1 || '%'",
+                old_path,
+                new_path,
+            )
+    await c.execute(
+        "UPDATE book SET stamp = stamp + 1 WHERE id IN (SELECT book FROM book_unit WHERE unit_id = $1)",
+        d["unit_id"],
+    )
+
+
+async def on_supervision(s: AsyncSession, event: CloudEvent) -> None:
+    """督查结果单独核算: the unit's 平时督查 score for a period; rescored where it is assessed."""
+    d = event.data
+    c = await store.raw(s)
+    applied = await c.fetchval(
+        "INSERT INTO supervision AS x (unit_id, period, unit_path, score, items, revision, details)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, period) DO UPDATE SET"
+        " unit_path = EXCLUDED.unit_path, score = EXCLUDED.score, items = EXCLUDED.items,"
+        " revision = EXCLUDED.revision, details = EXCLUDED.details, updated_at = now()"
+        " WHERE x.revision < EXCLUDED.revision RETURNING 1",
+        d["unit_id"],
+        d["period"],
+        d.get("unit_path") or "",
+        float(d["score"]),
+        int(d.get("items") or 0),
+        int(d.get("revision") or 0),
+        orjson.dumps(d.get("details") or []).decode(),
+    )
+    if applied:
+        rows = await c.fetch(
+            "SELECT book, unit_no FROM book_unit WHERE unit_id = $1 AND assessed", d["unit_id"]
+        )
+        for r in rows:
+            await _dirty(s, c, r["book"], r["unit_no"], d["period"], event.id)
+
+
+def subscribe(rt: Runtime) -> None:
+    """One durable consumer keeps schemes ahead of the approvals published after them."""
+    ids = Interned()
+
+    async def handle(s: AsyncSession, event: CloudEvent) -> None:
+        if event.type == SCHEME_PUBLISHED:
+            await on_scheme(s, event)
+        elif event.type in (APPROVED, REOPENED):
+            await on_submission(s, event, rt.outbox, ids)
+        elif event.type == UNIT_CHANGED:
+            await on_unit_changed(s, event)
+        elif event.type == SUPERVISION_SCORED:
+            await on_supervision(s, event)
+
+    rt.subscribe("inputs", [SCHEME_PUBLISHED, APPROVED, REOPENED, UNIT_CHANGED, SUPERVISION_SCORED], handle)

@@ -1,0 +1,223 @@
+"""A results book compiled for scoring (计分模型): the scheme's trees per category or unit, leaves, units.
+
+A book is one assessing unit's year. Units that share their category's tree (no unit supplements or
+weight overrides — 个性指标, 差异化赋分) are scored together as one group; the others get their own tree.
+Per-unit targets and coefficients (评价系数 / 考核系数) do not change the tree and stay per unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kaohe.standards import Schedule, Standard
+from services.indicators.domain.scheme import (
+    EffectiveLeaf,
+    Scheme,
+    all_indicators,
+    effective_leaves,
+    unit_coefficient,
+)
+from services.scoring.config import ScoringConfig
+from services.scoring.engine.rollup import CompiledScheme, ScoreNode, compile_scheme, from_points
+
+ROOT_CODE, ROOT_NAME = "indicators", "指标得分"
+
+
+@dataclass(frozen=True)
+class LeafSpec:  # 计分指标
+    """One scored leaf of a group's tree, with its column (code_no) in the value matrix."""
+
+    code: str
+    code_no: int
+    name: str
+    full: float  # 分值 (points after overrides); 0 for 加分 / 一票否决
+    standard: Standard | None
+    direction: str
+    target: float | None
+    schedule: Schedule
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Level1:  # 一级指标
+    code: str
+    name: str
+    weight: float  # share of the indicator part
+    node: int  # column in BatchRollup.node_scores
+
+
+@dataclass(frozen=True)
+class Group:
+    """Units scored with one tree: a category's shared tree or one unit's own."""
+
+    key: str
+    root: ScoreNode
+    compiled: CompiledScheme
+    leaves: tuple[LeafSpec, ...]  # in compiled.leaf_codes order
+    level1: tuple[Level1, ...]
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    unit_no: int
+    unit_id: str
+    name: str
+    path: str
+    category: str
+    group: str
+    coefficient: float
+    targets: Mapping[int, float] = field(default_factory=dict)  # per-unit targets by code_no
+
+
+@dataclass
+class BookModel:
+    """Everything the scorer needs about one book, built once per scheme version and config."""
+
+    book: int
+    scheme_id: str
+    version: int
+    scheme: Scheme
+    config: ScoringConfig
+    units: dict[int, UnitInfo]
+    by_id: dict[str, int]
+    groups: dict[str, Group]
+    code_no: dict[str, int]
+    n_codes: int
+
+    def unit(self, unit_id: str) -> UnitInfo | None:
+        no = self.by_id.get(unit_id)
+        return None if no is None else self.units.get(no)
+
+    def categories(self) -> list[str]:
+        return sorted({u.category for u in self.units.values()})
+
+    def rank_codes(self) -> set[int]:
+        """Columns scored by rank among peers (排名): their peers' values are always loaded."""
+        return {
+            leaf.code_no
+            for g in self.groups.values()
+            for leaf in g.leaves
+            if leaf.standard is not None and leaf.standard.type == "rank"
+        }
+
+    def group_rows(self, unit_nos: Iterable[int]) -> dict[str, list[int]]:
+        """unit_nos grouped by tree, each list ascending."""
+        out: dict[str, list[int]] = {}
+        for no in sorted(unit_nos):
+            u = self.units.get(no)
+            if u is not None and u.group in self.groups:
+                out.setdefault(u.group, []).append(no)
+        return out
+
+
+def build_tree(leaves: list[EffectiveLeaf], names: Mapping[str, str]) -> ScoreNode:
+    """The 百分制 tree of a unit's effective leaves: weights in points become shares of the parent."""
+    root: dict[str, Any] = {}
+    for leaf in leaves:
+        cur = root
+        for code in leaf.path:
+            cur = cur.setdefault(code, {})
+        cur[leaf.code] = leaf.weight if leaf.counted else 0.0
+
+    def make(code: str, node: dict[str, Any] | float) -> ScoreNode:
+        if not isinstance(node, dict):
+            return ScoreNode(code, names.get(code, code), float(node))
+        kids = tuple(make(c, n) for c, n in node.items())
+        return ScoreNode(code, names.get(code, code), sum(k.weight for k in kids), kids)
+
+    return from_points(make(ROOT_CODE, root))
+
+
+def _group(
+    key: str, leaves: list[EffectiveLeaf], names: Mapping[str, str], code_no: Mapping[str, int]
+) -> Group:
+    root = build_tree(leaves, names)
+    compiled = compile_scheme(root)
+    by_code = {leaf.code: leaf for leaf in leaves}
+    specs = tuple(
+        LeafSpec(
+            code=c,
+            code_no=code_no[c],
+            name=by_code[c].name,
+            full=by_code[c].weight if by_code[c].counted else 0.0,
+            standard=by_code[c].standard,
+            direction=by_code[c].direction,
+            target=by_code[c].target,
+            schedule=by_code[c].schedule,
+            counted=by_code[c].counted,
+        )
+        for c in compiled.leaf_codes
+    )
+    index = {c: i for i, c in enumerate(compiled.codes)}
+    level1 = tuple(Level1(n.code, n.name, n.weight, index[n.code]) for n in root.children)
+    return Group(key, root, compiled, specs, level1)
+
+
+def unit_specific(scheme: Scheme) -> set[str]:
+    """Units whose tree differs from their category's (unit supplements or unit weight overrides)."""
+    out = {s.unit_id for s in scheme.supplements if s.unit_id}
+    return out | {o.unit_id for o in scheme.overrides if o.unit_id}
+
+
+def build_model(
+    *,
+    book: int,
+    scheme_id: str,
+    scheme: Scheme,
+    config: ScoringConfig,
+    units: Iterable[tuple[int, str, str, str, str]],  # unit_no, unit_id, name, path, category
+    codes: Mapping[str, int],
+) -> BookModel:
+    """Compile a book: one group per category plus one per customised unit."""
+    names = {ind.code: ind.name for ind, _ in all_indicators(scheme)}
+    special = unit_specific(scheme)
+    per_unit_targets: dict[str, dict[int, float]] = {}
+    for ind, _ in all_indicators(scheme):
+        for uid, t in ind.targets_by_unit.items():
+            if ind.code in codes:
+                per_unit_targets.setdefault(uid, {})[codes[ind.code]] = t
+    groups: dict[str, Group] = {}
+    infos: dict[int, UnitInfo] = {}
+    for unit_no, unit_id, name, path, category in units:
+        cat = category or None
+        key = f"unit:{unit_id}" if unit_id in special else f"cat:{category}"
+        if key not in groups:
+            leaves = effective_leaves(scheme, unit_id if unit_id in special else None, cat)
+            if any(leaf.code not in codes for leaf in leaves) or not leaves:
+                continue  # codes are registered when the scheme is stored; no leaves, nothing to score
+            if sum(leaf.weight for leaf in leaves if leaf.counted) <= 0:
+                continue
+            groups[key] = _group(key, leaves, names, codes)
+        coef = unit_coefficient(scheme, unit_id)
+        infos[unit_no] = UnitInfo(
+            unit_no, unit_id, name, path, category, key, coef, per_unit_targets.get(unit_id, {})
+        )
+    return BookModel(
+        book=book,
+        scheme_id=scheme_id,
+        version=scheme.version,
+        scheme=scheme,
+        config=config,
+        units=infos,
+        by_id={u.unit_id: u.unit_no for u in infos.values()},
+        groups=groups,
+        code_no=dict(codes),
+        n_codes=(max(codes.values()) + 1) if codes else 0,
+    )
+
+
+def target_matrix(model: BookModel, group: Group, unit_nos: list[int]) -> np.ndarray:
+    """(units, leaves) targets: the leaf's target unless the unit has its own (目标分解)."""
+    base = np.array([np.nan if leaf.target is None else leaf.target for leaf in group.leaves])
+    t = np.repeat(base[None, :], len(unit_nos), axis=0)
+    for i, no in enumerate(unit_nos):
+        own = model.units[no].targets
+        if own:
+            for j, leaf in enumerate(group.leaves):
+                if leaf.code_no in own:
+                    t[i, j] = own[leaf.code_no]
+    return t

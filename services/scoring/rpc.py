@@ -1,0 +1,396 @@
+"""Read methods: scores, rankings with level-1 breakdown, grades, 三色榜, warnings, explanations, periods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from kaohe.errors import NotFound
+from kaohe.identity import Caller
+from kaohe.runtime import Runtime
+from kaohe.standards import GRADES, WARNING_LEVEL_ZH
+from services.scoring import store
+from services.scoring.compute import kind_of, months_of
+from services.scoring.engine.ranking import excellent_quota
+from services.scoring.engine.trace import canonical_bytes, check_trace
+from services.scoring.explain import explain
+from services.scoring.schemas import (
+    BoardQuery,
+    ExplainQuery,
+    GradesQuery,
+    PeriodsQuery,
+    RankingQuery,
+    ScoresQuery,
+    WarningsQuery,
+    book_of,
+    cursor,
+    status_of,
+    uncursor,
+    unit_row,
+)
+from services.scoring.worker import ModelCache
+
+LEVEL_ORDER = {"yellow": 1, "orange": 2, "red": 3}
+
+
+def r6(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+def register(rt: Runtime, cache: ModelCache) -> None:
+    rpc = rt.rpc_server()
+
+    def db() -> Any:
+        assert rt.db is not None
+        return rt.db
+
+    @rpc.method("scores_by_units", ScoresQuery)
+    async def scores_by_units(caller: Caller, p: ScoresQuery) -> dict[str, Any]:
+        out: dict[str, Any] = {i: None for i in p.ids}
+        async with db().uow() as s:
+            c = await store.raw(s)
+            legacy = await c.fetch(
+                "SELECT * FROM unit_score WHERE unit_id = ANY($1) AND ($2::text IS NULL OR period = $2)"
+                " ORDER BY period",
+                p.ids,
+                p.period,
+            )
+            rows = await c.fetch(
+                "SELECT r.*, u.unit_id, u.path, b.scheme_id, rs.snapshot_id, rs.window_until FROM result r"
+                " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no JOIN book b ON b.id = r.book"
+                " LEFT JOIN results_state rs ON rs.book = r.book AND rs.period = r.period"
+                " WHERE u.unit_id = ANY($1) AND ($2::text IS NULL OR r.period = $2) ORDER BY r.period,"
+                " r.book",
+                p.ids,
+                p.period,
+            )
+        for r in legacy:  # the latest period wins when none is asked for
+            if caller.covers(r["unit_path"]):
+                out[r["unit_id"]] = {
+                    "unit_id": r["unit_id"],
+                    "period": r["period"],
+                    "total": r["total"],
+                    "leaves": r["leaves"],
+                    "version": r["version"],
+                    "updated_at": r["updated_at"].isoformat(),
+                    "scheme_id": None,
+                    "category": None,
+                    "rank": None,
+                    "of": None,
+                    "grade": None,
+                    "status": None,
+                    "digest": None,
+                }
+        for r in rows:
+            if caller.covers(r["path"]):
+                status = (
+                    "published"
+                    if r["snapshot_id"]
+                    else "objection_window"
+                    if r["window_until"]
+                    else "preliminary"
+                )
+                out[r["unit_id"]] = {
+                    "unit_id": r["unit_id"],
+                    "period": r["period"],
+                    "total": r6(r["total"]),
+                    "leaves": r["leaves"],
+                    "version": r["version"],
+                    "updated_at": r["updated_at"].isoformat(),
+                    "scheme_id": r["scheme_id"],
+                    "category": r["category"],
+                    "rank": r["rank"],
+                    "of": r["of"],
+                    "grade": r["grade"],
+                    "status": status,
+                    "digest": None,
+                }
+        return out
+
+    @rpc.method("ranking", RankingQuery)
+    async def ranking(caller: Caller, p: RankingQuery) -> dict[str, Any]:
+        after = uncursor(p.after) or 0
+        async with db().uow() as s:
+            c = await store.raw(s)
+            book = await book_of(c, p.scheme_id)
+            model = await cache.get(c, book)
+            rows = await c.fetch(
+                "SELECT r.*, u.unit_id, u.name, u.path FROM result r JOIN book_unit u ON u.book = r.book"
+                " AND u.unit_no = r.unit_no WHERE r.book = $1 AND r.period = $2 AND r.category = $3"
+                " AND r.rank > $4 AND starts_with(u.path, $5) ORDER BY r.rank LIMIT $6",
+                book,
+                p.period,
+                p.category,
+                int(after),
+                caller.org_path,
+                p.first + 1,
+            )
+        items = []
+        for r in rows[: p.first]:
+            group = model.groups.get(r["grp"]) if model else None
+            l1 = []
+            if group is not None and len(group.level1) == len(r["l1"]):
+                for node, score in zip(group.level1, r["l1"], strict=True):
+                    l1.append(
+                        {
+                            "code": node.code,
+                            "name": node.name,
+                            "weight": r6(node.weight),
+                            "score": r6(score),
+                            "contribution": r6(node.weight * score),
+                        }
+                    )
+            items.append(
+                {
+                    "unit_id": r["unit_id"],
+                    "unit_name": r["name"],
+                    "unit_path": r["path"],
+                    "category": r["category"],
+                    "rank": r["rank"],
+                    "of": r["of"],
+                    "total": r6(r["total"]),
+                    "indicators": r6(r["indicators"]),
+                    "supervision": r6(r["supervision"]),
+                    "bonus": r6(r["bonus"]),
+                    "penalty": r6(r["penalty"]),
+                    "coefficient": r6(r["coefficient"]),
+                    "grade": r["grade"],
+                    "threshold_grade": r["threshold_grade"],
+                    "in_quota": r["in_quota"],
+                    "exempt": r["exempt"],
+                    "vetoed": r["veto_grade"] is not None,
+                    "last_place": r["last_place"],
+                    "warning_colour": r["colour"],
+                    "level1": l1,
+                    "version": r["version"],
+                    "digest": None,
+                }
+            )
+        more = len(rows) > p.first
+        return {"items": items, "next": cursor(items[-1]["rank"]) if more and items else None}
+
+    @rpc.method("grades", GradesQuery)
+    async def grades(caller: Caller, p: GradesQuery) -> list[dict[str, Any]]:
+        async with db().uow() as s:
+            c = await store.raw(s)
+            book = await book_of(c, p.scheme_id)
+            model = await cache.get(c, book)
+            rows = await c.fetch(
+                "SELECT r.category, r.grade, r.exempt, r.veto_grade, r.last_place, u.unit_id, u.path FROM"
+                " result r"
+                " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no WHERE r.book = $1"
+                " AND r.period = $2 AND ($3::text IS NULL OR r.category = $3) ORDER BY r.category, r.rank",
+                book,
+                p.period,
+                p.category,
+            )
+        rules = (model.config.grades if model else None) or None
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            g = out.setdefault(
+                r["category"],
+                {
+                    "category": r["category"],
+                    "of": 0,
+                    "quota": 0,
+                    "counts": dict.fromkeys(GRADES, 0),
+                    "exempt": 0,
+                    "vetoed": 0,
+                    "last_place": [],
+                },
+            )
+            g["of"] += 1
+            if r["grade"] in g["counts"]:
+                g["counts"][r["grade"]] += 1
+            g["exempt"] += r["exempt"]
+            g["vetoed"] += r["veto_grade"] is not None
+            if r["last_place"] and caller.covers(r["path"]):
+                g["last_place"].append(r["unit_id"])
+        for g in out.values():
+            g["quota"] = excellent_quota(g["of"], rules.rules()) if rules else None
+        return list(out.values())
+
+    @rpc.method("board", BoardQuery)
+    async def board(caller: Caller, p: BoardQuery) -> dict[str, Any]:
+        offset = int(uncursor(p.after) or 0)
+        async with db().uow() as s:
+            c = await store.raw(s)
+            book = await book_of(c, p.scheme_id)
+            month = p.period
+            if kind_of(p.period) == "quarter":  # the quarter's board is its latest month's
+                month = (
+                    await c.fetchval(
+                        "SELECT max(period) FROM result WHERE book = $1 AND period = ANY($2)",
+                        book,
+                        months_of(p.period),
+                    )
+                    or months_of(p.period)[-1]
+                )
+            rows = await c.fetch(
+                "SELECT r.unit_no, r.category, r.colour, r.checks, u.unit_id, u.name, u.path FROM result r"
+                " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no WHERE r.book = $1 AND"
+                " r.period = $2"
+                " AND r.colour IS NOT NULL AND ($3::text IS NULL OR r.category = $3) AND"
+                " starts_with(u.path, $4)",
+                book,
+                month,
+                p.category,
+                caller.org_path,
+            )
+            warns = await c.fetch(
+                "SELECT w.unit_no, w.level, w.lag, k.code FROM warning w JOIN book_code k ON k.book = w.book"
+                " AND k.code_no = w.code_no WHERE w.book = $1 AND w.period = $2",
+                book,
+                month,
+            )
+        per: dict[int, list[Any]] = {}
+        for w in warns:
+            per.setdefault(w["unit_no"], []).append(w)
+        items = []
+        for r in rows:
+            ws = sorted(per.get(r["unit_no"], []), key=lambda w: (-w["lag"], w["code"]))
+            red = sum(1 for w in ws if w["level"] in ("red", "orange"))
+            yellow = sum(1 for w in ws if w["level"] == "yellow")
+            items.append(
+                {
+                    "unit_id": r["unit_id"],
+                    "unit_name": r["name"],
+                    "unit_path": r["path"],
+                    "category": r["category"],
+                    "colour": r["colour"],
+                    "red": red,
+                    "yellow": yellow,
+                    "green": r["checks"] - red - yellow,
+                    "worst_lag": r6(ws[0]["lag"]) if ws else None,
+                    "behind": [w["code"] for w in ws],
+                }
+            )
+        order = {"red": 0, "yellow": 1, "green": 2}
+        items.sort(
+            key=lambda b: (order[b["colour"]], -b["red"], -b["yellow"], -(b["worst_lag"] or 0), b["unit_id"])
+        )
+        page = items[offset : offset + p.first]
+        more = offset + p.first < len(items)
+        return {"items": page, "next": cursor(offset + p.first) if more else None}
+
+    @rpc.method("warnings", WarningsQuery)
+    async def warnings(caller: Caller, p: WarningsQuery) -> dict[str, Any]:
+        root = p.root_path or caller.org_path
+        if not caller.covers(root):
+            return {"items": [], "next": None}
+        after = uncursor(p.after) or ["", "", "", 0]
+        levels = [lv for lv, n in LEVEL_ORDER.items() if n >= LEVEL_ORDER[p.min_level]]
+        async with db().uow() as s:
+            c = await store.raw(s)
+            rows = await c.fetch(
+                "SELECT u.unit_id, u.path, k.code, w.period, w.level, w.expected, w.actual, w.lag,"
+                " w.raised_at, w.book"
+                " FROM warning w JOIN book_unit u ON u.book = w.book AND u.unit_no = w.unit_no"
+                " JOIN book_code k ON k.book = w.book AND k.code_no = w.code_no WHERE starts_with(u.path, $1)"
+                " AND ($2::text IS NULL OR w.period = $2) AND w.level = ANY($3)"
+                " AND (u.path, k.code, w.period, w.book) > ($4, $5, $6, $7)"
+                " ORDER BY u.path, k.code, w.period, w.book LIMIT $8",
+                root,
+                p.period,
+                levels,
+                after[0],
+                after[1],
+                after[2],
+                int(after[3]),
+                p.first + 1,
+            )
+        items = [
+            {
+                "unit_id": r["unit_id"],
+                "unit_path": r["path"],
+                "code": r["code"],
+                "period": r["period"],
+                "level": r["level"],
+                "level_zh": WARNING_LEVEL_ZH[r["level"]],
+                "expected": r6(r["expected"]),
+                "actual": r6(r["actual"]),
+                "lag": r6(r["lag"]),
+                "raised_at": r["raised_at"].isoformat(),
+            }
+            for r in rows[: p.first]
+        ]
+        last = rows[p.first - 1] if len(rows) > p.first else None
+        nxt = cursor([last["path"], last["code"], last["period"], last["book"]]) if last else None
+        return {"items": items, "next": nxt}
+
+    @rpc.method("explanation", ExplainQuery)
+    async def explanation(caller: Caller, p: ExplainQuery) -> dict[str, Any]:
+        async with db().uow() as s:
+            c = await store.raw(s)
+            if p.scheme_id:
+                book = await book_of(c, p.scheme_id)
+            else:
+                book = await c.fetchval(
+                    "SELECT u.book FROM book_unit u JOIN book b ON b.id = u.book WHERE u.unit_id = $1"
+                    " AND u.assessed AND b.scheme_id IS NOT NULL AND b.year = $2 ORDER BY u.book DESC"
+                    " LIMIT 1",
+                    p.unit_id,
+                    int(p.period[:4]),
+                )
+                if book is None:
+                    raise NotFound(f"no scored results for unit {p.unit_id!r} in {p.period}", field="unit_id")
+            row = await unit_row(c, caller, book, p.unit_id)
+            model = await cache.get(c, book)
+            unit = model.units.get(row["unit_no"]) if model else None
+            trace = await explain(c, model, unit, p.period) if model and unit else None
+            if trace is None:
+                raise NotFound(f"unit {p.unit_id!r} has no values in {p.period}", field="period")
+            status = await status_of(c, book, p.period)
+        raw = canonical_bytes(trace)
+        import hashlib
+
+        return {
+            "unit_id": p.unit_id,
+            "period": p.period,
+            "scheme_id": model.scheme_id if model else None,
+            "status": status,
+            "digest": hashlib.sha256(raw).hexdigest(),
+            "adds_up": check_trace(trace),
+            "trace": orjson.loads(raw),
+        }
+
+    @rpc.method("periods", PeriodsQuery)
+    async def periods(caller: Caller, p: PeriodsQuery) -> list[dict[str, Any]]:
+        async with db().uow() as s:
+            c = await store.raw(s)
+            book = await book_of(c, p.scheme_id)
+            row = await unit_row(c, caller, book, p.unit_id)
+            model = await cache.get(c, book)
+            rows = await c.fetch(
+                "SELECT period, kind, total, parts FROM result WHERE book = $1 AND unit_no = $2"
+                " AND period LIKE $3 || '%'",
+                book,
+                row["unit_no"],
+                str(p.year),
+            )
+        rank = {"month": 0, "rollup": 0, "quarter": 1, "year": 2}
+        out = []
+        for r in sorted(rows, key=lambda r: (rank.get(r["kind"], 0), r["period"])):
+            parts = []
+            if r["parts"] is not None and model is not None:
+                spec = model.config.aspects() if r["kind"] == "quarter" else model.config.shares()
+                for a, v in zip(spec, r["parts"], strict=False):
+                    parts.append(
+                        {
+                            "code": a.code,
+                            "name": a.name,
+                            "weight": a.weight,
+                            "value": r6(v),
+                            "contribution": r6(a.weight * v),
+                        }
+                    )
+            kind = (
+                "month"
+                if r["kind"] == "month"
+                else r["kind"]
+                if r["kind"] in ("quarter", "year")
+                else "other"
+            )
+            out.append({"period": r["period"], "kind": kind, "total": r6(r["total"]), "parts": parts})
+        return out

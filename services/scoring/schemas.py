@@ -1,0 +1,161 @@
+"""RPC parameter models and shared helpers of the scoring service (docs/rpc/scoring.md)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from kaohe.errors import NotFound
+from kaohe.identity import Caller, Role
+from services.scoring.config import ScoringConfig
+
+PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
+OFFICE = (Role.assessment_office, Role.system)
+OBJECTORS = (Role.reporter, Role.department, Role.leader, *OFFICE)
+
+
+class _P(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(_P):
+    after: str | None = Field(None, max_length=500)
+    first: int = Field(100, ge=1, le=500)
+
+
+class ScoresQuery(_P):
+    ids: list[str] = Field(max_length=1000)
+    period: str | None = Field(None, pattern=PERIOD)
+
+
+class BookPeriod(_P):
+    scheme_id: str = Field(min_length=1, max_length=64)
+    period: str = Field(pattern=PERIOD)
+
+
+class RankingQuery(BookPeriod, Page):
+    category: str = Field(max_length=100)
+
+
+class GradesQuery(BookPeriod):
+    category: str | None = Field(None, max_length=100)
+
+
+class BoardQuery(BookPeriod, Page):
+    category: str | None = Field(None, max_length=100)
+
+
+class WarningsQuery(Page):
+    root_path: str | None = Field(None, max_length=1000)
+    period: str | None = Field(None, pattern=PERIOD)
+    min_level: Literal["yellow", "orange", "red"] = "yellow"
+
+
+class ExplainQuery(_P):
+    unit_id: str = Field(min_length=1, max_length=40)
+    period: str = Field(pattern=PERIOD)
+    scheme_id: str | None = Field(None, max_length=64)
+
+
+class PeriodsQuery(_P):
+    unit_id: str = Field(min_length=1, max_length=40)
+    scheme_id: str = Field(min_length=1, max_length=64)
+    year: int = Field(ge=2000, le=2100)
+
+
+class SchemeRef(_P):
+    scheme_id: str = Field(min_length=1, max_length=64)
+
+
+class ConfigSet(SchemeRef):
+    config: ScoringConfig
+
+
+class ExemptionSet(BookPeriod):
+    unit_id: str = Field(min_length=1, max_length=40)
+    exempt: bool = True
+    reason: str = Field("", max_length=500)
+
+
+class AspectScoresSet(BookPeriod):
+    unit_id: str = Field(min_length=1, max_length=40)
+    scores: dict[str, float] = Field(max_length=20)
+
+
+class JobRef(_P):
+    job_id: str = Field(min_length=1, max_length=40)
+
+
+class WindowOpen(BookPeriod):
+    until: datetime
+
+
+class ObjectionCreate(BookPeriod):
+    unit_id: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=2000)
+    codes: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ObjectionAnswer(_P):
+    objection_id: str = Field(min_length=1, max_length=40)
+    answer: str = Field(min_length=1, max_length=2000)
+    decision: Literal["upheld", "rejected"]
+
+
+class ObjectionsQuery(BookPeriod, Page):
+    status: Literal["open", "answered"] | None = None
+
+
+class Publish(BookPeriod):
+    force_close_window: bool = False
+
+
+class SnapshotQuery(BookPeriod, Page):
+    pass
+
+
+def cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode()
+
+
+def uncursor(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(raw.encode()))
+    except ValueError:
+        from kaohe.errors import ValidationFailed
+
+        raise ValidationFailed("after: not a cursor from this method", field="after") from None
+
+
+async def book_of(c: asyncpg.Connection, scheme_id: str) -> int:
+    """The results book of any published version's id, or not_found naming scheme_id."""
+    book = await c.fetchval("SELECT book FROM scheme WHERE scheme_id = $1", scheme_id)
+    if book is None:
+        raise NotFound(f"no published scheme {scheme_id!r} is known to scoring", field="scheme_id")
+    return int(book)
+
+
+async def unit_row(c: asyncpg.Connection, caller: Caller, book: int, unit_id: str) -> asyncpg.Record:
+    """The unit in the book, or not_found (also when outside the caller's subtree)."""
+    row = await c.fetchrow("SELECT * FROM book_unit WHERE book = $1 AND unit_id = $2", book, unit_id)
+    if row is None or not caller.covers(row["path"]):
+        raise NotFound(f"unit {unit_id!r} is not assessed in this scheme", field="unit_id")
+    return row
+
+
+async def status_of(c: asyncpg.Connection, book: int, period: str) -> str:
+    row = await c.fetchrow(
+        "SELECT window_until, snapshot_id FROM results_state WHERE book = $1 AND period = $2", book, period
+    )
+    if row is None:
+        return "preliminary"
+    if row["snapshot_id"]:
+        return "published"
+    return "objection_window" if row["window_until"] is not None else "preliminary"

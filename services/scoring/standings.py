@@ -1,0 +1,223 @@
+"""Periods, standings and schedule checks of a book (季度/年度, 排名等次, 序时进度) over batch results.
+
+Pure: quarter and year composition of stored or fresh rows, category rankings with the engine's
+rank_category, and vectorised 序时进度 checks of one month's values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from kaohe.standards import Banded, CompletionRatio
+from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, month_end
+from services.scoring.engine.pace import expected_fraction
+from services.scoring.engine.ranking import Candidate, rank_category
+from services.scoring.model import BookModel, target_matrix
+
+LEVEL_CODE = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
+LEVELS = ("green", "yellow", "orange", "red")
+
+
+# ---------------------------------------------------------------- quarter and year
+
+
+def compose_quarter_rows(
+    model: BookModel,
+    months: list[list[ResultRow | None]],  # per unit: its month rows in month order (None = none)
+    unit_nos: list[int],
+    supervision: Mapping[int, float],
+    direct: Mapping[tuple[int, str], float],
+) -> list[ResultRow]:
+    """季度: Σ aspect weight × aspect value; `indicators` from the month totals, `supervision` fed by
+    the supervision service, the other aspects set directly (missing: 0)."""
+    out = []
+    aspects = model.config.aspects()
+    for no, ms in zip(unit_nos, months, strict=True):
+        got = [m for m in ms if m is not None]
+        if not got:
+            continue
+        totals = [m.total for m in got]
+        parts, score = [], 0.0
+        for a in aspects:
+            if a.code == "indicators":
+                v = math.fsum(totals) / len(totals) if a.from_months in ("mean", "direct") else totals[-1]
+            elif a.code == "supervision":
+                v = supervision.get(no, SUPERVISION_DEFAULT)
+            else:
+                v = direct.get((no, a.code), 0.0)
+            parts.append(v)
+            score += a.weight * v  # the order and operations of engine.periods.compose_quarter
+        veto = None
+        for m in got:
+            if m.veto_grade is not None:
+                veto = _worst(veto, m.veto_grade)
+        l1 = (
+            [math.fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
+            if len({len(m.l1) for m in got}) == 1
+            else got[-1].l1
+        )
+        last = got[-1]
+        out.append(
+            ResultRow(
+                unit_no=no,
+                category=last.category,
+                grp=last.grp,
+                kind="quarter",
+                total=score,
+                indicators=math.fsum(totals) / len(totals),
+                supervision=supervision.get(no, SUPERVISION_DEFAULT),
+                bonus=0.0,
+                penalty=0.0,
+                coefficient=last.coefficient,
+                leaves=sum(m.leaves for m in got),
+                veto_grade=veto,
+                l1=l1,
+                parts=parts,
+                colour=last.colour,
+                checks=last.checks,
+            )
+        )
+    return out
+
+
+def compose_year_rows(
+    model: BookModel,
+    quarters: Mapping[int, list[ResultRow]],
+    direct: Mapping[tuple[int, str], float],
+) -> list[ResultRow]:
+    """年度: Σ share weight × value; quarters_mean shares take the mean of the quarters held so far."""
+    out = []
+    for no, qs in sorted(quarters.items()):
+        if not qs:
+            continue
+        mean_q = math.fsum(q.total for q in qs) / len(qs)
+        parts, score = [], 0.0
+        for sh in model.config.shares():
+            v = mean_q if sh.source == "quarters_mean" else direct.get((no, sh.code), 0.0)
+            parts.append(v)
+            score += sh.weight * v
+        last = qs[-1]
+        veto = None
+        for q in qs:
+            if q.veto_grade is not None:
+                veto = _worst(veto, q.veto_grade)
+        out.append(
+            ResultRow(
+                no,
+                last.category,
+                last.grp,
+                "year",
+                score,
+                mean_q,
+                last.supervision,
+                0.0,
+                0.0,
+                last.coefficient,
+                sum(q.leaves for q in qs),
+                veto,
+                last.l1,
+                parts,
+                last.colour,
+                last.checks,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- ranking and grades
+
+
+def rank_rows(model: BookModel, rows: list[ResultRow], exempt: set[int]) -> None:
+    """Rank one category's rows (同类比较) and grade them with quota, exemptions, veto caps and 末位."""
+    if not rows:
+        return
+    by_no = {r.unit_no: r for r in rows}
+    codes = {
+        r.unit_no: model.units[r.unit_no].unit_id if r.unit_no in model.units else str(r.unit_no)
+        for r in rows
+    }
+    cands = [Candidate(codes[r.unit_no], r.total, r.unit_no in exempt, r.veto_grade) for r in rows]
+    back = {codes[no]: no for no in by_no}
+    n = len(rows)
+    for ranked in rank_category(cands, model.config.grades.rules(), explain=False):
+        r = by_no[back[ranked.unit_code]]
+        r.rank, r.of, r.grade, r.threshold_grade = ranked.rank, n, ranked.grade, ranked.threshold_grade
+        r.in_quota, r.last_place, r.exempt = ranked.in_quota, ranked.last_place, r.unit_no in exempt
+
+
+# ---------------------------------------------------------------- 序时进度 warnings
+
+
+@dataclass
+class PaceCheck:
+    unit_no: int
+    code_no: int
+    level: str
+    expected: float
+    actual: float
+    lag: float
+
+
+def pace_checks(
+    model: BookModel, vals: Values, period: str, unit_nos: Iterable[int]
+) -> tuple[list[PaceCheck], dict[int, tuple[str | None, int]]]:
+    """Non-green schedule checks of a month and each unit's 三色榜 colour and number of checks.
+
+    A leaf is checked when it is a counted completion/banded leaf with a positive annual target, higher
+    is better, and the unit reported a (cumulative) value for the month.
+    """
+    p = vals.periods.index(period)
+    on = month_end(period)
+    cfg = model.config.warnings.engine()
+    out: list[PaceCheck] = []
+    colours: dict[int, tuple[str | None, int]] = {}
+    for key, nos in model.group_rows(unit_nos).items():
+        group = model.groups[key]
+        js = [
+            j
+            for j, leaf in enumerate(group.leaves)
+            if leaf.counted
+            and isinstance(leaf.standard, CompletionRatio | Banded)
+            and leaf.direction == "higher_better"
+        ]
+        if not js:
+            continue
+        rows = vals.rows_of(nos)
+        targets = target_matrix(model, group, nos)[:, js]
+        codes = np.array([group.leaves[j].code_no for j in js])
+        expected = np.array([expected_fraction(group.leaves[j].schedule, on) for j in js])
+        ok_rows = rows >= 0
+        v = np.full((len(nos), len(js)), np.nan)
+        v[ok_rows] = vals.value[p][np.ix_(rows[ok_rows], codes)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            actual = v / targets
+        checked = np.isfinite(actual) & (targets > 0)
+        lag = expected[None, :] - actual
+        basis = lag / expected[None, :] if cfg.basis == "relative" else lag
+        if cfg.basis == "relative":
+            basis = np.where(expected[None, :] > 0, basis, -np.inf)
+        level = np.zeros(lag.shape, dtype=np.int8)
+        for lv, threshold in cfg.thresholds:
+            level = np.where(basis >= threshold, LEVEL_CODE[lv], level)
+        level = np.where(checked, level, 0)
+        n_checks = checked.sum(axis=1)
+        worst = level.max(axis=1) if len(js) else np.zeros(len(nos), dtype=np.int8)
+        for i, no in enumerate(nos):
+            if n_checks[i]:
+                colours[no] = ({0: "green", 1: "yellow"}.get(int(worst[i]), "red"), int(n_checks[i]))
+        for i, jj in zip(*np.nonzero(level), strict=True):
+            out.append(
+                PaceCheck(
+                    nos[i],
+                    int(codes[jj]),
+                    LEVELS[level[i, jj]],
+                    float(expected[jj]),
+                    float(actual[i, jj]),
+                    float(lag[i, jj]),
+                )
+            )
+    return out, colours

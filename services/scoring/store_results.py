@@ -1,0 +1,320 @@
+"""Scoring repository, results side: result rows, rank updates, active warnings and bulk events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from kaohe.events import nats_subject, notify_channel
+from services.scoring.compute import ResultRow
+
+RESULT_COLUMNS = (
+    "book period unit_no category grp kind total indicators supervision bonus penalty coefficient leaves "
+    "veto_grade l1 parts colour checks rank of grade threshold_grade in_quota exempt last_place version "
+    "updated_at"
+).split()
+
+# ---------------------------------------------------------------- results
+
+
+def _row(r: asyncpg.Record) -> ResultRow:
+    return ResultRow(
+        r["unit_no"],
+        r["category"],
+        r["grp"],
+        r["kind"],
+        r["total"],
+        r["indicators"],
+        r["supervision"],
+        r["bonus"],
+        r["penalty"],
+        r["coefficient"],
+        r["leaves"],
+        r["veto_grade"],
+        list(r["l1"]),
+        list(r["parts"]) if r["parts"] is not None else None,
+        r["colour"],
+        r["checks"],
+        r["rank"],
+        r["of"],
+        r["grade"],
+        r["threshold_grade"],
+        r["in_quota"],
+        r["exempt"],
+        r["last_place"],
+        r["version"],
+    )
+
+
+async def results(
+    c: asyncpg.Connection,
+    book: int,
+    period: str,
+    *,
+    unit_nos: Sequence[int] | None = None,
+    categories: Sequence[str] | None = None,
+) -> dict[int, ResultRow]:
+    where, args = "book = $1 AND period = $2", [book, period]
+    if unit_nos is not None:
+        where += f" AND unit_no = ANY(${len(args) + 1})"
+        args.append(list(unit_nos))
+    if categories is not None:
+        where += f" AND category = ANY(${len(args) + 1})"
+        args.append(list(categories))
+    rows = await c.fetch(f"SELECT * FROM result WHERE {where}", *args)
+    return {r["unit_no"]: _row(r) for r in rows}
+
+
+async def result_keys(c: asyncpg.Connection, book: int, period: str) -> dict[int, ResultRow]:
+    """The fields that decide a new version (total, rank, of, grade), for every unit of the period."""
+    rows = await c.fetch(
+        "SELECT unit_no, total, rank, of, grade, version FROM result WHERE book = $1 AND period = $2",
+        book,
+        period,
+    )
+    return {
+        r[0]: ResultRow(
+            r[0],
+            "",
+            "",
+            "",
+            r[1],
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            1.0,
+            0,
+            None,
+            [],
+            rank=r[2],
+            of=r[3],
+            grade=r[4],
+            version=r[5],
+        )
+        for r in rows
+    }
+
+
+async def rank_inputs(
+    c: asyncpg.Connection, book: int, period: str, categories: Sequence[str]
+) -> dict[int, ResultRow]:
+    """What re-ranking categories needs (total, veto, current place and grade) — nothing heavier."""
+    rows = await c.fetch(
+        "SELECT unit_no, category, total, veto_grade, rank, of, grade, threshold_grade, in_quota, exempt,"
+        " last_place,"
+        " version FROM result WHERE book = $1 AND period = $2 AND category = ANY($3)",
+        book,
+        period,
+        list(categories),
+    )
+    return {
+        r[0]: ResultRow(
+            r[0],
+            r[1],
+            "",
+            "",
+            r[2],
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            1.0,
+            0,
+            r[3],
+            [],
+            None,
+            None,
+            0,
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+        )
+        for r in rows
+    }
+
+
+def _record(book: int, period: str, r: ResultRow, now: datetime) -> tuple[Any, ...]:
+    return (
+        book,
+        period,
+        r.unit_no,
+        r.category,
+        r.grp,
+        r.kind,
+        r.total,
+        r.indicators,
+        r.supervision,
+        r.bonus,
+        r.penalty,
+        r.coefficient,
+        r.leaves,
+        r.veto_grade,
+        r.l1,
+        r.parts,
+        r.colour,
+        r.checks,
+        r.rank,
+        r.of,
+        r.grade,
+        r.threshold_grade,
+        r.in_quota,
+        r.exempt,
+        r.last_place,
+        r.version,
+        now,
+    )
+
+
+async def replace_results(c: asyncpg.Connection, book: int, period: str, rows: list[ResultRow]) -> None:
+    """Full recompute: the period's rows are replaced by these (COPY)."""
+    now = datetime.now(UTC)
+    await c.execute("DELETE FROM result WHERE book = $1 AND period = $2", book, period)
+    await c.copy_records_to_table(
+        "result",
+        schema_name="scoring",
+        columns=RESULT_COLUMNS,
+        records=[_record(book, period, r, now) for r in rows],
+    )
+
+
+async def upsert_results(
+    c: asyncpg.Connection, book: int, period: str, rows: list[ResultRow], drop: Sequence[int] = ()
+) -> None:
+    """Incremental: write these units' rows (and delete the rows of units left without values)."""
+    now = datetime.now(UTC)
+    cols = ", ".join(RESULT_COLUMNS)
+    marks = ", ".join(f"${i + 1}" for i in range(len(RESULT_COLUMNS)))
+    sets = ", ".join(f"{k} = EXCLUDED.{k}" for k in RESULT_COLUMNS[3:])
+    if rows:
+        await c.executemany(
+            f"INSERT INTO result ({cols}) VALUES ({marks}) ON CONFLICT (book, period, unit_no) DO UPDATE"
+            f" SET {sets}",
+            [_record(book, period, r, now) for r in rows],
+        )
+    if drop:
+        await c.execute(
+            "DELETE FROM result WHERE book = $1 AND period = $2 AND unit_no = ANY($3)",
+            book,
+            period,
+            list(drop),
+        )
+
+
+async def update_ranks(c: asyncpg.Connection, book: int, period: str, rows: list[ResultRow]) -> None:
+    """Write changed ranks and grades (a re-ranked category)."""
+    if not rows:
+        return
+    await c.execute(
+        "UPDATE result r SET rank = x.rank, of = x.of, grade = x.grade, threshold_grade = x.tg,"
+        " in_quota = x.q, exempt = x.e, last_place = x.l, version = r.version + 1, updated_at = now()"
+        " FROM unnest($3::int[], $4::int[], $5::int[], $6::text[], $7::text[], $8::bool[], $9::bool[],"
+        " $10::bool[])"
+        " AS x(unit_no, rank, of, grade, tg, q, e, l) WHERE r.book = $1 AND r.period = $2 AND r.unit_no ="
+        " x.unit_no",
+        book,
+        period,
+        [r.unit_no for r in rows],
+        [r.rank for r in rows],
+        [r.of for r in rows],
+        [r.grade for r in rows],
+        [r.threshold_grade for r in rows],
+        [r.in_quota for r in rows],
+        [r.exempt for r in rows],
+        [r.last_place for r in rows],
+    )
+
+
+# ---------------------------------------------------------------- warnings
+
+
+async def warnings(
+    c: asyncpg.Connection, book: int, period: str, unit_nos: Sequence[int] | None
+) -> dict[tuple[int, int], str]:
+    where, args = "book = $1 AND period = $2", [book, period]
+    if unit_nos is not None:
+        where += " AND unit_no = ANY($3)"
+        args.append(list(unit_nos))
+    rows = await c.fetch(f"SELECT unit_no, code_no, level FROM warning WHERE {where}", *args)
+    return {(r["unit_no"], r["code_no"]): r["level"] for r in rows}
+
+
+async def write_warnings(
+    c: asyncpg.Connection,
+    book: int,
+    period: str,
+    unit_nos: Sequence[int] | None,
+    checks: list[Any],
+    keep_raised_at: set[tuple[int, int]],
+) -> None:
+    """Replace the active warnings of the period (or of these units); unchanged ones keep raised_at."""
+    if unit_nos is None:
+        old = await c.fetch(
+            "SELECT unit_no, code_no, raised_at FROM warning WHERE book = $1 AND period = $2", book, period
+        )
+        await c.execute("DELETE FROM warning WHERE book = $1 AND period = $2", book, period)
+    else:
+        old = await c.fetch(
+            "DELETE FROM warning WHERE book = $1 AND period = $2 AND unit_no = ANY($3) RETURNING unit_no,"
+            " code_no, raised_at",
+            book,
+            period,
+            list(unit_nos),
+        )
+    since = {(r["unit_no"], r["code_no"]): r["raised_at"] for r in old}
+    now = datetime.now(UTC)
+    recs = [
+        (
+            book,
+            period,
+            w.unit_no,
+            w.code_no,
+            w.level,
+            w.expected,
+            w.actual,
+            w.lag,
+            since.get((w.unit_no, w.code_no), now) if (w.unit_no, w.code_no) in keep_raised_at else now,
+        )
+        for w in checks
+    ]
+    if recs:
+        await c.copy_records_to_table(
+            "warning",
+            schema_name="scoring",
+            columns=[
+                "book",
+                "period",
+                "unit_no",
+                "code_no",
+                "level",
+                "expected",
+                "actual",
+                "lag",
+                "raised_at",
+            ],
+            records=recs,
+        )
+
+
+# ---------------------------------------------------------------- events
+
+
+async def emit_many(c: asyncpg.Connection, prefix: str, events: Sequence[Any]) -> None:
+    """Add events to this service's outbox in the current transaction (COPY), and wake the relay."""
+    if not events:
+        return
+    await c.copy_records_to_table(
+        "outbox",
+        schema_name="scoring",
+        columns=["id", "type", "subject", "envelope"],
+        records=[(e.id, e.type, nats_subject(prefix, e.type), e.to_bytes()) for e in events],
+    )
+    await c.execute("SELECT pg_notify($1, '')", notify_channel("scoring"))

@@ -1,0 +1,108 @@
+"""The incremental scorer loop: drains `dirty` (queued by the consumers) in batches, book by book.
+
+Woken by NOTIFY from the consumers' transactions (and a short poll as a safety net). A per-book advisory
+lock keeps the incremental scorer and full recomputes of the same book from interleaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import asyncpg
+
+from kaohe import logs
+from kaohe.db import Database, asyncpg_dsn
+from services.scoring import store
+from services.scoring.compute import kind_of, quarter_of
+from services.scoring.consumers import DIRTY_CHANNEL
+from services.scoring.model import BookModel
+from services.scoring.scorer import score_span
+
+log = logs.get("scoring.worker")
+LOCK_NS = 0x5C0E  # advisory lock namespace: (LOCK_NS, book)
+BATCH = 5000
+
+
+class ModelCache:
+    """Compiled books by id, rebuilt when the book's stamp moves (new scheme, config, roster change)."""
+
+    def __init__(self) -> None:
+        self._models: dict[int, tuple[int, BookModel | None]] = {}
+
+    async def get(self, c: asyncpg.Connection, book: int) -> BookModel | None:
+        current = await store.stamp(c, book)
+        hit = self._models.get(book)
+        if hit is not None and hit[0] == current:
+            return hit[1]
+        model = await store.load_model(c, book)
+        self._models[book] = (current or 0, model)
+        return model
+
+
+def span_of(period: str) -> str:
+    """The span recomputed for a dirty period: its quarter; a year's last quarter (recomposes the year)."""
+    k = kind_of(period)
+    if k in ("month", "quarter"):
+        return quarter_of(period)  # type: ignore[return-value]
+    if k == "year":
+        return f"{period}-Q4"
+    return period
+
+
+async def lock_book(c: asyncpg.Connection, book: int) -> None:
+    await c.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_NS, book)
+
+
+async def drain_once(db: Database, cache: ModelCache, prefix: str) -> int:
+    """Score one batch of queued (unit, period) pairs; returns how many were taken."""
+    async with db.uow() as s:
+        c = await store.raw(s)
+        rows = await c.fetch(
+            "DELETE FROM dirty WHERE id IN (SELECT id FROM dirty ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+            " RETURNING book, unit_no, period, cause_event",
+            BATCH,
+        )
+        work: dict[int, dict[str, tuple[set[int], dict[int, str]]]] = {}
+        for r in rows:
+            units, causes = work.setdefault(r["book"], {}).setdefault(span_of(r["period"]), (set(), {}))
+            units.add(r["unit_no"])
+            if r["cause_event"]:
+                causes[r["unit_no"]] = r["cause_event"]
+        for book in sorted(work):
+            await lock_book(c, book)
+            model = await cache.get(c, book)
+            if model is None:
+                continue  # values wait for the scheme; its arrival queues them again
+            for span, (units, causes) in sorted(work[book].items()):
+                await score_span(c, model, span, sorted(units), prefix=prefix, causes=causes)
+        return len(rows)
+
+
+async def run(db: Database, prefix: str, stop: asyncio.Event, cache: ModelCache) -> None:
+    """Drain on every NOTIFY (and every half second) until stopped."""
+    wake = asyncio.Event()
+    listener: Any = None
+    try:
+        listener = await asyncpg.connect(asyncpg_dsn(db.url))
+        await listener.add_listener(DIRTY_CHANNEL, lambda *_: wake.set())
+    except Exception as e:  # polling still works
+        log.warning("scorer.listen_failed", error=repr(e))
+    try:
+        while not stop.is_set():
+            try:
+                while await drain_once(db, cache, prefix):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the dirty rows were rolled back and are retried
+                log.exception("scorer.batch_failed", error=repr(e))
+                await asyncio.sleep(1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), 0.5)
+            wake.clear()
+    finally:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close()

@@ -1,0 +1,255 @@
+"""Shared by the scoring integration tests: a running scoring component, a small scheme, event helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest_asyncio
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from kaohe.errors import NotFound
+from kaohe.events import CloudEvent
+from kaohe.identity import Caller, Role
+from kaohe.rpc import RpcClient
+from kaohe.runtime import Runtime
+from kaohe.settings import InfraSettings, ScoringSettings
+from services.scoring import service
+from tests.conftest import Infra, Namespace, eventually
+
+OFFICE = Caller(user_id="office", roles=frozenset({Role.assessment_office}), org_path="/14/")
+CITY = "1405"
+YEAR = 2026
+
+# 经济发展 (GDP 30 分 completion ≤120%, FAI 20 分) + 社会治理 (SAFE 20 分 扣分 2/次, REV 30 分 领导评议)
+# + 加分 HONOR + 一票否决 VETO
+SCHEME: dict[str, Any] = {
+    "assessing_unit": CITY,
+    "year": YEAR,
+    "version": 1,
+    "name": "2026 乡镇考核",
+    "categories": ["乡镇", "街道"],
+    "trunk": [
+        {
+            "code": "ECO",
+            "name": "经济发展",
+            "level": 1,
+            "children": [
+                {
+                    "code": "GDP",
+                    "name": "地区生产总值",
+                    "level": 2,
+                    "weight": 30,
+                    "target": 100,
+                    "standard": {"type": "completion_ratio", "cap": 1.2},
+                },
+                {
+                    "code": "FAI",
+                    "name": "固定资产投资",
+                    "level": 2,
+                    "weight": 20,
+                    "target": 50,
+                    "standard": {"type": "completion_ratio"},
+                },
+            ],
+        },
+        {
+            "code": "GOV",
+            "name": "社会治理",
+            "level": 1,
+            "children": [
+                {
+                    "code": "SAFE",
+                    "name": "安全生产",
+                    "level": 2,
+                    "weight": 20,
+                    "standard": {"type": "deduction", "per_occurrence": 2},
+                },
+                {
+                    "code": "REV",
+                    "name": "领导评议",
+                    "level": 2,
+                    "weight": 30,
+                    "standard": {"type": "qualitative"},
+                },
+            ],
+        },
+        {
+            "code": "HONOR",
+            "name": "争先创优",
+            "level": 1,
+            "standard": {"type": "bonus", "per_unit": 1, "cap": 3},
+        },
+        {
+            "code": "VETO",
+            "name": "安全事故一票否决",
+            "level": 1,
+            "standard": {"type": "veto", "cap_grade": "一般"},
+        },
+    ],
+    "coefficients": [{"unit_id": "140503", "kind": "evaluation", "value": 1.1, "reason": "牵引性工程"}],
+}
+
+UNITS = [
+    {"unit_id": "140501", "name": "甲镇", "path": "/14/1405/140501/", "category": "乡镇"},
+    {"unit_id": "140502", "name": "乙镇", "path": "/14/1405/140502/", "category": "乡镇"},
+    {"unit_id": "140503", "name": "丙镇", "path": "/14/1405/140503/", "category": "乡镇"},
+    {"unit_id": "140504", "name": "丁街道", "path": "/14/1405/140504/", "category": "街道"},
+]
+
+
+@dataclass
+class Scoring:
+    rt: Runtime
+    js: JetStreamContext
+    client: RpcClient
+    ns: Namespace
+    revisions: dict[str, int] = field(default_factory=dict)
+
+    async def publish(self, etype: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+        service_name, entity, verb = etype.split(".")[1:]
+        ev = CloudEvent(source=f"/kaohe/{service_name}", type=etype, subject=subject, data=data)
+        await self.js.publish(f"{self.ns.prefix}.{service_name}.{entity}.{verb}", ev.to_bytes())
+        return ev
+
+    async def scheme(
+        self, scheme: dict[str, Any] | None = None, units: list[dict[str, Any]] | None = None
+    ) -> str:
+        body = scheme or SCHEME
+        sid = f"scheme-{body['version']}-{uuid.uuid4().hex[:6]}"
+        data = {
+            "scheme_id": sid,
+            "assessing_unit": body["assessing_unit"],
+            "year": body["year"],
+            "version": body["version"],
+            "scheme": body,
+            "units": units or UNITS,
+            "published_at": "2026-01-15T08:00:00+00:00",
+            "published_by": "office",
+        }
+        await self.publish("kaohe.indicators.scheme.published", sid, data)
+
+        async def known() -> bool:
+            try:
+                await self.call("config_get", {"scheme_id": sid})
+            except NotFound:
+                return False
+            return True
+
+        await eventually(known, what=f"scheme {sid} stored")
+        return sid
+
+    async def value(
+        self,
+        scheme_id: str,
+        unit: str,
+        code: str,
+        period: str,
+        value: float | None,
+        *,
+        grade: str | None = None,
+        verb: str = "approved",
+        final: bool = True,
+        evidence: tuple[str, ...] = (),
+        revision: int | None = None,
+    ) -> CloudEvent:
+        key = f"{unit}:{code}:{period}"
+        rev = revision if revision is not None else self.revisions.get(key, 0) + 1
+        self.revisions[key] = max(rev, self.revisions.get(key, 0))
+        path = next(u["path"] for u in UNITS if u["unit_id"] == unit)
+        data = {
+            "submission_id": f"sub-{key}",
+            "unit_id": unit,
+            "unit_path": path,
+            "scheme_id": scheme_id,
+            "scheme_version": 1,
+            "assessing_unit": CITY,
+            "year": YEAR,
+            "code": code,
+            "period": period,
+            "value": value,
+            "grade": grade,
+            "revision": rev,
+            "evidence": [{"id": e, "sha256": "0" * 64} for e in evidence],
+            "actor": "u",
+            "at": "2026-04-02T09:00:00+00:00",
+            "review_level": 2,
+            "final": final,
+        }
+        return await self.publish(f"kaohe.indicators.submission.{verb}", f"sub-{key}", data)
+
+    async def call(self, method: str, params: dict[str, Any], caller: Caller = OFFICE) -> Any:
+        return await self.client.call("scoring", method, params, caller)
+
+
+class Events:
+    """Every scoring event the relay publishes, in arrival order."""
+
+    def __init__(self) -> None:
+        self.items: list[CloudEvent] = []
+
+    async def on(self, msg: Any) -> None:
+        self.items.append(CloudEvent.from_bytes(msg.data))
+
+    def of(self, etype: str, **match: Any) -> list[CloudEvent]:
+        return [
+            e for e in self.items if e.type == etype and all(e.data.get(k) == v for k, v in match.items())
+        ]
+
+
+@pytest_asyncio.fixture
+async def events(nc: NATS, ns: Namespace) -> AsyncIterator[Events]:
+    ev = Events()
+    sub = await nc.subscribe(f"{ns.prefix}.scoring.>", cb=ev.on)
+    yield ev
+    await sub.unsubscribe()
+
+
+def month_total(
+    gdp: float,
+    fai: float,
+    safe: int,
+    rev: float,
+    honor: float = 0.0,
+    coef: float = 1.0,
+    s: float = 0.0,
+    sup: float = 100.0,
+) -> float:
+    """The scheme's roll-up by hand: ECO = GDP 30/50 + FAI 20/50, GOV = SAFE 20/50 + REV 30/50, each half."""
+    eco = 100 * (0.6 * min(gdp / 100, 1.2) + 0.4 * min(fai / 50, 1.0))
+    gov = 100 * (0.4 * (20 - 2 * safe) / 20 + 0.6 * rev)
+    return coef * ((1 - s) * (0.5 * eco + 0.5 * gov) + s * sup) + min(honor, 3.0)
+
+
+async def fill(
+    sc: Scoring, sid: str, unit: str, period: str, gdp: float, fai: float, safe: int, grade: str
+) -> None:
+    await sc.value(sid, unit, "GDP", period, gdp, evidence=(f"ev-{unit}",))
+    await sc.value(sid, unit, "FAI", period, fai)
+    await sc.value(sid, unit, "SAFE", period, safe)
+    await sc.value(sid, unit, "REV", period, None, grade=grade)
+
+
+async def totals(
+    sc: Scoring, ids: list[str], period: str, caller: Caller = OFFICE
+) -> dict[str, float | None]:
+    got = await sc.call("scores_by_units", {"ids": ids, "period": period}, caller)
+    return {u: (got[u]["total"] if got[u] else None) for u in ids}
+
+
+@pytest_asyncio.fixture
+async def scoring(
+    infra: Infra, database_url: str, ns: Namespace, nc: NATS, js: JetStreamContext
+) -> AsyncIterator[Scoring]:
+    settings = ScoringSettings(
+        event_prefix=ns.prefix, event_stream=ns.stream, rpc_prefix=ns.rpc_prefix, shutdown_grace_s=3
+    )
+    rt = service.setup(settings, InfraSettings(database_url=database_url, nats_url=infra.nats_url))
+    await rt.start()
+    try:
+        yield Scoring(rt, js, RpcClient(nc, prefix=ns.rpc_prefix, timeout_s=10), ns)
+    finally:
+        await rt.stop()

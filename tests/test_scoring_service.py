@@ -1,0 +1,161 @@
+"""Scoring on the real stack: approvals → leaf, roll-up, ranking, grades, events; reopen withdraws."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import eventually
+from tests.scoring_fixtures import (  # noqa: F401
+    OFFICE,
+    Events,
+    Scoring,
+    events,
+    fill,
+    month_total,
+    scoring,
+    totals,
+)
+
+pytestmark = pytest.mark.asyncio
+TOWNS = ["140501", "140502", "140503"]
+
+
+async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Events) -> None:  # noqa: F811
+    sc = scoring
+    sid = await sc.scheme()
+    await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
+    await fill(sc, sid, "140502", "2026-01", 100, 50, 0, "好")
+    await fill(sc, sid, "140503", "2026-01", 80, 40, 2, "一般")
+    await sc.value(sid, "140503", "HONOR", "2026-01", 5)  # 5 × 1 point, capped at 3
+    want = {
+        "140501": month_total(90, 60, 1, 0.8),
+        "140502": month_total(100, 50, 0, 1.0),
+        "140503": month_total(80, 40, 2, 0.6, honor=5, coef=1.1),
+    }
+
+    async def scored() -> bool:
+        got = await totals(sc, TOWNS, "2026-01")
+        return all(got[u] == pytest.approx(t, abs=1e-6) for u, t in want.items())
+
+    await eventually(scored, what="month totals")
+    page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"})
+    assert [r["unit_id"] for r in page["items"]] == sorted(want, key=lambda u: -want[u])
+    top = page["items"][0]
+    assert (top["rank"], top["of"], top["grade"]) == (1, 3, "优秀")
+    assert [x["code"] for x in top["level1"]] == ["ECO", "GOV", "HONOR", "VETO"]
+    eco = top["level1"][0]
+    assert eco["score"] == pytest.approx(100.0) and eco["weight"] == pytest.approx(0.5)
+    # the quarter is the mean of its months (default composition); the year the mean of its quarters
+    assert (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(want["140501"])
+    assert (await totals(sc, ["140501"], "2026"))["140501"] == pytest.approx(want["140501"])
+
+    async def announced() -> bool:
+        evs = events.of("kaohe.scoring.score.updated", unit_id="140502", period="2026-01")
+        return (
+            bool(evs) and evs[-1].data["total"] == pytest.approx(want["140502"]) and evs[-1].data["rank"] == 1
+        )
+
+    await eventually(announced, what="score.updated for 140502")
+    e = events.of("kaohe.scoring.score.updated", unit_id="140502", period="2026-01")[-1]
+    assert e.subject == "140502:2026-01" and e.data["scheme_id"] == sid and e.data["category"] == "乡镇"
+
+    # a second month moves the quarter (mean of two months)
+    await fill(sc, sid, "140501", "2026-02", 100, 50, 0, "好")
+    q = (want["140501"] + month_total(100, 50, 0, 1.0)) / 2
+
+    async def quarter() -> bool:
+        return (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(q)
+
+    await eventually(quarter, what="quarter of two months")
+    months = await sc.call("periods", {"unit_id": "140501", "scheme_id": sid, "year": 2026})
+    assert [m["period"] for m in months] == ["2026-01", "2026-02", "2026-Q1", "2026"]
+    assert months[2]["parts"][0]["code"] == "indicators" and months[2]["parts"][0]["value"] == pytest.approx(
+        q
+    )
+
+
+async def test_ties_quota_exemption_veto_and_last_place(scoring: Scoring) -> None:  # noqa: F811
+    sc = scoring
+    sid = await sc.scheme()
+    for u in TOWNS[:2]:  # two units tie at 100: broken by unit code
+        await fill(sc, sid, u, "2026-01", 100, 50, 0, "好")
+    await fill(sc, sid, "140503", "2026-01", 80, 40, 2, "一般")  # 1.1 × 74 = 81.4
+
+    async def ranked() -> bool:
+        page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"})
+        want = [100.0, 100.0, month_total(80, 40, 2, 0.6, coef=1.1)]
+        return [r["total"] for r in page["items"]] == pytest.approx(want)
+
+    await eventually(ranked, what="two tied units and a third")
+    page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"})
+    rows = {r["unit_id"]: r for r in page["items"]}
+    assert [r["unit_id"] for r in page["items"]] == TOWNS  # deterministic tie-break
+    # 优秀 quota: floor(0.3 × 3) = 0, at least 1 → only the first of the tied units keeps 优秀
+    assert [rows[u]["grade"] for u in TOWNS] == ["优秀", "良好", "良好"]
+    assert rows["140501"]["in_quota"] and not rows["140502"]["in_quota"]
+    assert [rows[u]["last_place"] for u in TOWNS] == [False, False, True]
+    # 专项考核第一: 140503 is 优秀 outside the quota; 一票否决 caps 140501 at 一般
+    await sc.call(
+        "exemption_set", {"scheme_id": sid, "period": "2026-01", "unit_id": "140503", "reason": "专项第一"}
+    )
+    await sc.value(sid, "140501", "VETO", "2026-01", 1)
+
+    async def regraded() -> bool:
+        page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"})
+        got = {r["unit_id"]: r["grade"] for r in page["items"]}
+        return got == {"140501": "一般", "140502": "优秀", "140503": "优秀"}
+
+    await eventually(regraded, what="exemption and veto applied")
+    grades = await sc.call("grades", {"scheme_id": sid, "period": "2026-01"})
+    town = next(g for g in grades if g["category"] == "乡镇")
+    assert town["counts"] == {"优秀": 2, "良好": 0, "一般": 1, "较差": 0}
+    assert town["quota"] == 1 and town["exempt"] == 1 and town["vetoed"] == 1
+
+
+async def test_reopen_withdraws_and_old_revisions_are_ignored(scoring: Scoring) -> None:  # noqa: F811
+    sc = scoring
+    sid = await sc.scheme()
+    await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
+    full = month_total(90, 60, 1, 0.8)
+
+    async def total_is(v: float) -> bool:
+        return (await totals(sc, ["140501"], "2026-01"))["140501"] == pytest.approx(v)
+
+    await eventually(lambda: total_is(full), what="first total")
+    await sc.value(sid, "140501", "GDP", "2026-01", None, verb="reopened")  # withdraws GDP (30 分 × 0.9)
+    without_gdp = full - 0.5 * 100 * 0.6 * 0.9
+    await eventually(lambda: total_is(without_gdp), what="GDP withdrawn")
+    # a stale approval (older revision) replayed later changes nothing; a non-final one is not counted
+    await sc.value(sid, "140501", "GDP", "2026-01", 120, revision=1)
+    await sc.value(sid, "140501", "FAI", "2026-01", 10, final=False)
+    await sc.value(sid, "140501", "GDP", "2026-01", 100)  # the newest revision counts
+    await eventually(lambda: total_is(full + 0.5 * 100 * 0.6 * 0.1), what="re-approved GDP")
+
+
+async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -> None:  # noqa: F811
+    from kaohe.errors import NotFound
+    from kaohe.identity import Caller, Role
+
+    sc = scoring
+    sid = await sc.scheme()
+    await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
+    await fill(sc, sid, "140502", "2026-01", 90, 60, 1, "较好")
+
+    async def done() -> bool:
+        return None not in (await totals(sc, ["140501", "140502"], "2026-01")).values()
+
+    await eventually(done, what="scores")
+    town = Caller(user_id="t", roles=frozenset({Role.leader}), org_path="/14/1405/140502/")
+    other = Caller(user_id="o", roles=frozenset({Role.leader}), org_path="/14/1406/")
+    assert (await totals(sc, ["140501", "140502"], "2026-01", town)) == {
+        "140501": None,
+        "140502": pytest.approx(89.0),
+    }
+    page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"}, town)
+    assert [(r["unit_id"], r["of"]) for r in page["items"]] == [("140502", 2)]  # rank stays category-wide
+    assert (await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"}, other))[
+        "items"
+    ] == []
+    assert (await sc.call("warnings", {"root_path": "/14/"}, other))["items"] == []
+    with pytest.raises(NotFound):
+        await sc.call("explanation", {"unit_id": "140501", "period": "2026-01", "scheme_id": sid}, other)

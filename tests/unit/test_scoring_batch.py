@@ -1,0 +1,120 @@
+"""The service's batch path agrees with the scalar engine: leaves, roll-up, quarter, ranks, 序时进度."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from services.indicators.domain.scheme import Scheme
+from services.scoring.compute import Values, score_period
+from services.scoring.config import ScoringConfig
+from services.scoring.engine.pace import assess_pace
+from services.scoring.engine.periods import compose_quarter
+from services.scoring.engine.ranking import Candidate, rank_category
+from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
+from services.scoring.engine.rules import LeafInput, score_leaf
+from services.scoring.model import build_model
+from services.scoring.standings import compose_quarter_rows, pace_checks, rank_rows
+from tests.scoring_fixtures import SCHEME
+
+UNITS = [(i, f"U{i}", f"单位{i}", f"/1/U{i}/", "乡镇") for i in range(6)]
+CODES = {c: i for i, c in enumerate(["ECO", "GDP", "FAI", "GOV", "SAFE", "REV", "HONOR", "VETO"])}
+
+
+def model(config: ScoringConfig | None = None):  # type: ignore[no-untyped-def]
+    scheme = Scheme.model_validate(
+        {**SCHEME, "coefficients": [{"unit_id": "U2", "kind": "assessment", "value": 1.2}]}
+    )
+    return build_model(
+        book=1, scheme_id="s", scheme=scheme, config=config or ScoringConfig(), units=UNITS, codes=CODES
+    )
+
+
+def values(rng: np.random.Generator, periods: list[str]) -> Values:
+    unit, code, pidx, val = [], [], [], []
+    for p in range(len(periods)):
+        for u in range(6):
+            for c, v in (
+                ("GDP", rng.uniform(0, 130)),
+                ("FAI", rng.uniform(0, 60)),
+                ("SAFE", rng.integers(0, 12)),
+                ("HONOR", rng.integers(0, 5)),
+                ("VETO", rng.integers(0, 2) if u == 3 else 0),
+            ):
+                unit.append(u), code.append(CODES[c]), pidx.append(p), val.append(float(v))
+    grades = [
+        (u, CODES["REV"], p, ["好", "较好", "一般", "差"][u % 4])
+        for p in range(len(periods))
+        for u in range(6)
+    ]
+    return Values.build(
+        periods, len(CODES), np.array(unit), np.array(code), np.array(pidx), np.array(val), grades
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_batch_rollup_equals_scalar_engine(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = model(ScoringConfig(supervision_weight=0.1, bonus_cap=2.0))
+    vals = values(rng, ["2026-01"])
+    sup = {1: 70.0}
+    rows = {r.unit_no: r for r in score_period(m, vals, "2026-01", range(6), sup)}
+    group = m.groups["cat:乡镇"]
+    for u in range(6):
+        leaves = {}
+        for leaf in group.leaves:
+            r = int(vals.row[u])
+            v = float(vals.value[0, r, leaf.code_no]) if vals.present[0, r, leaf.code_no] else None
+            inp = LeafInput(
+                full=leaf.full,
+                value=v,
+                target=leaf.target,
+                direction=leaf.direction,  # type: ignore[arg-type]
+                grade=vals.grades.get((0, r, leaf.code_no)),
+            )
+            leaves[leaf.code] = score_leaf(leaf.standard, inp)  # type: ignore[arg-type]
+        want = rollup_unit(
+            group.root,
+            leaves,
+            UnitInputs(f"U{u}", coefficient=m.units[u].coefficient, supervision_score=sup.get(u, 100.0)),
+            RollupConfig(supervision_weight=0.1, bonus_cap=2.0),
+        )
+        assert rows[u].total == pytest.approx(want.total, abs=1e-9)
+        assert rows[u].veto_grade == want.veto_grade
+        assert rows[u].l1 == pytest.approx([c.score for c in want.tree.children], abs=1e-9)
+
+
+def test_quarter_rows_follow_compose_quarter_and_ranks_follow_rank_category() -> None:
+    rng = np.random.default_rng(9)
+    m = model()
+    vals = values(rng, ["2026-01", "2026-02", "2026-03"])
+    months = [score_period(m, vals, p, range(6), {}) for p in vals.periods]
+    per_unit = [[next(r for r in ms if r.unit_no == u) for ms in months] for u in range(6)]
+    quarter = compose_quarter_rows(m, per_unit, list(range(6)), {}, {})  # type: ignore[arg-type]
+    for u, q in enumerate(quarter):
+        want = compose_quarter(m.config.aspects(), {"indicators": [r.total for r in per_unit[u]]})
+        assert q.total == pytest.approx(want.score, abs=1e-9)
+    rank_rows(m, quarter, exempt={4})
+    ranked = rank_category(
+        [Candidate(f"U{q.unit_no}", q.total, q.unit_no == 4, q.veto_grade) for q in quarter]
+    )
+    assert sorted((q.rank, q.grade, q.last_place) for q in quarter) == [
+        (r.rank, r.grade, r.last_place) for r in ranked
+    ]
+
+
+def test_pace_checks_follow_assess_pace() -> None:
+    m = model()
+    vals = values(np.random.default_rng(2), ["2026-06"])
+    found, colours = pace_checks(m, vals, "2026-06", range(6))
+    gdp = next(leaf for leaf in m.groups["cat:乡镇"].leaves if leaf.code == "GDP")
+    for u in range(6):
+        v = float(vals.value[0, int(vals.row[u]), CODES["GDP"]])
+        want = assess_pace(gdp.schedule, date(2026, 6, 30), value=v, target=100.0)
+        got = next((w for w in found if w.unit_no == u and w.code_no == CODES["GDP"]), None)
+        assert (got.level if got else "green") == want.level
+        if got:
+            assert got.lag == pytest.approx(want.lag)
+    assert set(colours) == set(range(6))
