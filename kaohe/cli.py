@@ -113,6 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     port = int(os.environ.get("KAOHE_GATEWAY_HTTP_PORT", DEFAULT_PORTS["gateway"]))
+    nats_port = int(os.environ.get("KAOHE_NATS_PORT", DEFAULT_PORTS["nats"]))
     stack = None
     try:
         if gateway_running(port):
@@ -125,9 +126,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
             stack = Stack(run_dir, Ports.free(), progress=_say)
             stack.start()
             url = stack.gateway_url
+        _say("— act 1: the walking skeleton, one value end to end —")
         unit = demo.run(url, progress=_say)
         _say("result, as fetched through GraphQL:")
         print(json.dumps(unit, ensure_ascii=False, indent=2), flush=True)
+        if not args.skeleton_only:
+            from kaohe import demo_city
+
+            _say("— act 2: 晋城 '1+4': a city, its scheme and a quarter of reviewed data —")
+            nats_url = (
+                stack.urls["nats"] if stack else os.environ.get("NATS_URL", f"nats://127.0.0.1:{nats_port}")
+            )
+            t = time.monotonic()
+            summary = asyncio.run(demo_city.seed(nats_url, _say))
+            _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
+            demo_city.report(demo.client(url), summary, _say)
         _say(f"demo finished in {time.monotonic() - started:.1f}s")
         return 0
     except demo.DemoError as e:
@@ -136,6 +149,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         if stack is not None:  # also after a failed start: nothing is left running
             stack.stop()
+
+
+def _brief(summary: dict[str, object]) -> dict[str, object]:
+    keys = (
+        "units",
+        "indicators",
+        "submissions",
+        "evidence",
+        "approved",
+        "rejected_then_corrected",
+        "pending",
+    )
+    return {k: summary[k] for k in keys if k in summary}
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -182,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="kaohe", description="Kaohe 考核 platform")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up", help="start PostgreSQL, NATS, S3 and the five components; Ctrl-C stops")
-    sub.add_parser("demo", help="run the end-to-end scenario (starts a stack unless one is running)")
+    dm = sub.add_parser("demo", help="run the end-to-end scenario (starts a stack unless one is running)")
+    dm.add_argument("--skeleton-only", action="store_true", help="only act 1: one value end to end")
     s = sub.add_parser("serve", help="run one component")
     s.add_argument("component", choices=COMPONENTS)
     s.add_argument("--workers", type=int, default=0, help="worker processes (default KAOHE_<C>_WORKERS or 1)")

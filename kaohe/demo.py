@@ -51,6 +51,12 @@ class GraphQLClient:
         return payload  # type: ignore[no-any-return]
 
 
+def client(gateway_url: str, *, role: str = "assessment_office", org_path: str = "/") -> GraphQLClient:
+    """A GraphQL client with a development token (the 考核办 at the root by default)."""
+    token = issue_dev_token(GatewaySettings(), user_id="kaohe-ban", roles=[role], org_path=org_path)
+    return GraphQLClient(gateway_url, token, httpx.Client(timeout=60))
+
+
 def sample_pdf(text: str) -> bytes:
     """A small, valid one-page PDF used as evidence."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
