@@ -13,6 +13,8 @@ from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from gateway.cache import INVALIDATING_TYPES, ResponseCache
+from gateway.cache_asgi import AUTH_ERROR, CALLER, ResponseCacheMiddleware
 from gateway.config import gateway_config
 from gateway.context import Context
 from gateway.graphql.schema import build_schema
@@ -54,8 +56,12 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         assert services.upstream is not None
         if connection.scope["type"] == "websocket":
             return Context(None, services.upstream, cfg, services, ws_auth=ws_auth)
-        trace_id = connection.headers.get("x-trace-id") or uuid.uuid4().hex
-        caller = await services.authenticate(connection.headers, trace_id)
+        if AUTH_ERROR in connection.scope:  # authenticated (and refused) by the response cache already
+            raise connection.scope[AUTH_ERROR]
+        caller = connection.scope.get(CALLER)
+        if caller is None:
+            trace_id = connection.headers.get("x-trace-id") or uuid.uuid4().hex
+            caller = await services.authenticate(connection.headers, trace_id)
         return Context(caller, services.upstream, cfg, services)
 
     router = OrjsonGraphQLRouter(
@@ -69,7 +75,17 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
     app.include_router(router, prefix="/graphql")
     app.include_router(rest_router)
     app.state.services = services
-    app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
+    if cfg.response_cache:
+        cache = ResponseCache(
+            schema._schema,
+            max_entries=cfg.response_cache_entries,
+            ttl_s=cfg.response_cache_ttl_s,
+            settle_s=cfg.response_cache_settle_s,
+        )
+        services.cache = cache
+        services.live.listen(INVALIDATING_TYPES, cache.on_event)
+        app.add_middleware(ResponseCacheMiddleware, cache=cache, services=services)
+    app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)  # added last: runs first
 
     @app.exception_handler(KaoheError)
     async def kaohe_error(request: Request, exc: KaoheError) -> JSONResponse:

@@ -24,6 +24,10 @@ class GatewayConfig(GatewaySettings):
     webhook_backoff_s: float = Field(2.0, description="first retry delay; doubles per attempt")
     webhook_timeout_s: float = 5.0
     webhook_poll_s: float = 0.5
+    response_cache: bool = Field(True, description="cache hot read queries' responses (see gateway/cache.py)")
+    response_cache_entries: int = Field(512, ge=1, description="entries per worker process (LRU)")
+    response_cache_ttl_s: float = Field(10.0, gt=0, description="safety net: events invalidate at once")
+    response_cache_settle_s: float = Field(1.0, ge=0, description="re-invalidate after scoring applied")
     webhook_allow_private: bool = Field(True, description="allow http:// and private hosts (dev, tests)")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -31,9 +31,16 @@ class LiveEvents:
         self.prefix = prefix
         self._queues: set[asyncio.Queue[CloudEvent]] = set()
         self._subs: list[Subscription] = []
+        self._types: set[str] = set(LIVE_TYPES)
+        self._listeners: list[Callable[[str], None]] = []
+
+    def listen(self, types: Iterable[str], listener: Callable[[str], None]) -> None:
+        """Call `listener(event type)` for each event of these types, before any subscriber sees it."""
+        self._types.update(types)
+        self._listeners.append(listener)
 
     async def start(self, nc: NATS) -> None:
-        for t in LIVE_TYPES:
+        for t in sorted(self._types):
             self._subs.append(await nc.subscribe(nats_subject(self.prefix, t), cb=self._on_msg))
 
     async def stop(self) -> None:
@@ -47,17 +54,24 @@ class LiveEvents:
             event = CloudEvent.from_bytes(msg.data)
         except ValueError:
             log.warning("live.bad_event", subject=msg.subject)
+            for listener in self._listeners:  # unreadable, yet maybe a change: invalidate all the same
+                listener("")
             return
+        for listener in self._listeners:
+            listener(event.type)
         for q in list(self._queues):
             if q.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     q.get_nowait()
             q.put_nowait(event)
 
-    async def stream(self, types: set[str]) -> AsyncIterator[CloudEvent]:
-        """Events of the given types from now on, until the consumer stops iterating."""
+    def stream(self, types: set[str]) -> AsyncIterator[CloudEvent]:
+        """Events of the given types from this call on (registered at once), until iteration stops."""
         q: asyncio.Queue[CloudEvent] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(q)
+        return self._drain(q, types)
+
+    async def _drain(self, q: asyncio.Queue[CloudEvent], types: set[str]) -> AsyncIterator[CloudEvent]:
         try:
             while True:
                 event = await q.get()

@@ -31,6 +31,7 @@ class Op(StrEnum):
     objection_read = "objection.read"
     objection_write = "objection.write"
     results_manage = "results.manage"
+    scoring_config = "scoring.config"
     supervision_read = "supervision.read"
     rewards_read = "rewards.read"
     results_export = "results.export"
@@ -68,6 +69,7 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.objection_read: frozenset({A, D, R, S, L, ORG, SYS}),  # 申诉: the units' own business
     Op.objection_write: frozenset({A, D, R, L, SYS}),  # 申诉 by the unit, its department or its leader
     Op.results_manage: frozenset({A, SYS}),  # 重算, 申诉答复, 结果发布: the assessing office's
+    Op.scoring_config: frozenset({A, SYS}),  # 计分设置, 专项考核第一, direct aspect scores: the office's
     Op.supervision_read: frozenset({A, S, L, SYS}),
     Op.rewards_read: frozenset({A, L, ORG, SYS}),
     Op.results_export: frozenset({A, L, ORG, INT, SYS}),

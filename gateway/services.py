@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.apikeys import ApiKeys
 from gateway.auth import VerifiedTokens, credentials
+from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.limits import RateLimiter
 from gateway.live import LiveEvents
@@ -27,6 +28,7 @@ class GatewayServices:
     apikeys: ApiKeys | None = None
     webhooks: Webhooks | None = None
     tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
+    cache: ResponseCache | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -36,6 +38,9 @@ class GatewayServices:
         self.apikeys = ApiKeys(rt.db)
         assert self.webhooks is not None
         self.webhooks.db = rt.db
+        if self.cache is not None:
+            nc = rt.nc
+            self.cache.attach(lambda: int(nc.stats["reconnects"]), lambda: bool(nc.is_connected))
         await self.live.start(rt.nc)
         self._stop = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.webhooks.run(self._stop), name="webhook-deliveries"))

@@ -37,6 +37,10 @@ class World:
     def unit(self, t: str) -> str:
         return self.s.tree[t]["id"] if t in self.s.tree else f"ZZ{uuid.uuid4().hex[:6]}"
 
+    def book_of(self, t: str) -> str:
+        """The book a unit target is assessed in: city A's for A's counties, else the province's."""
+        return self.s.city.scheme_id if self.unit(t) in self.s.city.members else self.s.province.scheme_id
+
     def book(self, t: str) -> str:
         """Book-wide targets: inside = city A's book, outside = the province's, missing = unknown."""
         return {"A1": self.s.city.scheme_id, "B1": self.s.province.scheme_id}.get(t, "no-such-scheme")
@@ -171,6 +175,20 @@ UNIT_OPS: list[tuple[str, Op, Run]] = [
           until: $u) { state { status } errors { code } } }""",
         lambda w, t: {"s": w.book(t), "p": w.s.period,
                       "u": (datetime.now(UTC) + timedelta(hours=2)).isoformat()})),
+    ("configSet", Op.scoring_config, _q(
+        """mutation($s: String!, $c: JSON!) { configSet(schemeId: $s, config: $c) {
+          config errors { code } } }""",
+        lambda w, t: {"s": w.book(t), "c": {"supervision_weight": 0.0}})),
+    ("exemptionSet", Op.scoring_config, _q(
+        """mutation($i: ExemptionSetInput!) { exemptionSet(input: $i) {
+          exemption { unitId exempt } errors { code } } }""",
+        lambda w, t: {"i": {"schemeId": w.book_of(t), "period": w.s.period, "unitId": w.unit(t),
+                            "exempt": False}})),
+    ("aspectScoresSet", Op.scoring_config, _q(
+        """mutation($i: AspectScoresSetInput!) { aspectScoresSet(input: $i) {
+          aspectScores { unitId scores } errors { code } } }""",
+        lambda w, t: {"i": {"schemeId": w.book_of(t), "period": "2026-Q2", "unitId": w.unit(t),
+                            "scores": {"leader_review": 90}}})),
     ("resultsPublish", Op.results_manage, _q(
         """mutation($s: String!, $p: String!) { resultsPublish(schemeId: $s, period: $p) {
           state { status digest } errors { code } } }""",

@@ -26,6 +26,7 @@ from gateway.graphql.integration import IntegrationMutation, IntegrationQuery
 from gateway.graphql.rankings import RankingQuery
 from gateway.graphql.results import ResultsMutation, ResultsQuery
 from gateway.graphql.schemes import SchemeMutation, SchemeQuery
+from gateway.graphql.scoring_config import ScoringConfigMutation
 from gateway.graphql.submissions import SubmissionMutation, SubmissionQuery
 from gateway.graphql.subscriptions import Subscription
 from gateway.graphql.units import UnitMutation, UnitQuery
@@ -48,7 +49,13 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    UnitMutation, SchemeMutation, SubmissionMutation, EvidenceMutation, ResultsMutation, IntegrationMutation
+    UnitMutation,
+    SchemeMutation,
+    SubmissionMutation,
+    EvidenceMutation,
+    ResultsMutation,
+    ScoringConfigMutation,
+    IntegrationMutation,
 ):
     pass
 

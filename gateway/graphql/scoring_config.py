@@ -1,0 +1,129 @@
+"""考核计分设置 of a results book: scoring configuration, 专项考核第一 exemptions, direct aspect scores.
+
+Office writes on a book: the assessment office covering the book's assessing unit (see `require_book`);
+scoring checks the role again and the unit's scope for the per-unit ones. The configuration is free-form
+JSON here and validated strictly by scoring (errors name the offending field); see docs/rpc/scoring.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.graphql.common import UserError, call, payload
+from gateway.graphql.results import require_book
+from gateway.policy import Op, authorize
+from kaohe.errors import ValidationFailed
+
+
+@strawberry.type(description="专项考核第一: a unit rated 优秀 outside the quota in a period (or no longer)")
+class Exemption:
+    unit_id: str
+    period: str
+    exempt: bool
+
+
+@strawberry.type(description="Direct aspect scores (领导评议, 年度考核 …) of a unit in a quarter or year")
+class AspectScores:
+    unit_id: str
+    period: str
+    scores: JSON = strawberry.field(description="{aspect code: 0..100}")
+
+
+@strawberry.input(
+    description="专项考核第一: exempt a unit from the 优秀 quota in a period (exempt false: undo)"
+)
+class ExemptionSetInput:
+    scheme_id: str
+    period: str
+    unit_id: str
+    exempt: bool = True
+    reason: str = strawberry.field(default="", description="up to 500 characters")
+
+
+@strawberry.input(description="Direct aspect scores of a unit for a quarter (2026-Q1) or a year (2026)")
+class AspectScoresSetInput:
+    scheme_id: str
+    period: str
+    unit_id: str
+    scores: JSON = strawberry.field(description="{aspect code: 0..100}, at most 20 aspects")
+
+
+@strawberry.type
+class ScoringConfigPayload:
+    config: JSON | None = strawberry.field(default=None, description="the stored ScoringConfig")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ExemptionPayload:
+    exemption: Exemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AspectScoresPayload:
+    aspect_scores: AspectScores | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _book_write(info: Info[Context, None], method: str, params: dict[str, Any]) -> Any:
+    authorize(info.context.caller, Op.scoring_config)
+    await require_book(info, params["scheme_id"])
+    return await call(info, Op.scoring_config, "scoring", method, params)
+
+
+def _object(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationFailed(f"{field} must be an object", field=field)
+    return value
+
+
+async def _config(info: Info[Context, None], scheme_id: str, config: Any) -> Any:
+    return await _book_write(
+        info, "config_set", {"scheme_id": scheme_id, "config": _object(config, "config")}
+    )
+
+
+async def _exemption(info: Info[Context, None], i: ExemptionSetInput) -> Exemption:
+    params = {
+        "scheme_id": i.scheme_id,
+        "period": i.period,
+        "unit_id": i.unit_id,
+        "exempt": i.exempt,
+        "reason": i.reason,
+    }
+    d = await _book_write(info, "exemption_set", params)
+    return Exemption(unit_id=d["unit_id"], period=d["period"], exempt=bool(d["exempt"]))
+
+
+async def _aspects(info: Info[Context, None], i: AspectScoresSetInput) -> AspectScores:
+    scores = _object(i.scores, "scores")
+    params = {"scheme_id": i.scheme_id, "period": i.period, "unit_id": i.unit_id, "scores": scores}
+    d = await _book_write(info, "aspect_scores_set", params)
+    return AspectScores(unit_id=d["unit_id"], period=d["period"], scores=d["scores"])
+
+
+@strawberry.type
+class ScoringConfigMutation:
+    @strawberry.mutation(
+        description="考核计分设置: replace a book's ScoringConfig (later recomputes use it; 考核办)"
+    )
+    async def config_set(
+        self, info: Info[Context, None], scheme_id: str, config: JSON
+    ) -> ScoringConfigPayload:
+        return await payload(ScoringConfigPayload, "config", _config(info, scheme_id, config))
+
+    @strawberry.mutation(description="专项考核第一: 优秀 outside the quota for a unit and period (考核办)")
+    async def exemption_set(self, info: Info[Context, None], input: ExemptionSetInput) -> ExemptionPayload:
+        return await payload(ExemptionPayload, "exemption", _exemption(info, input))
+
+    @strawberry.mutation(description="Direct aspect scores (领导评议, 年度考核 …) of a unit (考核办)")
+    async def aspect_scores_set(
+        self, info: Info[Context, None], input: AspectScoresSetInput
+    ) -> AspectScoresPayload:
+        return await payload(AspectScoresPayload, "aspect_scores", _aspects(info, input))
