@@ -70,7 +70,12 @@ async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring
 
     await eventually(cleared, what="warning.cleared")
     assert len(events.of("kaohe.scoring.warning.raised", unit_id="140501")) == 1
-    assert events.of("kaohe.scoring.warning.cleared")[0].data["previous_level"] == "red"
+    gone = events.of("kaohe.scoring.warning.cleared")[0].data
+    assert gone["previous_level"] == "red" and gone["level"] == "green"
+    # the check that cleared it: 48 of the annual 100 against the expected share of the year
+    assert gone["actual"] == pytest.approx(0.48, abs=1e-6)
+    assert gone["expected"] == pytest.approx(expected, abs=1e-6)
+    assert gone["lag"] == pytest.approx(expected - 0.48, abs=1e-6)
     assert (await sc.call("warnings", {"root_path": "/14/"}))["items"] == []
 
 

@@ -20,6 +20,8 @@ from services.scoring.schemas import (
     JobRef,
     SchemeRef,
     book_of,
+    covers_book,
+    require_book_scope,
     unit_row,
 )
 
@@ -74,6 +76,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             await c.execute("UPDATE book SET config = $2 WHERE id = $1", book, p.config.model_dump_json())
             await bump(c, book)
         return p.config.model_dump(mode="json")
@@ -84,6 +87,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             row = await unit_row(c, caller, book, p.unit_id)
             if p.exempt:
                 await c.execute(
@@ -119,6 +123,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             row = await unit_row(c, caller, book, p.unit_id)
             await c.executemany(
                 "INSERT INTO aspect_score (book, period, unit_no, code, value) VALUES ($1, $2, $3, $4, $5)"
@@ -140,6 +145,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             running = await c.fetchval(
                 "SELECT id FROM job WHERE book = $1 AND period = $2 AND status IN ('queued', 'running')",
                 book,
@@ -166,7 +172,9 @@ def register(rt: Runtime) -> None:
         caller.require(*OFFICE)
         async with db().uow() as s:
             c = await store.raw(s)
-            row = await c.fetchrow(f"SELECT {JOB_FIELDS} FROM job WHERE id = $1", p.job_id)
+            row = await c.fetchrow(f"SELECT {JOB_FIELDS}, book FROM job WHERE id = $1", p.job_id)
+            if row is not None and not await covers_book(c, caller, row["book"]):
+                row = None  # a job of a book outside the caller's subtree: not disclosed
         if row is None:
             raise NotFound(f"no recompute job {p.job_id!r}", field="job_id")
         return job_public(row)

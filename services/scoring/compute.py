@@ -202,19 +202,34 @@ def leaf_fractions(
     veto: list[str | None] = [None] * n
     targets: np.ndarray | None = None
     rank_cache: dict[int, np.ndarray] = {}
+    # Leaves sharing a numeric standard (and direction) are scored together: the batch rules are
+    # elementwise, so one call over an (n, k) block gives the same numbers as k calls over columns.
+    buckets: dict[tuple[str, str], list[int]] = {}
     for j, leaf in enumerate(group.leaves):
+        if isinstance(leaf.standard, CompletionRatio | Banded | Deduction | Bonus):
+            buckets.setdefault((repr(leaf.standard), leaf.direction), []).append(j)
+    for js in buckets.values():
+        leaf = group.leaves[js[0]]
         std = leaf.standard
-        col = _column(vals, p, rows, leaf.code_no)
+        block = np.full((n, len(js)), np.nan)
+        ok = rows >= 0
+        block[ok] = vals.value[p][np.ix_(rows[ok], [group.leaves[j].code_no for j in js])]
         if isinstance(std, CompletionRatio | Banded):
             if targets is None:
                 targets = target_matrix(model, group, unit_nos)
-            bs = score_batch(std, values=col, full=1.0, targets=targets[:, j], direction=leaf.direction)  # type: ignore[arg-type]
-            fr[:, j] = bs.fraction
+            bs = score_batch(std, values=block, full=1.0, targets=targets[:, js], direction=leaf.direction)  # type: ignore[arg-type]
+            fr[:, js] = bs.fraction
         elif isinstance(std, Deduction):
-            fr[:, j] = score_batch(std, values=col, full=leaf.full).fraction
+            full = np.array([group.leaves[j].full for j in js], dtype=np.float64)
+            fr[:, js] = score_batch(std, values=block, full=full).fraction
         elif isinstance(std, Bonus):
-            lb[:, j] = score_batch(std, values=col, full=0.0).bonus
-        elif isinstance(std, RankAmongPeers):
+            lb[:, js] = score_batch(std, values=block, full=0.0).bonus
+    for j, leaf in enumerate(group.leaves):
+        std = leaf.standard
+        if isinstance(std, CompletionRatio | Banded | Deduction | Bonus):
+            continue
+        col = _column(vals, p, rows, leaf.code_no)
+        if isinstance(std, RankAmongPeers):
             cat = model.units[unit_nos[0]].category
             if leaf.code_no not in rank_cache:
                 rank_cache[leaf.code_no] = _rank_peers(model, vals, p, cat, leaf)

@@ -169,6 +169,7 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
     if old_path and new_path and old_path != new_path:
         for table, col in (
             ("book_unit", "path"),
+            ("book", "assessing_path"),
             ("supervision", "unit_path"),
             ("unit_score", "unit_path"),
             ("leaf_score", "unit_path"),

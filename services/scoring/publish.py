@@ -14,6 +14,7 @@ from kaohe.events import new_event
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import store
+from services.scoring.places import Models, Standings
 from services.scoring.schemas import (
     OBJECTORS,
     OFFICE,
@@ -26,10 +27,12 @@ from services.scoring.schemas import (
     WindowOpen,
     book_of,
     cursor,
+    require_book_scope,
     status_of,
     uncursor,
     unit_row,
 )
+from services.scoring.worker import ModelCache
 
 
 def objection_public(r: Any, scheme_id: str) -> dict[str, Any]:
@@ -74,7 +77,9 @@ async def state(c: Any, book: int, scheme_id: str, period: str) -> dict[str, Any
     }
 
 
-def register(rt: Runtime) -> None:
+def register(rt: Runtime, models: Models | None = None, places: Standings | None = None) -> None:
+    models = models or ModelCache()
+    places = places or Standings()
     rpc = rt.rpc_server()
 
     def db() -> Any:
@@ -95,6 +100,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             if await status_of(c, book, p.period) == "published":
                 raise Conflict(
                     "these results are already published", code="already_published", field="period"
@@ -152,6 +158,7 @@ def register(rt: Runtime) -> None:
             row = await c.fetchrow("SELECT * FROM objection WHERE id = $1 FOR UPDATE", p.objection_id)
             if row is None or not caller.covers(row["unit_path"]):
                 raise NotFound(f"no objection {p.objection_id!r}", field="objection_id")
+            await require_book_scope(c, caller, row["book"])
             if row["status"] != "open":
                 raise Conflict(
                     "this objection is already answered", code="already_answered", field="objection_id"
@@ -196,6 +203,7 @@ def register(rt: Runtime) -> None:
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            await require_book_scope(c, caller, book)
             await c.execute(
                 "INSERT INTO results_state (book, period) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 book,
@@ -232,29 +240,32 @@ def register(rt: Runtime) -> None:
                     field="force_close_window",
                 )
             rows = await c.fetch(
-                "SELECT u.unit_id, u.path, r.category, r.total, r.rank, r.of, r.grade, r.last_place,"
-                " r.veto_grade"
+                "SELECT r.unit_no, u.unit_id, u.path, r.category, r.total, r.veto_grade"
                 " FROM result r JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no"
-                " WHERE r.book = $1 AND r.period = $2 ORDER BY r.category, r.rank, u.unit_id",
+                " WHERE r.book = $1 AND r.period = $2",
                 book,
                 p.period,
             )
             if not rows:
                 raise NotFound(f"no results to publish for {p.period}", field="period")
-            units = [
-                {
-                    "unit_id": r["unit_id"],
-                    "unit_path": r["path"],
-                    "category": r["category"],
-                    "total": round(r["total"], 6),
-                    "rank": r["rank"],
-                    "of": r["of"],
-                    "grade": r["grade"],
-                    "last_place": r["last_place"],
-                    "vetoed": r["veto_grade"] is not None,
-                }
-                for r in rows
-            ]
+            placed = await places.of_rows(c, models, [(book, p.period, r["unit_no"]) for r in rows])
+            units = []
+            for r in rows:
+                pl = placed.get((book, p.period, r["unit_no"]))
+                units.append(
+                    {
+                        "unit_id": r["unit_id"],
+                        "unit_path": r["path"],
+                        "category": r["category"],
+                        "total": round(r["total"], 6),
+                        "rank": pl.rank if pl else None,
+                        "of": pl.of if pl else None,
+                        "grade": pl.grade if pl else None,
+                        "last_place": pl.last_place if pl else False,
+                        "vetoed": r["veto_grade"] is not None,
+                    }
+                )
+            units.sort(key=lambda u: (u["category"], u["rank"] or 0, u["unit_id"]))
             body = orjson.dumps(
                 {"scheme_id": p.scheme_id, "period": p.period, "units": units}, option=orjson.OPT_SORT_KEYS
             )

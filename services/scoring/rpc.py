@@ -15,6 +15,7 @@ from services.scoring.compute import kind_of, months_of
 from services.scoring.engine.ranking import excellent_quota
 from services.scoring.engine.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
+from services.scoring.places import Standings
 from services.scoring.schemas import (
     BoardQuery,
     ExplainQuery,
@@ -38,7 +39,8 @@ def r6(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def register(rt: Runtime, cache: ModelCache) -> None:
+def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) -> None:
+    places = places or Standings()
     rpc = rt.rpc_server()
 
     def db() -> Any:
@@ -65,6 +67,7 @@ def register(rt: Runtime, cache: ModelCache) -> None:
                 p.ids,
                 p.period,
             )
+            placed = await places.of_rows(c, cache, [(r["book"], r["period"], r["unit_no"]) for r in rows])
         for r in legacy:  # the latest period wins when none is asked for
             if caller.covers(r["unit_path"]):
                 out[r["unit_id"]] = {
@@ -100,9 +103,9 @@ def register(rt: Runtime, cache: ModelCache) -> None:
                     "updated_at": r["updated_at"].isoformat(),
                     "scheme_id": r["scheme_id"],
                     "category": r["category"],
-                    "rank": r["rank"],
-                    "of": r["of"],
-                    "grade": r["grade"],
+                    "rank": pl.rank if (pl := placed.get((r["book"], r["period"], r["unit_no"]))) else None,
+                    "of": pl.of if pl else None,
+                    "grade": pl.grade if pl else None,
                     "status": status,
                     "digest": None,
                 }
@@ -115,19 +118,21 @@ def register(rt: Runtime, cache: ModelCache) -> None:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
-            rows = await c.fetch(
-                "SELECT r.*, u.unit_id, u.name, u.path FROM result r JOIN book_unit u ON u.book = r.book"
-                " AND u.unit_no = r.unit_no WHERE r.book = $1 AND r.period = $2 AND r.category = $3"
-                " AND r.rank > $4 AND starts_with(u.path, $5) ORDER BY r.rank LIMIT $6",
-                book,
-                p.period,
-                p.category,
-                int(after),
-                caller.org_path,
-                p.first + 1,
-            )
+            rows, pls = [], []
+            if model is not None:
+                st = await places.get(c, model, p.period)
+                pls = st.page(model, p.category, caller.org_path, int(after), p.first + 1)
+                got = await c.fetch(
+                    "SELECT r.*, u.unit_id, u.name, u.path FROM result r JOIN book_unit u ON u.book = r.book"
+                    " AND u.unit_no = r.unit_no WHERE r.book = $1 AND r.period = $2 AND r.unit_no = ANY($3)",
+                    book,
+                    p.period,
+                    [no for no, _ in pls],
+                )
+                by_no = {r["unit_no"]: r for r in got}
+                rows = [(by_no[no], pl) for no, pl in pls if no in by_no]
         items = []
-        for r in rows[: p.first]:
+        for r, pl in rows[: p.first]:
             group = model.groups.get(r["grp"]) if model else None
             l1 = []
             if group is not None and len(group.level1) == len(r["l1"]):
@@ -147,20 +152,20 @@ def register(rt: Runtime, cache: ModelCache) -> None:
                     "unit_name": r["name"],
                     "unit_path": r["path"],
                     "category": r["category"],
-                    "rank": r["rank"],
-                    "of": r["of"],
+                    "rank": pl.rank,
+                    "of": pl.of,
                     "total": r6(r["total"]),
                     "indicators": r6(r["indicators"]),
                     "supervision": r6(r["supervision"]),
                     "bonus": r6(r["bonus"]),
                     "penalty": r6(r["penalty"]),
                     "coefficient": r6(r["coefficient"]),
-                    "grade": r["grade"],
-                    "threshold_grade": r["threshold_grade"],
-                    "in_quota": r["in_quota"],
-                    "exempt": r["exempt"],
+                    "grade": pl.grade,
+                    "threshold_grade": pl.threshold_grade,
+                    "in_quota": pl.in_quota,
+                    "exempt": pl.exempt,
                     "vetoed": r["veto_grade"] is not None,
-                    "last_place": r["last_place"],
+                    "last_place": pl.last_place,
                     "warning_colour": r["colour"],
                     "level1": l1,
                     "version": r["version"],
@@ -176,40 +181,35 @@ def register(rt: Runtime, cache: ModelCache) -> None:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
-            rows = await c.fetch(
-                "SELECT r.category, r.grade, r.exempt, r.veto_grade, r.last_place, u.unit_id, u.path FROM"
-                " result r"
-                " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no WHERE r.book = $1"
-                " AND r.period = $2 AND ($3::text IS NULL OR r.category = $3) ORDER BY r.category, r.rank",
-                book,
-                p.period,
-                p.category,
-            )
-        rules = (model.config.grades if model else None) or None
-        out: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            g = out.setdefault(
-                r["category"],
+            if model is None:
+                return []
+            st = await places.get(c, model, p.period)
+        rules = model.config.grades.rules()
+        out = []
+        for name in sorted(st.cats) if p.category is None else [p.category]:
+            placed = st.category(name)
+            if not placed:
+                continue
+            counts = dict.fromkeys(GRADES, 0)
+            for pl in placed.values():
+                counts[pl.grade] += 1
+            vetoes = st.cats[name].veto
+            out.append(
                 {
-                    "category": r["category"],
-                    "of": 0,
-                    "quota": 0,
-                    "counts": dict.fromkeys(GRADES, 0),
-                    "exempt": 0,
-                    "vetoed": 0,
-                    "last_place": [],
-                },
+                    "category": name,
+                    "of": len(placed),
+                    "quota": excellent_quota(len(placed), rules),
+                    "counts": counts,
+                    "exempt": sum(pl.exempt for pl in placed.values()),
+                    "vetoed": sum(v is not None for v in vetoes.values()),
+                    "last_place": [
+                        model.units[no].unit_id
+                        for no in st.ordered(name)
+                        if placed[no].last_place and no in model.units and caller.covers(model.units[no].path)
+                    ],
+                }
             )
-            g["of"] += 1
-            if r["grade"] in g["counts"]:
-                g["counts"][r["grade"]] += 1
-            g["exempt"] += r["exempt"]
-            g["vetoed"] += r["veto_grade"] is not None
-            if r["last_place"] and caller.covers(r["path"]):
-                g["last_place"].append(r["unit_id"])
-        for g in out.values():
-            g["quota"] = excellent_quota(g["of"], rules.rules()) if rules else None
-        return list(out.values())
+        return out
 
     @rpc.method("board", BoardQuery)
     async def board(caller: Caller, p: BoardQuery) -> dict[str, Any]:

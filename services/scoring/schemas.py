@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from kaohe.errors import NotFound
+from kaohe.errors import Forbidden, NotFound
 from kaohe.identity import Caller, Role
 from services.scoring.config import ScoringConfig
 
@@ -140,6 +140,38 @@ async def book_of(c: asyncpg.Connection, scheme_id: str) -> int:
     if book is None:
         raise NotFound(f"no published scheme {scheme_id!r} is known to scoring", field="scheme_id")
     return int(book)
+
+
+def assessing_path(assessing_unit: str, units: list[dict[str, Any]], given: str | None = None) -> str | None:
+    """The assessing unit's org path: given by the event, or the prefix of an assessed unit's path that
+    ends at the assessing unit's own segment (paths are unit ids from the root). None when unknown."""
+    if given:
+        return given
+    for u in units:
+        parts = (u.get("path") or "").strip("/").split("/")
+        if assessing_unit in parts:
+            return "/" + "/".join(parts[: parts.index(assessing_unit) + 1]) + "/"
+    return None
+
+
+async def covers_book(c: asyncpg.Connection, caller: Caller, book: int) -> bool:
+    """Whether the caller's subtree covers the book's assessing unit (unknown path: only the root)."""
+    path = await c.fetchval("SELECT assessing_path FROM book WHERE id = $1", book)
+    return caller.org_path == "/" or (path is not None and caller.covers(path))
+
+
+async def require_book_scope(c: asyncpg.Connection, caller: Caller, book: int) -> None:
+    """Office writes to a results book: the caller's subtree must cover the book's assessing unit.
+
+    A book whose assessing unit's path is unknown is denied (only a system caller may act on it).
+    """
+    if await covers_book(c, caller, book):
+        return
+    raise Forbidden(
+        "the scheme's assessing unit is outside your organisation subtree",
+        field="scheme_id",
+        code="forbidden_scope",
+    )
 
 
 async def unit_row(c: asyncpg.Connection, caller: Caller, book: int, unit_id: str) -> asyncpg.Record:

@@ -21,6 +21,7 @@ from kaohe.standards import WARNING_LEVEL_ZH
 from services.scoring import store
 from services.scoring.compute import ResultRow, kind_of, months_of, score_period
 from services.scoring.model import BookModel
+from services.scoring.places import Standings
 from services.scoring.standings import (
     PaceCheck,
     compose_quarter_rows,
@@ -92,9 +93,11 @@ async def score_span(
     announce: set[str] | None = None,
     progress: Progress | None = None,
     dsn: str | None = None,
+    places: Standings | None = None,
 ) -> Outcome:
     """Recompute `span` (a quarter, or a period outside quarters) for these units (None: all)."""
     causes = causes or {}
+    places = places or Standings()
     full = unit_nos is None
     units = sorted(model.units) if full else sorted(n for n in set(unit_nos or ()) if n in model.units)
     out = Outcome(units=len(units))
@@ -106,13 +109,17 @@ async def score_span(
     await note("scoring", 0)
     fresh: dict[str, list[ResultRow]] = {}
     checks: dict[str, list[PaceCheck]] = {}
+    before: dict[str, dict[tuple[int, int], str]] = {}
+    greens: dict[str, dict[tuple[int, int], PaceCheck]] = {}
     if kind_of(span) == "quarter":
         months = periods[:-1]
         by_unit: dict[int, list[ResultRow | None]] = {no: [None, None, None] for no in units}
         for i, m in enumerate(months):
             s_m = {**sup[span], **sup[m]}
             rows = score_period(model, vals, m, units, s_m)
-            found, colours = pace_checks(model, vals, m, [r.unit_no for r in rows])
+            before[m] = await store.warnings(c, model.book, m, None if full else units)
+            greens[m] = {k: _gone(k) for k in before[m]}  # filled in where the check is now green
+            found, colours = pace_checks(model, vals, m, [r.unit_no for r in rows], greens[m])
             checks[m] = found
             for r in rows:
                 r.colour, r.checks = colours.get(r.unit_no, (None, 0))
@@ -128,12 +135,12 @@ async def score_span(
         fresh[span] = score_period(model, vals, span, units, sup[span])
     await note("ranking", len(units))
     for p in periods:
-        await _write(c, model, p, fresh[p], units, full, out, causes, announce, prefix)
+        await _write(c, model, p, fresh[p], units, full, out, causes, announce, places)
     if kind_of(span) == "quarter":
-        await _year(c, model, span, fresh[span], units, full, out, causes, announce, prefix)
+        await _year(c, model, span, fresh[span], units, full, out, causes, announce, places)
         await note("warnings", len(units))
         for m in periods[:-1]:
-            await _warnings(c, model, m, checks[m], None if full else units, out, prefix)
+            await _warnings(c, model, m, checks[m], None if full else units, out, before[m], greens[m])
     await note("writing", len(units))
     await store.emit_many(c, prefix, out.events)
     return out
@@ -153,7 +160,7 @@ async def _write(
     out: Outcome,
     causes: dict[int, str],
     announce: set[str] | None,
-    prefix: str,
+    places: Standings,
 ) -> None:
     """Store a period's new rows, re-rank the categories they belong to, announce what changed."""
     exempt = await store.exemptions(c, model.book, period)
@@ -168,47 +175,31 @@ async def _write(
             prev = old.get(r.unit_no)
             r.version = 1 if prev is None else prev.version + (_key(prev) != _key(r))
         await store.replace_results(c, model.book, period, rows)
+        await places.invalidate(c, model.book, period)
         final = {r.unit_no: r for r in rows}
     else:
+        # Only the batch's rows are written; the category's places come from the in-memory standings
+        # (see places.py), so neighbours whose rank shifted are not rewritten.
         old = await store.results(c, model.book, period, unit_nos=units)
-        for r in rows:
-            prev = old.get(r.unit_no)
-            if prev is not None:
-                r.rank, r.of, r.grade, r.threshold_grade = (
-                    prev.rank,
-                    prev.of,
-                    prev.grade,
-                    prev.threshold_grade,
-                )
-                r.in_quota, r.exempt, r.last_place = prev.in_quota, prev.exempt, prev.last_place
-                r.version = prev.version + (round(prev.total, 6) != round(r.total, 6))
+        st = await places.get(c, model, period)
+        st.set_exempt(exempt)
         kept = {r.unit_no for r in rows}
         dropped = [no for no in old if no not in kept]
-        await store.upsert_results(c, model.book, period, rows, dropped)
-        cats = sorted({r.category for r in rows} | {old[no].category for no in dropped})
-        current = await store.rank_inputs(c, model.book, period, cats)
-        before = {no: _key(r) for no, r in current.items()}
-        by_cat = {}
-        for r in current.values():
-            by_cat.setdefault(r.category, []).append(r)
-        for cat_rows in by_cat.values():
-            rank_rows(model, cat_rows, exempt)
-        moved = [r for no, r in current.items() if _key(r) != before[no]]
-        await store.update_ranks(c, model.book, period, moved)
-        for r in moved:
-            r.version += 1
-        final = {}
-        for r in rows:  # the fresh row, with the place, grade and version the re-ranking left it
-            cur = current.get(r.unit_no)
-            if cur is not None:
-                r.rank, r.of, r.grade, r.threshold_grade = cur.rank, cur.of, cur.grade, cur.threshold_grade
-                r.in_quota, r.exempt, r.last_place, r.version = (
-                    cur.in_quota,
-                    cur.exempt,
-                    cur.last_place,
-                    cur.version,
-                )
-                final[r.unit_no] = r
+        for no in dropped:
+            st.drop(no)
+        for r in rows:
+            st.put(model, r.unit_no, r.category, r.total, r.veto_grade)
+        for r in rows:
+            pl = st.place(r.unit_no)
+            if pl is not None:
+                r.rank, r.of, r.grade, r.threshold_grade = pl.rank, pl.of, pl.grade, pl.threshold_grade
+                r.in_quota, r.exempt, r.last_place = pl.in_quota, pl.exempt, pl.last_place
+            prev = old.get(r.unit_no)
+            r.version = 1 if prev is None else prev.version + (_key(prev) != _key(r))
+        changed = [r for r in rows if not _same(old.get(r.unit_no), r)]
+        await store.upsert_results(c, model.book, period, changed, dropped)
+        await places.advance(c, model.book, period, st)
+        final = {r.unit_no: r for r in rows}
     out.rows += len(rows)
     if announce is not None and period not in announce:
         return
@@ -217,6 +208,14 @@ async def _write(
         if prev is not None and _key(prev) == _key(r):
             continue
         out.events.append(_updated(model, period, r, causes.get(no)))
+
+
+_STORED = [f for f in ResultRow.__slots__ if f != "version"]  # type: ignore[attr-defined]
+
+
+def _same(prev: ResultRow | None, r: ResultRow) -> bool:
+    """The stored row already says exactly this (the batch's other periods are often unchanged)."""
+    return prev is not None and all(getattr(prev, f) == getattr(r, f) for f in _STORED)
 
 
 def _updated(model: BookModel, period: str, r: ResultRow, cause: str | None) -> BulkEvent:
@@ -249,7 +248,7 @@ async def _year(
     out: Outcome,
     causes: dict[int, str],
     announce: set[str] | None,
-    prefix: str,
+    places: Standings,
 ) -> None:
     """年度: composed from the quarters held so far (stored), for the same units."""
     year = span[:4]
@@ -265,7 +264,7 @@ async def _year(
                 quarters[no].append(r)
     direct = await store.aspect_scores(c, model.book, year)
     rows = compose_year_rows(model, quarters, direct)
-    await _write(c, model, year, rows, units, full, out, causes, announce, prefix)
+    await _write(c, model, year, rows, units, full, out, causes, announce, places)
 
 
 async def _warnings(
@@ -275,10 +274,14 @@ async def _warnings(
     found: list[PaceCheck],
     units: list[int] | None,
     out: Outcome,
-    prefix: str,
+    old: dict[tuple[int, int], str],
+    greens: dict[tuple[int, int], PaceCheck],
 ) -> None:
-    """Store the month's active warnings; raise or clear events only where the level changed."""
-    old = await store.warnings(c, model.book, month, units)
+    """Store the month's active warnings; raise or clear events only where the level changed.
+
+    A cleared warning carries the check that is now green (expected, actual, lag); when the leaf is no
+    longer checked at all (value withdrawn, target gone) they are 0.
+    """
     new = {(w.unit_no, w.code_no): w for w in found}
     codes = {no: code for code, no in model.code_no.items()}
     same = {k for k, w in new.items() if old.get(k) == w.level}
@@ -288,10 +291,14 @@ async def _warnings(
             out.raised += 1
     for k, level in old.items():
         if k not in new:
-            gone = PaceCheck(k[0], k[1], "green", 0.0, 0.0, 0.0)
+            gone = greens.get(k) or _gone(k)
             out.events.append(_warning(model, month, gone, codes, "cleared", level))
             out.cleared += 1
     await store.write_warnings(c, model.book, month, units, found, same)
+
+
+def _gone(k: tuple[int, int]) -> PaceCheck:
+    return PaceCheck(k[0], k[1], "green", 0.0, 0.0, 0.0)
 
 
 def _warning(

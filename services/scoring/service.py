@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 from services.scoring import admin, consumers, publish, rpc, worker
+from services.scoring.places import Standings
 
 SERVICE = "scoring"
 
@@ -19,17 +20,19 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     rt = Runtime(settings, infra)
     cache = worker.ModelCache()
     rt.state["models"] = cache
+    places = Standings()  # shared by the scorer (writes) and the read methods
+    rt.state["places"] = places
     consumers.subscribe(rt)
-    rpc.register(rt, cache)
+    rpc.register(rt, cache, places)
     admin.register(rt)
-    publish.register(rt)
+    publish.register(rt, cache, places)
     stop = asyncio.Event()
 
     def start_scorer(rt: Runtime) -> None:
         assert rt.db is not None
         stop.clear()
         rt.state["scorer"] = asyncio.create_task(
-            worker.run(rt.db, settings.event_prefix, stop, worker.ModelCache())
+            worker.run(rt.db, settings.event_prefix, stop, worker.ModelCache(), places)
         )
 
     async def stop_scorer(rt: Runtime) -> None:

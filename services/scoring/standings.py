@@ -163,9 +163,16 @@ class PaceCheck:
 
 
 def pace_checks(
-    model: BookModel, vals: Values, period: str, unit_nos: Iterable[int]
+    model: BookModel,
+    vals: Values,
+    period: str,
+    unit_nos: Iterable[int],
+    greens: dict[tuple[int, int], PaceCheck] | None = None,
 ) -> tuple[list[PaceCheck], dict[int, tuple[str | None, int]]]:
     """Non-green schedule checks of a month and each unit's 三色榜 colour and number of checks.
+
+    `greens`: keys (unit no, code no) filled in with their check when it is now green (so a cleared
+    warning can carry the expected and actual progress that cleared it).
 
     A leaf is checked when it is a counted completion/banded leaf with a positive annual target, higher
     is better, and the unit reported a (cumulative) value for the month.
@@ -209,6 +216,15 @@ def pace_checks(
         for i, no in enumerate(nos):
             if n_checks[i]:
                 colours[no] = ({0: "green", 1: "yellow"}.get(int(worst[i]), "red"), int(n_checks[i]))
+        if greens:
+            col = {int(code): jj for jj, code in enumerate(codes)}
+            pos = {no: i for i, no in enumerate(nos)}
+            for no, code_no in list(greens):
+                i, jj = pos.get(no), col.get(code_no)
+                if i is not None and jj is not None and checked[i, jj] and level[i, jj] == 0:
+                    greens[(no, code_no)] = PaceCheck(
+                        no, code_no, "green", float(expected[jj]), float(actual[i, jj]), float(lag[i, jj])
+                    )
         for i, jj in zip(*np.nonzero(level), strict=True):
             out.append(
                 PaceCheck(

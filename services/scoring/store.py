@@ -21,6 +21,7 @@ from services.indicators.domain.scheme import Scheme, all_indicators
 from services.scoring.compute import Values
 from services.scoring.config import ScoringConfig
 from services.scoring.model import BookModel, build_model
+from services.scoring.schemas import assessing_path
 
 # The results side lives in store_results; re-exported so that callers use one repository name.
 from services.scoring.store_results import (  # noqa: F401
@@ -143,6 +144,12 @@ async def store_scheme(c: asyncpg.Connection, data: dict[str, Any]) -> tuple[int
         int(data["version"]),
     )
     if current is not None:
+        path = assessing_path(
+            data["assessing_unit"], data.get("units") or [], data.get("assessing_unit_path")
+        )
+        await c.execute(
+            "UPDATE book SET assessing_path = coalesce($2, assessing_path) WHERE id = $1", book, path
+        )
         await units(c, book, data.get("units") or [], assessed=True)
         roster = [u["unit_id"] for u in data.get("units") or []]
         await c.execute(

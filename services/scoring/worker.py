@@ -18,6 +18,7 @@ from services.scoring import store
 from services.scoring.compute import kind_of, quarter_of
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.model import BookModel
+from services.scoring.places import Standings
 from services.scoring.scorer import score_span
 
 log = logs.get("scoring.worker")
@@ -55,7 +56,7 @@ async def lock_book(c: asyncpg.Connection, book: int) -> None:
     await c.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_NS, book)
 
 
-async def drain_once(db: Database, cache: ModelCache, prefix: str) -> int:
+async def drain_once(db: Database, cache: ModelCache, prefix: str, places: Standings | None = None) -> int:
     """Score one batch of queued (unit, period) pairs; returns how many were taken."""
     async with db.uow() as s:
         c = await store.raw(s)
@@ -76,11 +77,13 @@ async def drain_once(db: Database, cache: ModelCache, prefix: str) -> int:
             if model is None:
                 continue  # values wait for the scheme; its arrival queues them again
             for span, (units, causes) in sorted(work[book].items()):
-                await score_span(c, model, span, sorted(units), prefix=prefix, causes=causes)
+                await score_span(c, model, span, sorted(units), prefix=prefix, causes=causes, places=places)
         return len(rows)
 
 
-async def run(db: Database, prefix: str, stop: asyncio.Event, cache: ModelCache) -> None:
+async def run(
+    db: Database, prefix: str, stop: asyncio.Event, cache: ModelCache, places: Standings | None = None
+) -> None:
     """Drain on every NOTIFY (and every half second) until stopped."""
     wake = asyncio.Event()
     listener: Any = None
@@ -92,11 +95,13 @@ async def run(db: Database, prefix: str, stop: asyncio.Event, cache: ModelCache)
     try:
         while not stop.is_set():
             try:
-                while await drain_once(db, cache, prefix):
+                while await drain_once(db, cache, prefix, places):
                     pass
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # the dirty rows were rolled back and are retried
+                if places is not None:  # memory may hold the failed batch: reload from the database
+                    places.clear()
                 log.exception("scorer.batch_failed", error=repr(e))
                 await asyncio.sleep(1.0)
             with contextlib.suppress(TimeoutError):
