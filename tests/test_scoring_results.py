@@ -48,10 +48,10 @@ async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring
     await sc.value(sid, "140501", "GDP", "2026-06", 20)  # 20 % done: lag ≈ 0.30 → red (≥ 0.20)
 
     async def raised() -> bool:
-        return bool(events.of("kaohe.scoring.warning.raised", unit_id="140501", code="GDP"))
+        return bool(events.of("kaohe.scoring.warning.raised", unit_id="140501", code="GDP", period="2026-06"))
 
     await eventually(raised, what="warning.raised")
-    e = events.of("kaohe.scoring.warning.raised", unit_id="140501", code="GDP")[0]
+    e = events.of("kaohe.scoring.warning.raised", unit_id="140501", code="GDP", period="2026-06")[0]
     assert e.subject == "140501:GDP:2026-06" and e.data["level"] == "red" and e.data["level_zh"] == "红"
     assert e.data["expected"] == pytest.approx(expected, abs=1e-6) and e.data["lag"] == pytest.approx(
         expected - 0.2, abs=1e-6
@@ -66,11 +66,16 @@ async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring
     await sc.value(sid, "140501", "GDP", "2026-06", 48)  # lag ≈ 0.016 → green
 
     async def cleared() -> bool:
-        return bool(events.of("kaohe.scoring.warning.cleared", unit_id="140501", code="GDP"))
+        return all(
+            events.of("kaohe.scoring.warning.cleared", unit_id="140501", code="GDP", period=p)
+            for p in ("2026-06", "2026-Q2")
+        )
 
-    await eventually(cleared, what="warning.cleared")
-    assert len(events.of("kaohe.scoring.warning.raised", unit_id="140501")) == 1
-    gone = events.of("kaohe.scoring.warning.cleared")[0].data
+    await eventually(cleared, what="warning.cleared (the month and its quarter, checked at 30 June)")
+    # one warning per checked period: June, and the second quarter on its 季末累计 values (June's)
+    raised_for = [e.data["period"] for e in events.of("kaohe.scoring.warning.raised", unit_id="140501")]
+    assert sorted(raised_for) == ["2026-06", "2026-Q2"]
+    gone = events.of("kaohe.scoring.warning.cleared", period="2026-06")[0].data
     assert gone["previous_level"] == "red" and gone["level"] == "green"
     # the check that cleared it: 48 of the annual 100 against the expected share of the year
     assert gone["actual"] == pytest.approx(0.48, abs=1e-6)
@@ -114,6 +119,8 @@ async def test_supervision_component_is_weighted_in(scoring: Scoring) -> None:  
 async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(scoring: Scoring) -> None:  # noqa: F811
     sc = scoring
     sid = await sc.scheme()
+    mean = {"code": "indicators", "name": "月度指标得分", "weight": 1.0, "from_months": "mean"}
+    await sc.call("config_set", {"scheme_id": sid, "config": {"quarter_aspects": [mean]}})
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
     await fill(sc, sid, "140502", "2026-01", 100, 50, 0, "好")
     await fill(sc, sid, "140501", "2026-02", 100, 50, 0, "好")

@@ -45,7 +45,7 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
     assert [x["code"] for x in top["level1"]] == ["ECO", "GOV", "HONOR", "VETO"]
     eco = top["level1"][0]
     assert eco["score"] == pytest.approx(100.0) and eco["weight"] == pytest.approx(0.5)
-    # the quarter is the mean of its months (default composition); the year the mean of its quarters
+    # the quarter is scored on its 季末累计 values (here January's); the year the mean of its quarters
     assert (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(want["140501"])
     assert (await totals(sc, ["140501"], "2026"))["140501"] == pytest.approx(want["140501"])
 
@@ -59,14 +59,14 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
     e = events.of("kaohe.scoring.score.updated", unit_id="140502", period="2026-01")[-1]
     assert e.subject == "140502:2026-01" and e.data["scheme_id"] == sid and e.data["category"] == "乡镇"
 
-    # a second month moves the quarter (mean of two months)
+    # a second month moves the quarter: every leaf now takes its latest month (February)
     await fill(sc, sid, "140501", "2026-02", 100, 50, 0, "好")
-    q = (want["140501"] + month_total(100, 50, 0, 1.0)) / 2
+    q = month_total(100, 50, 0, 1.0)
 
     async def quarter() -> bool:
         return (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(q)
 
-    await eventually(quarter, what="quarter of two months")
+    await eventually(quarter, what="quarter at its latest month")
     months = await sc.call("periods", {"unit_id": "140501", "scheme_id": sid, "year": 2026})
     assert [m["period"] for m in months] == ["2026-01", "2026-02", "2026-Q1", "2026"]
     assert months[2]["parts"][0]["code"] == "indicators" and months[2]["parts"][0]["value"] == pytest.approx(

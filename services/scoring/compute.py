@@ -69,6 +69,11 @@ def month_end(period: str) -> date:
     return date(y, m, calendar.monthrange(y, m)[1])
 
 
+def period_end(period: str) -> date:
+    """The day a month or quarter ends (序时进度 is checked against it)."""
+    return month_end(months_of(period)[-1] if kind_of(period) == "quarter" else period)
+
+
 # ---------------------------------------------------------------- values
 
 
@@ -141,6 +146,27 @@ class Values:
         out = np.full(len(nos), -1, dtype=np.int64)
         out[ok] = self.row[nos[ok]]
         return out
+
+
+def quarter_end_values(vals: Values, quarter: str) -> Values:
+    """季末累计: the quarter as one period, each (unit, leaf) taking the quarter-level value if one was
+    reported, else the latest month of the quarter that has one (cumulative reporting), else none.
+
+    Presence is a stored, not withdrawn row (a grade-only row counts); its grade comes with it.
+    """
+    q = vals.periods.index(quarter)
+    value, present = vals.value[q].copy(), vals.present[q].copy()
+    pick = np.full(present.shape, q, dtype=np.int64)
+    for m in reversed(months_of(quarter)):
+        if m not in vals.periods:
+            continue
+        i = vals.periods.index(m)
+        take = vals.present[i] & ~present
+        value[take] = vals.value[i][take]
+        present |= take
+        pick[take] = i
+    grades = {(0, r, c): g for (p, r, c), g in vals.grades.items() if present[r, c] and int(pick[r, c]) == p}
+    return Values([quarter], vals.unit_nos, vals.row, value[None], present[None], grades)
 
 
 @dataclass(slots=True)

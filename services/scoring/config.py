@@ -60,10 +60,15 @@ class WarningSettings(_Model):  # 预警
 
 
 class AspectConfig(_Model):  # 季度考核方面
+    """One aspect; for `indicators`, from_months says how the quarter reads the indicator data:
+    quarter_end (default, 季度考核 on 1–3月累计): the quarter scored directly, each leaf taking its
+    quarter-level value, else its latest month's in the quarter; mean / last: the mean / the latest of
+    the monthly totals (月度进展). Other aspects are direct."""
+
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     weight: float = Field(gt=0, le=1)
-    from_months: Literal["direct", "mean", "last"] = "direct"
+    from_months: Literal["direct", "mean", "last", "quarter_end"] = "direct"
 
 
 class ShareConfig(_Model):  # 年度构成
@@ -74,15 +79,19 @@ class ShareConfig(_Model):  # 年度构成
 
 
 def default_aspects() -> list[AspectConfig]:
-    return [AspectConfig(code="indicators", name="月度指标得分", weight=1.0, from_months="mean")]
+    return [
+        AspectConfig(code="indicators", name="指标得分（季末累计）", weight=1.0, from_months="quarter_end")
+    ]
 
 
 def hengkou_aspects() -> list[AspectConfig]:
-    """恒口's six aspects; 年度目标进展 is read from the monthly indicator totals."""
+    """恒口's six aspects; 年度目标进展 is the quarter scored on its 季末累计 indicator values."""
     out = []
     for a in HENGKOU_QUARTER:
         code = "indicators" if a.code == "annual_progress" else a.code
         from_months = "direct" if code == "supervision" else a.from_months
+        if code == "indicators":
+            from_months = "quarter_end"
         out.append(AspectConfig(code=code, name=a.name, weight=a.weight, from_months=from_months))
     return out
 
@@ -111,7 +120,9 @@ class ScoringConfig(_Model):  # 计分设置
         except (RankingError, PeriodError, ValueError) as e:
             raise ValueError(str(e)) from None
         if not any(a.code == "indicators" for a in self.quarter_aspects):
-            raise ValueError("quarter_aspects must include the 'indicators' aspect (monthly totals)")
+            raise ValueError("quarter_aspects must include the 'indicators' aspect (indicator data)")
+        if any(a.from_months == "quarter_end" and a.code != "indicators" for a in self.quarter_aspects):
+            raise ValueError("from_months quarter_end applies to the 'indicators' aspect only")
         return self
 
     def aspects(self) -> tuple[Aspect, ...]:

@@ -8,6 +8,7 @@ part as its children. Same inputs → byte-identical canonical trace → same di
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -55,42 +56,64 @@ async def _supervision(c: asyncpg.Connection, unit: UnitInfo, period: str) -> fl
     return float(got.get(period, got.get(q, SUPERVISION_DEFAULT)))
 
 
+def _order(period: str, quarter_end: bool) -> list[str]:
+    """The periods a leaf's value is read from, first choice first (季末累计: quarter, then month 3…1)."""
+    return [period, *reversed(months_of(period))] if quarter_end else [period]
+
+
+def _pick(rows: list[asyncpg.Record], order: list[str], key: str) -> dict[Any, asyncpg.Record]:
+    """Per key, the row of the earliest period in `order` (the same choice as quarter_end_values)."""
+    out: dict[Any, asyncpg.Record] = {}
+    for r in sorted(rows, key=lambda r: order.index(r["period"])):
+        out.setdefault(r[key], r)
+    return out
+
+
 async def explain_rollup(
-    c: asyncpg.Connection, model: BookModel, unit: UnitInfo, period: str
+    c: asyncpg.Connection, model: BookModel, unit: UnitInfo, period: str, *, quarter_end: bool = False
 ) -> TraceNode | None:
-    """A month's (or directly scored period's) trace, or None when the unit reported nothing."""
+    """A month's (or directly scored period's) trace, or None when the unit reported nothing.
+
+    quarter_end: a quarter on its 季末累计 values (each leaf's quarter value, else its latest month's);
+    every leaf with a value names the period it came from (`details.value_period`).
+    """
     group = model.groups.get(unit.group)
     if group is None:
         return None
+    order = _order(period, quarter_end)
     rows = await c.fetch(
-        "SELECT code_no, value, grade, evidence FROM value WHERE book = $1 AND period = $2 AND unit_no ="
-        " $3 AND NOT withdrawn",
+        "SELECT code_no, period, value, grade, evidence FROM value WHERE book = $1 AND period = ANY($2)"
+        " AND unit_no = $3 AND NOT withdrawn",
         model.book,
-        period,
+        order,
         unit.unit_no,
     )
     if not rows:
         return None
-    mine = {r["code_no"]: r for r in rows}
+    mine = _pick(list(rows), order, "code_no")
     rank_codes = [
         leaf.code_no for leaf in group.leaves if leaf.standard is not None and leaf.standard.type == "rank"
     ]
     peers: dict[int, list[float]] = {}
     if rank_codes:
         prow = await c.fetch(
-            "SELECT v.code_no, v.value FROM value v JOIN book_unit u ON u.book = v.book AND u.unit_no ="
-            " v.unit_no"
-            " WHERE v.book = $1 AND v.period = $2 AND v.code_no = ANY($3) AND u.category = $4 AND u.assessed"
-            " AND v.unit_no <> $5 AND NOT v.withdrawn AND v.value IS NOT NULL ORDER BY v.unit_no",
+            "SELECT v.unit_no, v.code_no, v.period, v.value FROM value v JOIN book_unit u ON u.book ="
+            " v.book AND u.unit_no = v.unit_no"
+            " WHERE v.book = $1 AND v.period = ANY($2) AND v.code_no = ANY($3) AND u.category = $4"
+            " AND u.assessed AND v.unit_no <> $5 AND NOT v.withdrawn",
             model.book,
-            period,
+            order,
             rank_codes,
             unit.category,
             unit.unit_no,
         )
-        for r in prow:
-            peers.setdefault(r["code_no"], []).append(r["value"])
-    by_name = {no: name for name, no in model.code_no.items()}
+        chosen: dict[tuple[int, int], asyncpg.Record] = {}
+        for r in sorted(prow, key=lambda r: order.index(r["period"])):
+            chosen.setdefault((r["unit_no"], r["code_no"]), r)
+        for (_no, code_no), r in sorted(chosen.items()):
+            if r["value"] is not None:
+                peers.setdefault(code_no, []).append(r["value"])
+    by_code = {leaf.code_no: leaf.code for leaf in group.leaves}
     leaves: dict[str, LeafResult] = {}
     inputs: dict[str, LeafInput] = {}
     for leaf in group.leaves:
@@ -121,7 +144,6 @@ async def explain_rollup(
             leaves[leaf.code] = score_leaf(leaf.standard, inp)
         except RuleError as e:
             leaves[leaf.code] = LeafResult(0.0, 0.0, notes=(e.code,), role=_role(leaf.standard.type))
-    del by_name
     cfg = model.config
     sup = await _supervision(c, unit, period)
     result = rollup_unit(
@@ -131,8 +153,21 @@ async def explain_rollup(
         RollupConfig(supervision_weight=cfg.supervision_weight, bonus_cap=cfg.bonus_cap),
     )
     standards = {leaf.code: leaf.standard for leaf in group.leaves if leaf.standard is not None}
-    ranking = await _ranking(c, model, period, unit)
-    return build_trace(result, standards=standards, inputs=inputs, ranking=ranking, category=unit.category)
+    ranking = None if quarter_end else await _ranking(c, model, period, unit)
+    trace = build_trace(result, standards=standards, inputs=inputs, ranking=ranking, category=unit.category)
+    if not quarter_end:
+        return trace
+    sources = {by_code[no]: r["period"] for no, r in mine.items() if no in by_code}
+    return _tag_sources(trace, sources)
+
+
+def _tag_sources(node: TraceNode, sources: dict[str, str]) -> TraceNode:
+    """Name on every leaf the period its value came from."""
+    kids = tuple(_tag_sources(k, sources) for k in node.children)
+    details = node.details
+    if node.kind == "leaf" and node.code in sources:
+        details = {**node.details, "value_period": sources[node.code]}
+    return replace(node, details=details, children=kids)
 
 
 def _role(kind: str) -> Any:
@@ -152,6 +187,16 @@ def _ranking_details(r: Ranked | None) -> dict[str, Any] | None:
     }
 
 
+def _leaf_periods(node: TraceNode) -> dict[str, str]:
+    """Leaf code → the period its value came from, over a tagged quarter_end trace."""
+    out: dict[str, str] = {}
+    if node.kind == "leaf" and "value_period" in node.details:
+        out[node.code] = node.details["value_period"]
+    for k in node.children:
+        out.update(_leaf_periods(k))
+    return out
+
+
 def _as_child(node: TraceNode, kind: str, weight: float) -> TraceNode:
     return TraceNode(
         node.code, node.name, kind, node.value, weight * node.value, weight, 1.0, node.details, node.children
@@ -161,14 +206,23 @@ def _as_child(node: TraceNode, kind: str, weight: float) -> TraceNode:
 async def explain_quarter(
     c: asyncpg.Connection, model: BookModel, unit: UnitInfo, quarter: str
 ) -> TraceNode | None:
-    """季度: aspects; the `indicators` aspect's children are the month traces (weight 1/n each)."""
-    months = []
-    for m in months_of(quarter):
-        t = await explain_rollup(c, model, unit, m)
-        if t is not None:
-            months.append((m, t))
-    if not months:
-        return await explain_rollup(c, model, unit, quarter)
+    """季度: aspects. The `indicators` aspect's child is the quarter's own roll-up on its 季末累计 values
+    (quarter_end; kind `quarter_end`, each leaf naming its `value_period`), or the month traces (mean:
+    weight 1/n each; last: the latest month)."""
+    rule = next(a.from_months for a in model.config.aspects() if a.code == "indicators")
+    months: list[tuple[str, TraceNode]] = []
+    end: TraceNode | None = None
+    if rule == "quarter_end":
+        end = await explain_rollup(c, model, unit, quarter, quarter_end=True)
+        if end is None:
+            return None
+    else:
+        for m in months_of(quarter):
+            t = await explain_rollup(c, model, unit, m)
+            if t is not None:
+                months.append((m, t))
+        if not months:
+            return await explain_rollup(c, model, unit, quarter)
     direct = await store.aspect_scores(c, model.book, quarter)
     sup = await c.fetchval(
         "SELECT score FROM supervision WHERE unit_id = $1 AND period = $2", unit.unit_id, quarter
@@ -176,7 +230,18 @@ async def explain_quarter(
     parts, score = [], 0.0
     for a in model.config.aspects():
         kids: tuple[TraceNode, ...] = ()
-        if a.code == "indicators":
+        if a.code == "indicators" and end is not None:
+            v = end.value
+            from_q = sorted(k for k, p in _leaf_periods(end).items() if p == quarter)
+            from_m = {k: p for k, p in sorted(_leaf_periods(end).items()) if p != quarter}
+            details = {**end.details, "from_quarter": from_q, "from_months": from_m}
+            kids = (
+                TraceNode(
+                    quarter, f"{quarter} 季末累计得分", "quarter_end", v, v, 1.0, 1.0, details, end.children
+                ),
+            )
+            source = "quarter_end"
+        elif a.code == "indicators":
             use = months if a.from_months in ("mean", "direct") else months[-1:]
             v = math.fsum(t.value for _, t in use) / len(use)
             kids = tuple(

@@ -11,7 +11,6 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.standards import GRADES, WARNING_LEVEL_ZH
 from services.scoring import store
-from services.scoring.compute import kind_of, months_of
 from services.scoring.engine.ranking import excellent_quota
 from services.scoring.engine.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
@@ -217,16 +216,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
-            month = p.period
-            if kind_of(p.period) == "quarter":  # the quarter's board is its latest month's
-                month = (
-                    await c.fetchval(
-                        "SELECT max(period) FROM result WHERE book = $1 AND period = ANY($2)",
-                        book,
-                        months_of(p.period),
-                    )
-                    or months_of(p.period)[-1]
-                )
+            month = p.period  # a quarter's board is its own: checked at the quarter's end
             rows = await c.fetch(
                 "SELECT r.unit_no, r.category, r.colour, r.checks, u.unit_id, u.name, u.path FROM result r"
                 " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no WHERE r.book = $1 AND"

@@ -19,7 +19,7 @@ import orjson
 from kaohe.events import event_type
 from kaohe.standards import WARNING_LEVEL_ZH
 from services.scoring import store
-from services.scoring.compute import ResultRow, kind_of, months_of, score_period
+from services.scoring.compute import ResultRow, kind_of, months_of, quarter_end_values, score_period
 from services.scoring.model import BookModel
 from services.scoring.places import Standings
 from services.scoring.standings import (
@@ -126,11 +126,20 @@ async def score_span(
                 by_unit[r.unit_no][i] = r
             fresh[m] = rows
             await note("scoring", len(units) * (i + 1) // 4)
+        # 季末累计: the quarter scored directly on its quarter-level values, else each leaf's latest
+        # month; its 序时进度 checks are made at the quarter's end on the same values.
+        qv = quarter_end_values(vals, span)
+        ends = {r.unit_no: r for r in score_period(model, qv, span, units, sup[span])}
+        before[span] = await store.warnings(c, model.book, span, None if full else units)
+        greens[span] = {k: _gone(k) for k in before[span]}
+        checks[span], colours = pace_checks(model, qv, span, list(ends), greens[span])
+        for r in ends.values():
+            r.colour, r.checks = colours.get(r.unit_no, (None, 0))
         direct = await store.aspect_scores(c, model.book, span)
-        composed = compose_quarter_rows(model, list(by_unit.values()), list(by_unit), sup[span], direct)
+        composed = compose_quarter_rows(model, list(by_unit.values()), list(by_unit), sup[span], direct, ends)
         done = {r.unit_no for r in composed}
-        rest = [no for no in units if no not in done]
-        fresh[span] = composed + score_period(model, vals, span, rest, sup[span]) if rest else composed
+        rest = [ends[no] for no in units if no not in done and no in ends]  # mean|last: no month yet
+        fresh[span] = composed + rest
     else:
         fresh[span] = score_period(model, vals, span, units, sup[span])
     await note("ranking", len(units))
@@ -139,8 +148,8 @@ async def score_span(
     if kind_of(span) == "quarter":
         await _year(c, model, span, fresh[span], units, full, out, causes, announce, places)
         await note("warnings", len(units))
-        for m in periods[:-1]:
-            await _warnings(c, model, m, checks[m], None if full else units, out, before[m], greens[m])
+        for p in periods:  # the months, then the quarter (checked at its end)
+            await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p])
     await note("writing", len(units))
     await store.emit_many(c, prefix, out.events)
     return out
@@ -270,14 +279,14 @@ async def _year(
 async def _warnings(
     c: asyncpg.Connection,
     model: BookModel,
-    month: str,
+    period: str,
     found: list[PaceCheck],
     units: list[int] | None,
     out: Outcome,
     old: dict[tuple[int, int], str],
     greens: dict[tuple[int, int], PaceCheck],
 ) -> None:
-    """Store the month's active warnings; raise or clear events only where the level changed.
+    """Store the period's active warnings; raise or clear events only where the level changed.
 
     A cleared warning carries the check that is now green (expected, actual, lag); when the leaf is no
     longer checked at all (value withdrawn, target gone) they are 0.
@@ -287,14 +296,14 @@ async def _warnings(
     same = {k for k, w in new.items() if old.get(k) == w.level}
     for k, w in new.items():
         if k not in same:
-            out.events.append(_warning(model, month, w, codes, "raised", old.get(k, "green")))
+            out.events.append(_warning(model, period, w, codes, "raised", old.get(k, "green")))
             out.raised += 1
     for k, level in old.items():
         if k not in new:
             gone = greens.get(k) or _gone(k)
-            out.events.append(_warning(model, month, gone, codes, "cleared", level))
+            out.events.append(_warning(model, period, gone, codes, "cleared", level))
             out.cleared += 1
-    await store.write_warnings(c, model.book, month, units, found, same)
+    await store.write_warnings(c, model.book, period, units, found, same)
 
 
 def _gone(k: tuple[int, int]) -> PaceCheck:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from kaohe.standards import Banded, CompletionRatio
-from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, month_end
+from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, period_end
 from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.ranking import Candidate, rank_category
 from services.scoring.model import BookModel, target_matrix
@@ -31,54 +32,80 @@ def compose_quarter_rows(
     unit_nos: list[int],
     supervision: Mapping[int, float],
     direct: Mapping[tuple[int, str], float],
+    ends: Mapping[int, ResultRow] | None = None,
 ) -> list[ResultRow]:
-    """季度: Σ aspect weight × aspect value; `indicators` from the month totals, `supervision` fed by
-    the supervision service, the other aspects set directly (missing: 0)."""
+    """季度: Σ aspect weight × aspect value; `supervision` fed by the supervision service, the other
+    aspects set directly (missing: 0); `indicators` is the quarter scored on its 季末累计 values (`ends`,
+    from_months quarter_end) or the mean / last of the month totals.
+
+    quarter_end: a row for every unit with a quarter-end roll-up; its breakdown (indicators, bonus,
+    penalty, level-1 scores) is that roll-up's. A 一票否决 in any month also caps the quarter.
+    mean / last: a row for every unit with month rows (units with quarter values only are scored
+    directly by the caller). The 三色榜 colour is the quarter-end check's when `ends` has the unit.
+    """
     out = []
+    ends = ends or {}
     aspects = model.config.aspects()
+    rule = next(a.from_months for a in aspects if a.code == "indicators")
+    at_end = rule == "quarter_end"
     for no, ms in zip(unit_nos, months, strict=True):
         got = [m for m in ms if m is not None]
-        if not got:
+        end = ends.get(no)
+        if (at_end and end is None) or (not at_end and not got):
             continue
         totals = [m.total for m in got]
+        if at_end:
+            assert end is not None
+            ind = end.total
+        elif rule == "last":
+            ind = totals[-1]
+        else:
+            ind = math.fsum(totals) / len(totals)
         parts, score = [], 0.0
         for a in aspects:
             if a.code == "indicators":
-                v = math.fsum(totals) / len(totals) if a.from_months in ("mean", "direct") else totals[-1]
+                v = ind
             elif a.code == "supervision":
                 v = supervision.get(no, SUPERVISION_DEFAULT)
             else:
                 v = direct.get((no, a.code), 0.0)
             parts.append(v)
             score += a.weight * v  # the order and operations of engine.periods.compose_quarter
-        veto = None
+        veto = end.veto_grade if at_end and end is not None else None
         for m in got:
             if m.veto_grade is not None:
                 veto = _worst(veto, m.veto_grade)
-        l1 = (
-            [math.fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
-            if len({len(m.l1) for m in got}) == 1
-            else got[-1].l1
-        )
-        last = got[-1]
+        sup = supervision.get(no, SUPERVISION_DEFAULT)
+        if at_end and end is not None:
+            base, l1, leaves = end, list(end.l1), end.leaves
+            ind_v, bonus, penalty = end.indicators, end.bonus, end.penalty
+        else:
+            base = got[-1]
+            l1 = (
+                [math.fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
+                if len({len(m.l1) for m in got}) == 1
+                else got[-1].l1
+            )
+            leaves, ind_v, bonus, penalty = sum(m.leaves for m in got), ind, 0.0, 0.0
+        shown = end if end is not None else base
         out.append(
             ResultRow(
                 unit_no=no,
-                category=last.category,
-                grp=last.grp,
+                category=base.category,
+                grp=base.grp,
                 kind="quarter",
                 total=score,
-                indicators=math.fsum(totals) / len(totals),
-                supervision=supervision.get(no, SUPERVISION_DEFAULT),
-                bonus=0.0,
-                penalty=0.0,
-                coefficient=last.coefficient,
-                leaves=sum(m.leaves for m in got),
+                indicators=ind_v,
+                supervision=sup,
+                bonus=bonus,
+                penalty=penalty,
+                coefficient=base.coefficient,
+                leaves=leaves,
                 veto_grade=veto,
                 l1=l1,
                 parts=parts,
-                colour=last.colour,
-                checks=last.checks,
+                colour=shown.colour,
+                checks=shown.checks,
             )
         )
     return out
@@ -168,17 +195,21 @@ def pace_checks(
     period: str,
     unit_nos: Iterable[int],
     greens: dict[tuple[int, int], PaceCheck] | None = None,
+    on: date | None = None,
 ) -> tuple[list[PaceCheck], dict[int, tuple[str | None, int]]]:
-    """Non-green schedule checks of a month and each unit's 三色榜 colour and number of checks.
+    """Non-green schedule checks of a period and each unit's 三色榜 colour and number of checks.
+
+    A month is checked at its end on its values; a quarter at its end (`on`, default the period's end)
+    on its 季末累计 values (compute.quarter_end_values).
 
     `greens`: keys (unit no, code no) filled in with their check when it is now green (so a cleared
     warning can carry the expected and actual progress that cleared it).
 
     A leaf is checked when it is a counted completion/banded leaf with a positive annual target, higher
-    is better, and the unit reported a (cumulative) value for the month.
+    is better, and the unit reported a (cumulative) value for the period.
     """
     p = vals.periods.index(period)
-    on = month_end(period)
+    on = on or period_end(period)
     cfg = model.config.warnings.engine()
     out: list[PaceCheck] = []
     colours: dict[int, tuple[str | None, int]] = {}

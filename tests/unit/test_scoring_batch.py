@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from services.indicators.domain.scheme import Scheme
-from services.scoring.compute import Values, score_period
-from services.scoring.config import ScoringConfig
+from services.scoring.compute import Values, quarter_end_values, score_period
+from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.engine.pace import assess_pace
 from services.scoring.engine.periods import compose_quarter
 from services.scoring.engine.ranking import Candidate, rank_category
@@ -88,11 +88,16 @@ def test_batch_rollup_equals_scalar_engine(seed: int) -> None:
 
 def test_quarter_rows_follow_compose_quarter_and_ranks_follow_rank_category() -> None:
     rng = np.random.default_rng(9)
-    m = model()
+    m = model(
+        ScoringConfig(
+            quarter_aspects=[AspectConfig(code="indicators", name="月度", weight=1.0, from_months="mean")]
+        )
+    )
     vals = values(rng, ["2026-01", "2026-02", "2026-03"])
     months = [score_period(m, vals, p, range(6), {}) for p in vals.periods]
     per_unit = [[next(r for r in ms if r.unit_no == u) for ms in months] for u in range(6)]
     quarter = compose_quarter_rows(m, per_unit, list(range(6)), {}, {})  # type: ignore[arg-type]
+    assert len(quarter) == 6
     for u, q in enumerate(quarter):
         want = compose_quarter(m.config.aspects(), {"indicators": [r.total for r in per_unit[u]]})
         assert q.total == pytest.approx(want.score, abs=1e-9)
@@ -118,3 +123,36 @@ def test_pace_checks_follow_assess_pace() -> None:
         if got:
             assert got.lag == pytest.approx(want.lag)
     assert set(colours) == set(range(6))
+
+
+def test_quarter_end_values_take_the_quarter_else_the_latest_month() -> None:
+    periods = ["2026-01", "2026-02", "2026-03", "2026-Q1"]
+    vals = values(np.random.default_rng(4), periods)
+    gdp, fai, rev = CODES["GDP"], CODES["FAI"], CODES["REV"]
+    r0, r1 = int(vals.row[0]), int(vals.row[1])
+    vals.present[:, :, rev] = True  # a grade is a stored row (value NULL), as the store loads it
+    for p in (1, 2, 3):  # unit 0: GDP only in January; FAI in February and the quarter
+        vals.present[p, r0, gdp] = False
+        vals.value[p, r0, gdp] = np.nan
+    vals.present[2, r0, fai] = False
+    vals.present[3, r1, :] = False  # unit 1: months only
+    vals.grades = {k: g for k, g in vals.grades.items() if not (k[0] == 3 and k[1] == r1)}
+    qv = quarter_end_values(vals, "2026-Q1")
+    assert qv.periods == ["2026-Q1"]
+    assert qv.value[0, r0, gdp] == vals.value[0, r0, gdp]  # January, the only month with a value
+    assert qv.value[0, r0, fai] == vals.value[3, r0, fai]  # the quarter value wins
+    assert np.array_equal(qv.value[0, r1], vals.value[2, r1], equal_nan=True)  # the latest month
+    assert qv.grades[(0, r1, rev)] == vals.grades[(2, r1, rev)]
+    m = model()
+    rows = {r.unit_no: r for r in score_period(m, qv, "2026-Q1", range(6), {})}
+    ends = compose_quarter_rows(m, [[None] * 3 for _ in range(6)], list(range(6)), {}, {}, rows)
+    for q in ends:
+        want = compose_quarter(m.config.aspects(), {"indicators": rows[q.unit_no].total})
+        assert q.total == pytest.approx(want.score, abs=1e-12) and q.l1 == rows[q.unit_no].l1
+    found, _ = pace_checks(m, qv, "2026-Q1", range(6))
+    gdp_leaf = next(leaf for leaf in m.groups["cat:乡镇"].leaves if leaf.code == "GDP")
+    for u in range(6):
+        v = float(qv.value[0, int(qv.row[u]), gdp])
+        want_level = assess_pace(gdp_leaf.schedule, date(2026, 3, 31), value=v, target=100.0).level
+        got = next((w for w in found if w.unit_no == u and w.code_no == gdp), None)
+        assert (got.level if got else "green") == want_level

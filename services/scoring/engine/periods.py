@@ -1,7 +1,8 @@
 """Period composition (月调度、季研判、年考核): monthly results → quarterly score → annual score.
 
 A quarter is a weighted sum of aspects (考核方面); an aspect is either scored directly for the quarter
-(领导评议) or derived from the quarter's monthly scores (their mean, or the last month's). A year is a
+(领导评议), scored on the quarter's 季末累计 values (`quarter_end`: one score, like a direct one), or
+derived from the quarter's monthly scores (their mean, or the last month's). A year is a
 weighted sum of shares: the mean of the quarterly scores, directly scored parts (平时督查, 年终考核)…
 Scores are nominally 0..100 (bonus points may lift a total above 100, so only finiteness is checked);
 the weights of one composition must sum to 1.
@@ -16,7 +17,7 @@ from typing import Literal
 
 WEIGHT_TOLERANCE = 1e-9
 
-MonthlyRule = Literal["direct", "mean", "last"]
+MonthlyRule = Literal["direct", "mean", "last", "quarter_end"]
 AnnualSource = Literal["quarters_mean", "direct"]
 
 
@@ -125,7 +126,7 @@ def compose_quarter(aspects: Sequence[Aspect], inputs: Mapping[str, float | Sequ
     parts = []
     for a in aspects:
         given = inputs[a.code]
-        if a.from_months == "direct":
+        if a.from_months in ("direct", "quarter_end"):  # quarter_end: the quarter scored on its 季末 values
             if not isinstance(given, int | float):
                 raise PeriodError(f"aspect {a.code!r} ({a.name}) takes one score, got {given!r}")
             value, used = _score(float(given), f"aspect {a.code!r}"), (float(given),)
