@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest_asyncio
@@ -208,6 +210,16 @@ async def events(nc: NATS, ns: Namespace) -> AsyncIterator[Events]:
     await sub.unsubscribe()
 
 
+def due(period: str) -> float:
+    """年度目标按序时进度分解 by hand: the share of the year elapsed at the end of a month or quarter of
+    2026 (linear schedule: day of the year / 365); a year is due in full."""
+    if len(period) == 4:
+        return 1.0
+    month = 3 * int(period[-1]) if "-Q" in period else int(period[5:])
+    last = date(2026, month, calendar.monthrange(2026, month)[1])
+    return last.timetuple().tm_yday / 365
+
+
 def month_total(
     gdp: float,
     fai: float,
@@ -217,9 +229,14 @@ def month_total(
     coef: float = 1.0,
     s: float = 0.0,
     sup: float = 100.0,
+    period: str | None = None,
 ) -> float:
-    """The scheme's roll-up by hand: ECO = GDP 30/50 + FAI 20/50, GOV = SAFE 20/50 + REV 30/50, each half."""
-    eco = 100 * (0.6 * min(gdp / 100, 1.2) + 0.4 * min(fai / 50, 1.0))
+    """The scheme's roll-up by hand: ECO = GDP 30/50 + FAI 20/50, GOV = SAFE 20/50 + REV 30/50, each half.
+
+    `period`: a month or quarter scores GDP and FAI against the targets due by its end (due(period));
+    None scores them against the annual targets (a year, or prorate_targets off)."""
+    d = 1.0 if period is None else due(period)
+    eco = 100 * (0.6 * min(gdp / (100 * d), 1.2) + 0.4 * min(fai / (50 * d), 1.0))
     gov = 100 * (0.4 * (20 - 2 * safe) / 20 + 0.6 * rev)
     return coef * ((1 - s) * (0.5 * eco + 0.5 * gov) + s * sup) + min(honor, 3.0)
 

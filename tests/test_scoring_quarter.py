@@ -17,6 +17,7 @@ from tests.conftest import eventually
 from tests.scoring_fixtures import (  # noqa: F401
     SCHEME,
     Scoring,
+    due,
     fill,
     month_total,
     scoring,
@@ -81,9 +82,9 @@ async def test_quarter_scored_on_quarter_end_values_with_warnings(
     sid = await sc.scheme()
     ends = await seed(sc, sid)
     want = {
-        "140501": month_total(10, 30, 1, 0.8),
-        "140502": month_total(26, 6, 2, 0.6),
-        "140503": month_total(30, 15, 1, 0.8, coef=1.1),
+        "140501": month_total(10, 30, 1, 0.8, period=Q),
+        "140502": month_total(26, 6, 2, 0.6, period=Q),
+        "140503": month_total(30, 15, 1, 0.8, coef=1.1, period=Q),
     }
     units = sorted(want)
 
@@ -95,8 +96,8 @@ async def test_quarter_scored_on_quarter_end_values_with_warnings(
     # months keep their own values (月度进展)
     months = await totals(sc, ["140502", "140503"], "2026-01")
     assert months == {
-        "140502": pytest.approx(month_total(20, 5, 2, 0.6)),
-        "140503": pytest.approx(month_total(90, 40, 0, 1.0, coef=1.1)),
+        "140502": pytest.approx(month_total(20, 5, 2, 0.6, period="2026-01")),
+        "140503": pytest.approx(month_total(90, 40, 0, 1.0, coef=1.1, period="2026-01")),
     }
     assert (await totals(sc, ["140501"], "2026-01"))["140501"] is None
     page = await sc.call("ranking", {"scheme_id": sid, "period": Q, "category": "乡镇"})
@@ -133,6 +134,10 @@ async def test_quarter_scored_on_quarter_end_values_with_warnings(
     eco = next(c for c in ind["children"] if c["code"] == "ECO")
     gdp = next(leaf for leaf in eco["children"] if leaf["code"] == "GDP")
     assert gdp["details"]["inputs"]["value"] == 30.0 and gdp["details"]["value_period"] == Q
+    inputs = gdp["details"]["inputs"]  # 年度目标按序时进度分解: the annual target, its share due by 31 March
+    assert inputs["annual_target"] == 100.0  # numbers come rounded to 6 decimals
+    assert inputs["due_fraction"] == pytest.approx(due(Q), abs=1e-6)
+    assert inputs["due_target"] == inputs["target"] == pytest.approx(100 * due(Q), abs=1e-6)
     assert (await sc.call("explanation", {"unit_id": "140503", "period": Q}))["digest"] == ex["digest"]
     ex2 = await sc.call("explanation", {"unit_id": "140502", "period": Q, "scheme_id": sid})
     end2 = ex2["trace"]["children"][0]["children"][0]
@@ -180,7 +185,10 @@ async def test_mean_and_last_stay_available(scoring: Scoring) -> None:  # noqa: 
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
     await fill(sc, sid, "140501", "2026-02", 100, 20, 0, "好")
     await fill(sc, sid, "140502", Q, 50, 25, 0, "好")  # no month: scored directly on its quarter values
-    want = {"140501": month_total(100, 20, 0, 1.0), "140502": month_total(50, 25, 0, 1.0)}
+    want = {  # last: February's total; no month: the quarter scored directly
+        "140501": month_total(100, 20, 0, 1.0, period="2026-02"),
+        "140502": month_total(50, 25, 0, 1.0, period=Q),
+    }
 
     async def scored() -> bool:
         got = await totals(sc, sorted(want), Q)

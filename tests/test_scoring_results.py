@@ -17,6 +17,7 @@ from tests.conftest import eventually
 from tests.scoring_fixtures import (  # noqa: F401
     Events,
     Scoring,
+    due,
     events,
     fill,
     month_total,
@@ -103,8 +104,9 @@ async def test_supervision_component_is_weighted_in(scoring: Scoring) -> None:  
             "details": [{"item_id": "x", "deduction": 20.0, "reason": "超期未办结"}],
         },
     )
-    with_sup = month_total(90, 60, 1, 0.8, s=0.1, sup=80.0)
-    none_yet = month_total(90, 60, 1, 0.8, s=0.1, sup=100.0)  # no result: no deduction recorded
+    with_sup = month_total(90, 60, 1, 0.8, s=0.1, sup=80.0, period="2026-01")
+    # no result: no deduction recorded
+    none_yet = month_total(90, 60, 1, 0.8, s=0.1, sup=100.0, period="2026-01")
 
     async def weighted() -> bool:
         got = await totals(sc, ["140501", "140502"], "2026-01")
@@ -124,7 +126,7 @@ async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(sco
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
     await fill(sc, sid, "140502", "2026-01", 100, 50, 0, "好")
     await fill(sc, sid, "140501", "2026-02", 100, 50, 0, "好")
-    q = (month_total(90, 60, 1, 0.8) + month_total(100, 50, 0, 1.0)) / 2
+    q = (month_total(90, 60, 1, 0.8, period="2026-01") + month_total(100, 50, 0, 1.0, period="2026-02")) / 2
 
     async def done() -> bool:
         month = await totals(sc, ["140502"], "2026-01")
@@ -137,15 +139,17 @@ async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(sco
     again = await sc.call("explanation", {"unit_id": "140501", "period": "2026-01"})
     assert first == again and first["adds_up"]
     trace = node(first["trace"])
-    assert check_trace(trace) and trace.value == pytest.approx(month_total(90, 60, 1, 0.8))
+    assert check_trace(trace) and trace.value == pytest.approx(month_total(90, 60, 1, 0.8, period="2026-01"))
     canonical = trace.canonical()
     assert hashlib.sha256(canonical).hexdigest() == first["digest"] == trace.digest()
     ind = next(c for c in first["trace"]["children"] if c["kind"] == "indicators")
     gdp = next(leaf for l1 in ind["children"] for leaf in l1["children"] if leaf["code"] == "GDP")
     assert gdp["details"]["inputs"]["evidence_ids"] == ["ev-140501"]
-    assert gdp["details"]["inputs"]["value"] == 90.0 and gdp["details"]["inputs"]["target"] == 100.0
+    inputs = gdp["details"]["inputs"]  # the annual 100, of which 31/365 is due by 31 January
+    assert inputs["value"] == 90.0 and inputs["annual_target"] == 100.0
+    assert inputs["target"] == inputs["due_target"] == pytest.approx(100 * due("2026-01"), abs=1e-6)
     assert gdp["details"]["rule"]["type"] == "completion_ratio"
-    assert first["trace"]["details"]["ranking"]["rank"] == 2  # behind 140502's 100
+    assert first["trace"]["details"]["ranking"]["rank"] == 2  # behind 140502's
     quarter = await sc.call("explanation", {"unit_id": "140501", "period": "2026-Q1", "scheme_id": sid})
     assert quarter["adds_up"] and quarter["trace"]["value"] == pytest.approx(q)
     months = quarter["trace"]["children"][0]["children"]
@@ -253,7 +257,7 @@ async def test_objection_window_blocks_publication_and_snapshot_is_immutable(
     snap = await sc.call("results_snapshot", args)
     assert snap["digest"] == st["digest"] and len(snap["items"]) == 2
     # later approvals change live scores, never the snapshot; the database refuses to edit it
-    await sc.value(sid, "140501", "GDP", "2026-01", 120)
+    await sc.value(sid, "140501", "GDP", "2026-01", 10)  # below the share due by the quarter's end
 
     async def live_moved() -> bool:
         return (await totals(sc, ["140501"], "2026-Q1"))["140501"] != pytest.approx(snap["items"][1]["total"])

@@ -9,6 +9,7 @@ from tests.scoring_fixtures import (  # noqa: F401
     OFFICE,
     Events,
     Scoring,
+    due,
     events,
     fill,
     month_total,
@@ -18,6 +19,7 @@ from tests.scoring_fixtures import (  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
 TOWNS = ["140501", "140502", "140503"]
+JAN = "2026-01"
 
 
 async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Events) -> None:  # noqa: F811
@@ -28,9 +30,9 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
     await fill(sc, sid, "140503", "2026-01", 80, 40, 2, "一般")
     await sc.value(sid, "140503", "HONOR", "2026-01", 5)  # 5 × 1 point, capped at 3
     want = {
-        "140501": month_total(90, 60, 1, 0.8),
-        "140502": month_total(100, 50, 0, 1.0),
-        "140503": month_total(80, 40, 2, 0.6, honor=5, coef=1.1),
+        "140501": month_total(90, 60, 1, 0.8, period=JAN),
+        "140502": month_total(100, 50, 0, 1.0, period=JAN),
+        "140503": month_total(80, 40, 2, 0.6, honor=5, coef=1.1, period=JAN),
     }
 
     async def scored() -> bool:
@@ -44,10 +46,13 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
     assert (top["rank"], top["of"], top["grade"]) == (1, 3, "优秀")
     assert [x["code"] for x in top["level1"]] == ["ECO", "GOV", "HONOR", "VETO"]
     eco = top["level1"][0]
-    assert eco["score"] == pytest.approx(100.0) and eco["weight"] == pytest.approx(0.5)
+    # January's due share of GDP 100 / FAI 50 is 31/365 of it: GDP at its 1.2 cap, FAI at 1.0
+    assert eco["score"] == pytest.approx(100 * (0.6 * 1.2 + 0.4 * 1.0))
+    assert eco["weight"] == pytest.approx(0.5)
     # the quarter is scored on its 季末累计 values (here January's); the year the mean of its quarters
-    assert (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(want["140501"])
-    assert (await totals(sc, ["140501"], "2026"))["140501"] == pytest.approx(want["140501"])
+    q1 = month_total(90, 60, 1, 0.8, period="2026-Q1")  # January's values against the Q1 share due
+    assert (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(q1)
+    assert (await totals(sc, ["140501"], "2026"))["140501"] == pytest.approx(q1)
 
     async def announced() -> bool:
         evs = events.of("kaohe.scoring.score.updated", unit_id="140502", period="2026-01")
@@ -61,7 +66,7 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
 
     # a second month moves the quarter: every leaf now takes its latest month (February)
     await fill(sc, sid, "140501", "2026-02", 100, 50, 0, "好")
-    q = month_total(100, 50, 0, 1.0)
+    q = month_total(100, 50, 0, 1.0, period="2026-Q1")
 
     async def quarter() -> bool:
         return (await totals(sc, ["140501"], "2026-Q1"))["140501"] == pytest.approx(q)
@@ -77,13 +82,14 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
 async def test_ties_quota_exemption_veto_and_last_place(scoring: Scoring) -> None:  # noqa: F811
     sc = scoring
     sid = await sc.scheme()
-    for u in TOWNS[:2]:  # two units tie at 100: broken by unit code
+    for u in TOWNS[:2]:  # two units tie: broken by unit code
         await fill(sc, sid, u, "2026-01", 100, 50, 0, "好")
-    await fill(sc, sid, "140503", "2026-01", 80, 40, 2, "一般")  # 1.1 × 74 = 81.4
+    await fill(sc, sid, "140503", "2026-01", 80, 40, 2, "一般")  # 1.1 × (0.5 × 112 + 0.5 × 68) = 99
 
     async def ranked() -> bool:
         page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"})
-        want = [100.0, 100.0, month_total(80, 40, 2, 0.6, coef=1.1)]
+        tied = month_total(100, 50, 0, 1.0, period=JAN)
+        want = [tied, tied, month_total(80, 40, 2, 0.6, coef=1.1, period=JAN)]
         return [r["total"] for r in page["items"]] == pytest.approx(want)
 
     await eventually(ranked, what="two tied units and a third")
@@ -116,20 +122,22 @@ async def test_reopen_withdraws_and_old_revisions_are_ignored(scoring: Scoring) 
     sc = scoring
     sid = await sc.scheme()
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
-    full = month_total(90, 60, 1, 0.8)
+    full = month_total(90, 60, 1, 0.8, period=JAN)
 
     async def total_is(v: float) -> bool:
         return (await totals(sc, ["140501"], "2026-01"))["140501"] == pytest.approx(v)
 
     await eventually(lambda: total_is(full), what="first total")
-    await sc.value(sid, "140501", "GDP", "2026-01", None, verb="reopened")  # withdraws GDP (30 分 × 0.9)
-    without_gdp = full - 0.5 * 100 * 0.6 * 0.9
+    # withdraws GDP: 30 分 × 1.2 (90 against the 31/365 of 100 due by 31 January, capped)
+    await sc.value(sid, "140501", "GDP", "2026-01", None, verb="reopened")
+    without_gdp = full - 0.5 * 100 * 0.6 * 1.2
     await eventually(lambda: total_is(without_gdp), what="GDP withdrawn")
     # a stale approval (older revision) replayed later changes nothing; a non-final one is not counted
     await sc.value(sid, "140501", "GDP", "2026-01", 120, revision=1)
     await sc.value(sid, "140501", "FAI", "2026-01", 10, final=False)
-    await sc.value(sid, "140501", "GDP", "2026-01", 100)  # the newest revision counts
-    await eventually(lambda: total_is(full + 0.5 * 100 * 0.6 * 0.1), what="re-approved GDP")
+    await sc.value(sid, "140501", "GDP", "2026-01", 5)  # the newest revision counts (below the cap)
+    regained = 0.5 * 100 * 0.6 * 5 / (100 * due(JAN))
+    await eventually(lambda: total_is(without_gdp + regained), what="re-approved GDP")
 
 
 async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -> None:  # noqa: F811
@@ -149,7 +157,7 @@ async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -
     other = Caller(user_id="o", roles=frozenset({Role.leader}), org_path="/14/1406/")
     assert (await totals(sc, ["140501", "140502"], "2026-01", town)) == {
         "140501": None,
-        "140502": pytest.approx(89.0),
+        "140502": pytest.approx(month_total(90, 60, 1, 0.8, period=JAN)),
     }
     page = await sc.call("ranking", {"scheme_id": sid, "period": "2026-01", "category": "乡镇"}, town)
     assert [(r["unit_id"], r["of"]) for r in page["items"]] == [("140502", 2)]  # rank stays category-wide

@@ -26,6 +26,7 @@ from kaohe.standards import (
     RankAmongPeers,
     Veto,
 )
+from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.rollup import RollupConfig, rollup_batch
 from services.scoring.engine.rules import formula_expr, score_batch
 from services.scoring.model import BookModel, Group, LeafSpec, target_matrix
@@ -72,6 +73,38 @@ def month_end(period: str) -> date:
 def period_end(period: str) -> date:
     """The day a month or quarter ends (序时进度 is checked against it)."""
     return month_end(months_of(period)[-1] if kind_of(period) == "quarter" else period)
+
+
+def due_on(period: str) -> date | None:
+    """The day by which a period's share of the annual targets is due: the end of a month, quarter or
+    half-year (2026-H1 / 2026-H2); None for a year or an unrecognised period (the full target applies)."""
+    k = kind_of(period)
+    if k in ("month", "quarter"):
+        return period_end(period)
+    if k == "other" and len(period) == 7 and period[4:6] == "-H" and period[6] in "12":
+        return month_end(f"{period[:4]}-{'06' if period[6] == '1' else '12'}")
+    return None
+
+
+def due_fraction(model: BookModel, leaf: LeafSpec, period: str) -> float | None:
+    """年度目标按序时进度分解: the share of a ratio-type leaf's annual target due by the period's end.
+
+    None when the target is not prorated: a year (or unrecognised period), `prorate_targets` off, a
+    standard other than completion_ratio / banded, or a lower_better leaf (a ceiling does not scale).
+    The scorer and the explanation both multiply the annual target by this share, so they agree exactly.
+    """
+    if not model.config.prorate_targets or leaf.direction == "lower_better":
+        return None
+    if not isinstance(leaf.standard, CompletionRatio | Banded):
+        return None
+    on = due_on(period)
+    return None if on is None else expected_fraction(leaf.schedule, on)
+
+
+def due_fractions(model: BookModel, group: Group, period: str) -> np.ndarray:
+    """due_fraction of every leaf of the group, 1.0 where the target is not prorated."""
+    fr = (due_fraction(model, leaf, period) for leaf in group.leaves)
+    return np.array([1.0 if f is None else f for f in fr], dtype=np.float64)
 
 
 # ---------------------------------------------------------------- values
@@ -221,11 +254,15 @@ def _rank_peers(model: BookModel, vals: Values, p: int, category: str, leaf: Lea
 def leaf_fractions(
     model: BookModel, group: Group, vals: Values, p: int, unit_nos: list[int]
 ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """(fractions, leaf bonus, veto grade) of the group's units in period p, leaves in tree order."""
+    """(fractions, leaf bonus, veto grade) of the group's units in period p, leaves in tree order.
+
+    Completion and banded leaves are scored against the target due by the period's end (due_fraction);
+    formulas see the annual target."""
     rows = vals.rows_of(unit_nos)
     n, nl = len(unit_nos), len(group.leaves)
     fr, lb = np.zeros((n, nl)), np.zeros((n, nl))
     veto: list[str | None] = [None] * n
+    annual: np.ndarray | None = None
     targets: np.ndarray | None = None
     rank_cache: dict[int, np.ndarray] = {}
     # Leaves sharing a numeric standard (and direction) are scored together: the batch rules are
@@ -242,7 +279,8 @@ def leaf_fractions(
         block[ok] = vals.value[p][np.ix_(rows[ok], [group.leaves[j].code_no for j in js])]
         if isinstance(std, CompletionRatio | Banded):
             if targets is None:
-                targets = target_matrix(model, group, unit_nos)
+                annual = target_matrix(model, group, unit_nos)
+                targets = annual * due_fractions(model, group, vals.periods[p])[None, :]
             bs = score_batch(std, values=block, full=1.0, targets=targets[:, js], direction=leaf.direction)  # type: ignore[arg-type]
             fr[:, js] = bs.fraction
         elif isinstance(std, Deduction):
@@ -269,7 +307,7 @@ def leaf_fractions(
                 grade = vals.grades.get((p, int(r), leaf.code_no)) if r >= 0 else None
                 fr[i, j] = std.grades.get(grade, 0.0) if grade is not None else 0.0
         elif isinstance(std, Formula):
-            fr[:, j] = _formula_column(model, group, vals, p, unit_nos, rows, j, leaf, targets)
+            fr[:, j] = _formula_column(model, group, vals, p, unit_nos, rows, j, leaf, annual)
     return fr, lb, veto
 
 

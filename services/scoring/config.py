@@ -101,6 +101,9 @@ class ScoringConfig(_Model):  # 计分设置
 
     supervision_weight: float = Field(0.0, ge=0, lt=1)  # 平时督查 share of each period's total
     bonus_cap: float | None = Field(None, ge=0)  # 争先创优 cap
+    # 年度目标按序时进度分解: months, quarters and half-years score completion / banded leaves against
+    # target × the schedule's share due by the period's end (lower_better targets are not scaled)
+    prorate_targets: bool = True
     grades: GradeConfig = Field(default_factory=GradeConfig)
     warnings: WarningSettings = Field(default_factory=WarningSettings)
     quarter_aspects: list[AspectConfig] = Field(default_factory=default_aspects)

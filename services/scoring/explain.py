@@ -15,7 +15,7 @@ import asyncpg
 
 from kaohe.expr import Ref
 from services.scoring import store
-from services.scoring.compute import SUPERVISION_DEFAULT, kind_of, months_of, quarter_of
+from services.scoring.compute import SUPERVISION_DEFAULT, due_fraction, kind_of, months_of, quarter_of
 from services.scoring.engine.ranking import Candidate, Ranked, rank_category
 from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.engine.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
@@ -118,7 +118,9 @@ async def explain_rollup(
     inputs: dict[str, LeafInput] = {}
     for leaf in group.leaves:
         r = mine.get(leaf.code_no)
-        target = unit.targets.get(leaf.code_no, leaf.target)
+        annual = unit.targets.get(leaf.code_no, leaf.target)
+        due = None if annual is None else due_fraction(model, leaf, period)
+        target = annual if due is None or annual is None else annual * due
         elements: dict[Ref, float] = {}
         if leaf.standard is not None and leaf.standard.type == "formula":
             for ref in formula_expr(leaf.standard.expression).references():  # type: ignore[union-attr]
@@ -135,6 +137,8 @@ async def explain_rollup(
             grade=None if r is None else r["grade"],
             elements=elements,
             evidence_ids=tuple(store.js(r["evidence"]) if r is not None and r["evidence"] else ()),
+            annual_target=annual if due is not None else None,
+            due_fraction=due,
         )
         inputs[leaf.code] = inp
         if leaf.standard is None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from services.indicators.domain.scheme import Scheme
-from services.scoring.compute import Values, quarter_end_values, score_period
+from services.scoring.compute import Values, leaf_fractions, quarter_end_values, score_period
 from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.engine.pace import assess_pace
 from services.scoring.engine.periods import compose_quarter
@@ -17,7 +17,7 @@ from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.engine.rules import LeafInput, score_leaf
 from services.scoring.model import build_model
 from services.scoring.standings import compose_quarter_rows, pace_checks, rank_rows
-from tests.scoring_fixtures import SCHEME
+from tests.scoring_fixtures import SCHEME, due
 
 UNITS = [(i, f"U{i}", f"单位{i}", f"/1/U{i}/", "乡镇") for i in range(6)]
 CODES = {c: i for i, c in enumerate(["ECO", "GDP", "FAI", "GOV", "SAFE", "REV", "HONOR", "VETO"])}
@@ -70,7 +70,8 @@ def test_batch_rollup_equals_scalar_engine(seed: int) -> None:
             inp = LeafInput(
                 full=leaf.full,
                 value=v,
-                target=leaf.target,
+                # completion leaves: the annual target's share due by 31 January
+                target=None if leaf.target is None else leaf.target * due("2026-01"),
                 direction=leaf.direction,  # type: ignore[arg-type]
                 grade=vals.grades.get((0, r, leaf.code_no)),
             )
@@ -156,3 +157,23 @@ def test_quarter_end_values_take_the_quarter_else_the_latest_month() -> None:
         want_level = assess_pace(gdp_leaf.schedule, date(2026, 3, 31), value=v, target=100.0).level
         got = next((w for w in found if w.unit_no == u and w.code_no == gdp), None)
         assert (got.level if got else "green") == want_level
+
+
+@pytest.mark.parametrize("prorate", [True, False])
+def test_on_schedule_at_quarter_end_scores_the_full_completion_points(prorate: bool) -> None:
+    """年度目标按序时进度分解: on a linear schedule a unit at exactly the share due by 31 March (90 of
+    365 days) completes the quarter's target; with prorate_targets off it is measured on the year."""
+    m = model(ScoringConfig(prorate_targets=prorate))
+    share = 90 / 365
+    unit, code, val = [0, 0], [CODES["GDP"], CODES["FAI"]], [100 * share, 50 * share]
+    pidx = np.zeros(2, dtype=np.int64)
+    vals = Values.build(["2026-Q1"], len(CODES), np.array(unit), np.array(code), pidx, np.array(val))
+    (row,) = score_period(m, vals, "2026-Q1", [0], {})
+    group = m.groups["cat:乡镇"]
+    gdp = next(j for j, leaf in enumerate(group.leaves) if leaf.code == "GDP")
+    fr, _, _ = leaf_fractions(m, group, vals, 0, [0])
+    want = 1.0 if prorate else share  # GDP full points (30) or the annual completion ratio
+    assert fr[0, gdp] == pytest.approx(want, abs=1e-12)
+    assert 30 * fr[0, gdp] == pytest.approx(30.0 if prorate else 30 * 90 / 365)
+    # ECO = GDP 30/50 + FAI 20/50 (both on schedule); GOV has no values: SAFE full, REV 0
+    assert row.l1[0] == pytest.approx(100 * want)

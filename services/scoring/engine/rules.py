@@ -72,6 +72,9 @@ class LeafInput:  # 指标得分输入
     occurrences: int | None = None  # 扣分 / 一票否决 count
     elements: Mapping[Ref, float] = field(default_factory=dict)  # 公式 data elements
     evidence_ids: tuple[str, ...] = ()  # 佐证材料, passed through to the trace
+    # 年度目标按序时进度分解 (trace only): when set, `target` is annual_target × due_fraction
+    annual_target: float | None = None
+    due_fraction: float | None = None
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ def _leaf_details(node: NodeResult, leaf: LeafResult, std: Standard | None, inp:
             "elements": {f"{r.name}@{r.lag}": _f(v) for r, v in inp.elements.items()},
             "evidence_ids": list(inp.evidence_ids),
         }
+        if inp.due_fraction is not None:  # 年度目标按序时进度分解: target is the share due so far
+            details["inputs"]["annual_target"] = _f(inp.annual_target)
+            details["inputs"]["due_fraction"] = _f(inp.due_fraction)
+            details["inputs"]["due_target"] = _f(inp.target)
     return details
 
 
