@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
+from services.indicators import bulk_store
 from services.indicators.domain import bulk as bulk_domain
 from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
 from tests.conftest import Infra, Namespace
@@ -213,3 +214,38 @@ async def test_a_late_problem_rolls_back_rows_already_streamed(
     rows[2]["value"] = 7.1  # the same key is free again: the rolled-back claim left nothing behind
     ok = await svc.call("bulk_import", REPORTER, **args, dry_run=False, client_key="late-problem-1")
     assert (ok["committed"], ok["accepted"]) == (True, 3) and await count(svc) == 3
+
+
+async def test_rows_stored_since_the_fresh_check_fall_back_to_the_upsert(
+    svc: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First data of a period is COPYed straight into `submission`; if another import stored rows of the
+    period after the check (simulated: the check always says "nothing stored"), the unique key stops the
+    COPY, its savepoint is rolled back and the same rows go through the staged UPSERT instead."""
+    sid = await published_city(svc)
+    monkeypatch.setattr(bulk_domain, "CHUNK", 1)
+    args = dict(scheme_id=sid, period="2026-Q1", unit_id="140502", filename="rows.json", dry_run=False)
+
+    def rows(d0101: float) -> list[dict[str, object]]:
+        return [
+            {"unit_id": "140502", "indicator_code": c, "period": "2026-Q1", "value": v}
+            for c, v in (("D0101", d0101), ("D0102", 1), ("K0102", 7.1))
+        ]
+
+    first = await svc.call("bulk_import", REPORTER, **args, rows=rows(95), client_key="fresh-race-1")
+    assert (first["committed"], first["accepted"]) == (True, 3)
+    monkeypatch.setattr(bulk_store, "ANY_STORED", "SELECT false")
+    again = await svc.call("bulk_import", REPORTER, **args, rows=rows(96), client_key="fresh-race-2")
+    assert (again["committed"], again["accepted"]) == (True, 3)
+    items = (await svc.call("submissions_list", OFFICE, period="2026-Q1"))["items"]
+    assert sorted((s["code"], s["value"], s["version"]) for s in items) == [
+        ("D0101", 96.0, 2),
+        ("D0102", 1.0, 2),
+        ("K0102", 7.1, 2),
+    ]
+    d = next(s for s in items if s["code"] == "D0101")
+    hist = (await svc.call("submission_get", OFFICE, submission_id=d["id"]))["history"]
+    assert [(h["value"], h["version"], h.get("via")) for h in hist] == [
+        (95.0, 1, "bulk_import"),
+        (96.0, 2, "bulk_import"),
+    ]

@@ -103,12 +103,16 @@ async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scop
     """Who fills what this period, limited to the caller's subtree, with already approved pairs locked."""
     scheme, period = scheme_store.to_domain(row), _canonical(p.period)
     roster = targets.roster_of(row)
-    paths = dict(
-        (await s.execute(text("SELECT id, path FROM unit WHERE id = ANY(:i)"), {"i": list(roster)})).all()
+    # one hash join: `id = ANY(10k-array)` compares each row with every element (0.1 s per 10k units)
+    found = await s.execute(
+        text(
+            "SELECT u.id, u.path, u.name FROM unit u JOIN unnest(CAST(:i AS text[])) AS r(id) ON u.id = r.id"
+        ),
+        {"i": list(roster)},
     )
-    names = dict(
-        (await s.execute(text("SELECT id, name FROM unit WHERE id = ANY(:i)"), {"i": list(roster)})).all()
-    )
+    paths, names = {}, {}
+    for uid, path, name in found:
+        paths[uid], names[uid] = path, name
     if p.unit_id is not None:
         await require_unit(s, caller, p.unit_id)
         if p.unit_id not in roster:

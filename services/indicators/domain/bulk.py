@@ -75,7 +75,8 @@ class CopyRow(NamedTuple):
 
 
 ChunkSink = Callable[[list[CopyRow]], None]  # receives clean rows while parsing goes on
-CHUNK = 20_000
+CHUNK = 10_000
+FIRST_CHUNK = 2_000  # small, so the database starts writing while the rest is still being parsed
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,11 @@ def _check(
         if sink.count == before and value is not None:
             note = "" if inote is None else (n.strip() if type(n := cells[inote]) is str else _text(n))
             out.append(CopyRow(unit, code, want, value, note))
-            if on_chunk is not None and sink.count == 0 and len(out) - streamed >= CHUNK:
+            if (
+                on_chunk is not None
+                and sink.count == 0
+                and len(out) - streamed >= (CHUNK if streamed else min(CHUNK, FIRST_CHUNK))
+            ):
                 on_chunk(out[streamed:])  # a clean prefix: the caller may start writing it
                 streamed = len(out)
             if previous and isinstance(value, float) and (prev := previous.get(pair)) is not None:
