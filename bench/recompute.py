@@ -27,6 +27,7 @@ import numpy as np
 from bench._stack import peak_rss_mb, report, start_infra
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring import store
+from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.recompute import create_job, run_recompute
 
 CITY, YEAR, QUARTER = "14", 2026, "2026-Q1"
@@ -138,6 +139,16 @@ async def load(url: str, n_units: int, n_cats: int, months: int = 3) -> tuple[in
                     "published_at": "2026-01-15T08:00:00+00:00",
                 },
             )
+            # The floor below is the classic composition: the quarter as the mean of its three monthly
+            # roll-ups, each against the annual target. Configure the book that way (both documented
+            # options of ScoringConfig, same code path) so ours and the floor compute the same totals.
+            config = ScoringConfig(
+                prorate_targets=False,
+                quarter_aspects=[
+                    AspectConfig(code="indicators", name="月度指标得分", weight=1.0, from_months="mean")
+                ],
+            )
+            await conn.execute("UPDATE book SET config = $1 WHERE id = $2", config.model_dump_json(), book)
         codes = {
             r["code"]: r["code_no"]
             for r in await conn.fetch("SELECT code, code_no FROM book_code WHERE book = $1", book)
