@@ -190,7 +190,7 @@ class RankingQuery:
         params = {"scheme_id": str(scheme_id), "period": period, "category": category}
         return [_grades(d) for d in await call(info, Op.score_read, "scoring", "grades", params)]
 
-    @strawberry.field(description="三色榜: units by colour, red first (a quarter shows its latest month)")
+    @strawberry.field(description="三色榜: units by colour, red first (a quarter is checked at its end)")
     async def board(
         self,
         info: Info[Context, None],
