@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +15,9 @@ from kaohe.stack import Ports, Stack
 
 def start_infra(progress: bool = True) -> Stack:
     """PostgreSQL, NATS and S3 (embedded unless DATABASE_URL/NATS_URL/S3_ENDPOINT are set), migrated."""
+    # SIGTERM (e.g. from `timeout`) would end Python without running `finally`: leave through SystemExit
+    # instead, so the caller's `stack.stop()` runs and no server outlives the benchmark.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     say = (lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
     stack = Stack(Path(tempfile.mkdtemp(prefix="kaohe-bench-")), Ports.free(), progress=say)
     stack.start_infra()

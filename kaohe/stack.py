@@ -154,6 +154,15 @@ class Stack:
 
     def start_components(self, timeout: float = 60) -> None:
         """Start the five processes and wait until each reports ready, and is ours (instance token)."""
+        try:
+            self._start_all_components(timeout)
+        except BaseException:  # failed or interrupted (Ctrl-C, SIGTERM): leave no component behind
+            for p in reversed(list(self.procs.values())):
+                p.stop()
+            self.procs.clear()
+            raise
+
+    def _start_all_components(self, timeout: float) -> None:
         for c in COMPONENTS:
             for attempt in range(self._attempts()):
                 try:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -68,8 +69,13 @@ def _on_free_ports(start: Callable[[], T], attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # pytest runs fixture teardown on it; the default SIGTERM action would not
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
+    signal.signal(signal.SIGTERM, _interrupt)  # a killed test run must not leave servers behind
     workdir = Path(tempfile.mkdtemp(prefix="kaohe-test-"))
     started: list[Managed] = []
     containers: list[object] = []
