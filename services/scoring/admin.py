@@ -10,6 +10,7 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import store
 from services.scoring.config import ScoringConfig
+from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.recompute import create_job, run_recompute
 from services.scoring.schemas import (
     OFFICE,
@@ -29,6 +30,12 @@ JOB_FIELDS = (
     "id, scheme_id, period, status, stage, done_units, total_units, started_at, finished_at, error, "
     + "requested_by"
 )
+
+
+async def _mark_dirty(c: Any, book: int, unit_no: int, period: str) -> None:
+    """Queue the unit and period for the scorer and wake it (at commit, like the consumers do)."""
+    await c.execute("INSERT INTO dirty (book, unit_no, period) VALUES ($1, $2, $3)", book, unit_no, period)
+    await c.execute("SELECT pg_notify($1, '')", DIRTY_CHANNEL)
 
 
 def job_public(r: Any) -> dict[str, Any]:
@@ -105,13 +112,7 @@ def register(rt: Runtime) -> None:
                     p.period,
                     row["unit_no"],
                 )
-            await c.execute(
-                "INSERT INTO dirty (book, unit_no, period) VALUES ($1, $2, $3)",
-                book,
-                row["unit_no"],
-                p.period,
-            )
-            await c.execute("SELECT pg_notify('kaohe_scoring_dirty', '')")
+            await _mark_dirty(c, book, row["unit_no"], p.period)
         return {"unit_id": p.unit_id, "period": p.period, "exempt": p.exempt}
 
     @rpc.method("aspect_scores_set", AspectScoresSet)
@@ -130,13 +131,7 @@ def register(rt: Runtime) -> None:
                 " ON CONFLICT (book, period, unit_no, code) DO UPDATE SET value = EXCLUDED.value",
                 [(book, p.period, row["unit_no"], k, v) for k, v in p.scores.items()],
             )
-            await c.execute(
-                "INSERT INTO dirty (book, unit_no, period) VALUES ($1, $2, $3)",
-                book,
-                row["unit_no"],
-                p.period,
-            )
-            await c.execute("SELECT pg_notify('kaohe_scoring_dirty', '')")
+            await _mark_dirty(c, book, row["unit_no"], p.period)
         return {"unit_id": p.unit_id, "period": p.period, "scores": p.scores}
 
     @rpc.method("recompute_start", BookPeriod)
