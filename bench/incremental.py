@@ -65,6 +65,7 @@ async def measure(url: str, nats_url: str, quick: bool) -> None:
     settings = ScoringSettings(event_prefix=f"bi{tag}", event_stream=f"BI{tag}", rpc_prefix=f"bi{tag}-rpc")
     rt = service.setup(settings, InfraSettings(database_url=url, nats_url=nats_url))
     await rt.start()
+    await rt.state["scorer_ready"].wait()  # the scorer has loaded its working set (as before serving)
     nc = await bus.connect(nats_url, name="bench-incremental")
     js = nc.jetstream()
     client = RpcClient(nc, prefix=settings.rpc_prefix, timeout_s=10)

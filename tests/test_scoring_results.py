@@ -167,6 +167,8 @@ async def test_recompute_reports_progress_and_matches_incremental(
 ) -> None:
     sc = scoring
     sid = await sc.scheme()
+    mean = {"code": "indicators", "name": "月度指标得分", "weight": 1.0, "from_months": "mean"}
+    await sc.call("config_set", {"scheme_id": sid, "config": {"quarter_aspects": [mean]}})
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
     await fill(sc, sid, "140502", "2026-02", 100, 50, 0, "好")
     await fill(sc, sid, "140503", "2026-03", 80, 40, 2, "一般")
@@ -176,14 +178,40 @@ async def test_recompute_reports_progress_and_matches_incremental(
         return None not in (await totals(sc, ["140501", "140502", "140503", "140504"], "2026-Q1")).values()
 
     await eventually(all_scored, what="incremental results")
+    # a later month of a unit already scored: its earlier month is not rescored, its stored row goes into
+    # the quarter's composition
+    before = (await totals(sc, ["140501"], "2026-Q1"))["140501"]
+    await fill(sc, sid, "140501", "2026-02", 99, 70, 0, "好")
+
+    async def rescored() -> bool:
+        return (await totals(sc, ["140501"], "2026-02"))["140501"] is not None
+
+    await eventually(rescored, what="the later month")
+    await eventually(lambda: _changed(sc, before), what="the quarter recomposed")
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    cols = (
-        "period, unit_no, round(total::numeric, 9), rank, of, grade, threshold_grade, in_quota, last_place,"
-        " l1::text, colour"
-    )
+    # what is stored per unit; places (rank, grade, quota, 末位) are derived from the category standings
+    # on read (neighbours' stored places are not rewritten when a batch moves them), so they are
+    # compared as the API returns them
+    cols = "period, unit_no, round(total::numeric, 9), l1::text, colour"
     query = f"SELECT {cols} FROM scoring.result ORDER BY period, unit_no"
+    ids = ["140501", "140502", "140503", "140504"]
+    periods = ["2026-01", "2026-02", "2026-03", "2026-Q1", "2026"]
+
+    async def places() -> list[tuple[object, ...]]:
+        out = []
+        for p in periods:
+            got = await sc.call("scores_by_units", {"ids": ids, "period": p})
+            out += [
+                (p, u, got[u]["rank"], got[u]["of"], got[u]["grade"], got[u]["total"])
+                for u in ids
+                if got[u] is not None
+            ]
+        return out
+
     try:
         incremental = [tuple(r) for r in await conn.fetch(query)]
+        placed = await places()
+        assert {x[0] for x in placed} == set(periods)
         job = await sc.call("recompute_start", {"scheme_id": sid, "period": "2026-Q1"})
         assert job["status"] == "queued" and job["progress"] == 0.0
 
@@ -195,8 +223,19 @@ async def test_recompute_reports_progress_and_matches_incremental(
         st = await sc.call("recompute_status", {"job_id": job["job_id"]})
         assert st["progress"] == 1.0 and st["done_units"] == st["total_units"] == 4 and st["stage"] == "done"
         assert [tuple(r) for r in await conn.fetch(query)] == incremental
+        assert await places() == placed
+        # and the full recompute's stored places are the derived ones
+        stored = await conn.fetch(
+            "SELECT r.period, u.unit_id, r.rank, r.of, r.grade FROM scoring.result r"
+            " JOIN scoring.book_unit u ON u.book = r.book AND u.unit_no = r.unit_no"
+        )
+        assert {(r[0], r[1], r[2], r[3], r[4]) for r in stored} == {x[:5] for x in placed}
     finally:
         await conn.close()
+
+
+async def _changed(sc: Scoring, before: float | None) -> bool:
+    return (await totals(sc, ["140501"], "2026-Q1"))["140501"] != before
 
 
 async def test_objection_window_blocks_publication_and_snapshot_is_immutable(

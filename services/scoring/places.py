@@ -22,6 +22,8 @@ from typing import NamedTuple, Protocol
 import asyncpg
 
 from kaohe.standards import GRADES
+from services.scoring import store_results
+from services.scoring.compute import ResultRow
 from services.scoring.engine.ranking import GradeRules, excellent_quota
 from services.scoring.model import BookModel
 
@@ -81,11 +83,18 @@ def place_category(
     return out
 
 
+def _first_is_excellent(rules: GradeRules) -> bool:
+    """Whether 优秀 by threshold means exactly `score >= the first threshold` (the usual rules)."""
+    th = rules.thresholds
+    return bool(th) and th[0][0] == EXCELLENT and all(g != EXCELLENT for g, _ in th[1:])
+
+
 @dataclass
 class Category:
     keys: list[tuple[float, str, int]] = field(default_factory=list)  # sorted
     key_of: dict[int, tuple[float, str, int]] = field(default_factory=dict)
     veto: dict[int, str | None] = field(default_factory=dict)
+    capped: set[int] = field(default_factory=set)  # units with a veto grade
     placed: dict[int, Place] | None = None  # cache, dropped on change
 
     def put(self, no: int, key: tuple[float, str, int], veto: str | None) -> None:
@@ -97,6 +106,10 @@ class Category:
         bisect.insort(self.keys, key)
         self.key_of[no] = key
         self.veto[no] = veto
+        if veto is None:
+            self.capped.discard(no)
+        else:
+            self.capped.add(no)
         self.placed = None
 
     def drop(self, no: int) -> None:
@@ -104,7 +117,66 @@ class Category:
         if old is not None:
             del self.keys[bisect.bisect_left(self.keys, old)]
             self.veto.pop(no, None)
+            self.capped.discard(no)
             self.placed = None
+
+    def place_one(self, no: int, exempt: set[int], rules: GradeRules) -> Place:
+        """One unit's place without placing the whole category: O(log n + exempt + vetoed units).
+
+        The same decisions as place_category (tested against it). The quota places used above the unit
+        are the units ranked above it that are 优秀 by threshold, neither exempt nor capped by a veto.
+        """
+        if self.placed is not None:
+            return self.placed[no]
+        if not _first_is_excellent(rules):
+            return self.category_places(exempt, rules)[no]
+        keys = self.keys
+        key = self.key_of[no]
+        i = bisect.bisect_left(keys, key)
+        n = len(keys)
+        score = -key[0]
+        tg = GRADES[-1]
+        for g, t in rules.thresholds:
+            if score >= t:
+                tg = g
+                break
+        ex = no in exempt
+        grade = EXCELLENT if ex else tg
+        cap = self.veto.get(no)
+        if cap is not None and _GRADE_NO[cap] > _GRADE_NO[grade]:
+            grade = cap
+        in_quota = False
+        if grade == EXCELLENT and not ex:
+            top = rules.thresholds[0][1]
+            prefix = min(i, _count_at_least(keys, top))  # ranked above it and 优秀 by threshold
+            used = prefix
+            for m in self.capped | (exempt & self.key_of.keys()):
+                if m in exempt or _GRADE_NO[self.veto[m] or EXCELLENT] > 0:
+                    if bisect.bisect_left(keys, self.key_of[m]) < prefix:
+                        used -= 1
+            if used < excellent_quota(n, rules):
+                in_quota = True
+            else:
+                grade = GOOD
+        last_from = n - rules.last_place_count + 1 if n >= rules.last_place_min_units else n + 1
+        return Place(i + 1, n, grade, tg, in_quota, ex, i + 1 >= last_from)
+
+    def category_places(self, exempt: set[int], rules: GradeRules) -> dict[int, Place]:
+        if self.placed is None:
+            self.placed = place_category(self.keys, self.veto, exempt, rules)
+        return self.placed
+
+
+def _count_at_least(keys: list[tuple[float, str, int]], score: float) -> int:
+    """How many keys (−score, code, no), sorted, have score ≥ `score`."""
+    lo, hi = 0, len(keys)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if -keys[mid][0] >= score:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @dataclass
@@ -115,6 +187,9 @@ class PeriodStandings:
     exempt: set[int] = field(default_factory=set)
     cats: dict[str, Category] = field(default_factory=dict)
     cat_of: dict[int, str] = field(default_factory=dict)
+    # the stored result rows, for the scorer (loaded on its first use of the period, then kept current
+    # by it); readers only need the standings above
+    rows: dict[int, ResultRow] | None = None
 
     def put(self, model: BookModel, no: int, category: str, total: float, veto: str | None) -> None:
         prev = self.cat_of.get(no)
@@ -139,15 +214,12 @@ class PeriodStandings:
 
     def category(self, name: str) -> dict[int, Place]:
         cat = self.cats.get(name)
-        if cat is None:
-            return {}
-        if cat.placed is None:
-            cat.placed = place_category(cat.keys, cat.veto, self.exempt, self.rules)
-        return cat.placed
+        return {} if cat is None else cat.category_places(self.exempt, self.rules)
 
     def place(self, no: int) -> Place | None:
+        """One unit's place: from the category's cached places, else computed for it alone."""
         cat = self.cat_of.get(no)
-        return None if cat is None else self.category(cat).get(no)
+        return None if cat is None else self.cats[cat].place_one(no, self.exempt, self.rules)
 
     def page(self, model: BookModel, name: str, root: str, after: int, limit: int) -> list[tuple[int, Place]]:
         """Up to `limit` units of the category under `root`, ranked after `after`, in rank order."""
@@ -184,8 +256,11 @@ class Standings:
         for key in [k for k in self._periods if k[0] == book]:
             del self._periods[key]
 
-    async def get(self, c: asyncpg.Connection, model: BookModel, period: str) -> PeriodStandings:
-        """The period's standings, reloaded when another writer (or a config change) moved it on."""
+    async def get(
+        self, c: asyncpg.Connection, model: BookModel, period: str, *, rows: bool = False
+    ) -> PeriodStandings:
+        """The period's standings, reloaded when another writer (or a config change) moved it on;
+        with `rows`, also its stored result rows."""
         row = await c.fetchrow(
             "SELECT b.stamp, coalesce(s.seq, 0) AS seq FROM book b LEFT JOIN standing_seq s"
             " ON s.book = b.id AND s.period = $2 WHERE b.id = $1",
@@ -196,8 +271,10 @@ class Standings:
         rules = model.config.grades.rules()
         hit = self._periods.get((model.book, period))
         if hit is not None and hit.seq >= seq and hit.stamp == stamp and hit.rules == rules:
+            if rows and hit.rows is None:
+                hit.rows = await _rows(c, model.book, period)
             return hit
-        st = await _load(c, model, period, seq, stamp, rules)
+        st = await _load(c, model, period, seq, stamp, rules, with_rows=rows)
         self._periods[(model.book, period)] = st
         return st
 
@@ -238,18 +315,35 @@ class Standings:
         self._periods.pop((book, period), None)
 
 
+async def _rows(c: asyncpg.Connection, book: int, period: str) -> dict[int, ResultRow]:
+    return await store_results.results(c, book, period)
+
+
 async def _load(
-    c: asyncpg.Connection, model: BookModel, period: str, seq: int, stamp: int, rules: GradeRules
+    c: asyncpg.Connection,
+    model: BookModel,
+    period: str,
+    seq: int,
+    stamp: int,
+    rules: GradeRules,
+    *,
+    with_rows: bool = False,
 ) -> PeriodStandings:
-    rows = await c.fetch(
-        "SELECT unit_no, category, total, veto_grade FROM result WHERE book = $1 AND period = $2",
-        model.book,
-        period,
-    )
+    stored = await _rows(c, model.book, period) if with_rows else None
+    if stored is not None:
+        rows: Iterable[tuple[int, str, float, str | None]] = [
+            (r.unit_no, r.category, r.total, r.veto_grade) for r in stored.values()
+        ]
+    else:
+        rows = await c.fetch(
+            "SELECT unit_no, category, total, veto_grade FROM result WHERE book = $1 AND period = $2",
+            model.book,
+            period,
+        )
     exempt = await c.fetch(
         "SELECT unit_no FROM exemption WHERE book = $1 AND period = $2", model.book, period
     )
-    st = PeriodStandings(seq=seq, stamp=stamp, rules=rules, exempt={r[0] for r in exempt})
+    st = PeriodStandings(seq=seq, stamp=stamp, rules=rules, exempt={r[0] for r in exempt}, rows=stored)
     by_cat: dict[str, list[tuple[float, str, int]]] = {}
     for no, cat, total, veto in rows:
         code = model.units[no].unit_id if no in model.units else str(no)
@@ -257,6 +351,8 @@ async def _load(
         st.cat_of[no] = cat
         c_ = st.cats.setdefault(cat, Category())
         c_.veto[no] = veto
+        if veto is not None:
+            c_.capped.add(no)
     for cat, keys in by_cat.items():
         keys.sort()
         st.cats[cat].keys = keys

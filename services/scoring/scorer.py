@@ -94,14 +94,23 @@ async def score_span(
     progress: Progress | None = None,
     dsn: str | None = None,
     places: Standings | None = None,
+    dirty: set[str] | None = None,
 ) -> Outcome:
-    """Recompute `span` (a quarter, or a period outside quarters) for these units (None: all)."""
+    """Recompute `span` (a quarter, or a period outside quarters) for these units (None: all).
+
+    `dirty`: the periods whose inputs changed (None: all). A quarter's months that did not change are
+    not rescored: a month's score depends on that month's inputs only, so their stored rows (kept in
+    memory with the standings) go into the quarter's composition as they are.
+    """
     causes = causes or {}
     places = places or Standings()
     full = unit_nos is None
     units = sorted(model.units) if full else sorted(n for n in set(unit_nos or ()) if n in model.units)
     out = Outcome(units=len(units))
     periods = _spans(span)
+    months_kept: list[str] = []
+    if not full and dirty is not None and kind_of(span) == "quarter" and span not in dirty:
+        months_kept = [m for m in periods[:-1] if m not in dirty]
     note = progress or _quiet
     await note("loading", 0)
     vals = await store.load_values(c, model, periods, None if full else units, dsn=dsn)
@@ -115,6 +124,11 @@ async def score_span(
         months = periods[:-1]
         by_unit: dict[int, list[ResultRow | None]] = {no: [None, None, None] for no in units}
         for i, m in enumerate(months):
+            if m in months_kept:
+                kept = (await places.get(c, model, m, rows=True)).rows or {}
+                for no in units:
+                    by_unit[no][i] = kept.get(no)
+                continue
             s_m = {**sup[span], **sup[m]}
             rows = score_period(model, vals, m, units, s_m)
             before[m] = await store.warnings(c, model.book, m, None if full else units)
@@ -143,12 +157,13 @@ async def score_span(
     else:
         fresh[span] = score_period(model, vals, span, units, sup[span])
     await note("ranking", len(units))
-    for p in periods:
+    scored = [p for p in periods if p not in months_kept]
+    for p in scored:
         await _write(c, model, p, fresh[p], units, full, out, causes, announce, places)
     if kind_of(span) == "quarter":
         await _year(c, model, span, fresh[span], units, full, out, causes, announce, places)
         await note("warnings", len(units))
-        for p in periods:  # the months, then the quarter (checked at its end)
+        for p in scored:  # the months, then the quarter (checked at its end)
             await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p])
     await note("writing", len(units))
     await store.emit_many(c, prefix, out.events)
@@ -189,8 +204,9 @@ async def _write(
     else:
         # Only the batch's rows are written; the category's places come from the in-memory standings
         # (see places.py), so neighbours whose rank shifted are not rewritten.
-        old = await store.results(c, model.book, period, unit_nos=units)
-        st = await places.get(c, model, period)
+        st = await places.get(c, model, period, rows=True)
+        stored = st.rows if st.rows is not None else {}
+        old = {no: stored[no] for no in units if no in stored}
         st.set_exempt(exempt)
         kept = {r.unit_no for r in rows}
         dropped = [no for no in old if no not in kept]
@@ -207,6 +223,11 @@ async def _write(
             r.version = 1 if prev is None else prev.version + (_key(prev) != _key(r))
         changed = [r for r in rows if not _same(old.get(r.unit_no), r)]
         await store.upsert_results(c, model.book, period, changed, dropped)
+        for no in dropped:
+            stored.pop(no, None)
+        for r in rows:
+            stored[r.unit_no] = r
+        st.rows = stored
         await places.advance(c, model.book, period, st)
         final = {r.unit_no: r for r in rows}
     out.rows += len(rows)
@@ -266,10 +287,13 @@ async def _year(
         period = f"{year}-Q{q}"
         if period == span:  # just computed: no need to read it back
             got = {r.unit_no: r for r in span_rows}
-        else:
-            got = await store.results(c, model.book, period, unit_nos=None if full else units)
-        for no, r in got.items():
-            if no in quarters:
+        elif full:
+            got = await store.results(c, model.book, period)
+        else:  # the scorer's memory of the stored rows
+            got = (await places.get(c, model, period, rows=True)).rows or {}
+        for no in units:
+            r = got.get(no)
+            if r is not None:
                 quarters[no].append(r)
     direct = await store.aspect_scores(c, model.book, year)
     rows = compose_year_rows(model, quarters, direct)
@@ -303,7 +327,8 @@ async def _warnings(
             gone = greens.get(k) or _gone(k)
             out.events.append(_warning(model, period, gone, codes, "cleared", level))
             out.cleared += 1
-    await store.write_warnings(c, model.book, period, units, found, same)
+    gone = [k for k in old if k not in new]
+    await store.write_warnings(c, model.book, period, units, found, same, gone)
 
 
 def _gone(k: tuple[int, int]) -> PaceCheck:

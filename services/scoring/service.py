@@ -31,8 +31,9 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     def start_scorer(rt: Runtime) -> None:
         assert rt.db is not None
         stop.clear()
+        ready = rt.state["scorer_ready"] = asyncio.Event()  # set once the scorer's working set is loaded
         rt.state["scorer"] = asyncio.create_task(
-            worker.run(rt.db, settings.event_prefix, stop, worker.ModelCache(), places)
+            worker.run(rt.db, settings.event_prefix, stop, worker.ModelCache(), places, ready)
         )
 
     async def stop_scorer(rt: Runtime) -> None:

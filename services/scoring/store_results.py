@@ -254,21 +254,18 @@ async def write_warnings(
     unit_nos: Sequence[int] | None,
     checks: list[Any],
     keep_raised_at: set[tuple[int, int]],
+    gone: Sequence[tuple[int, int]] = (),
 ) -> None:
-    """Replace the active warnings of the period (or of these units); unchanged ones keep raised_at."""
-    if unit_nos is None:
-        old = await c.fetch(
-            "SELECT unit_no, code_no, raised_at FROM warning WHERE book = $1 AND period = $2", book, period
-        )
-        await c.execute("DELETE FROM warning WHERE book = $1 AND period = $2", book, period)
-    else:
-        old = await c.fetch(
-            "DELETE FROM warning WHERE book = $1 AND period = $2 AND unit_no = ANY($3) RETURNING unit_no,"
-            " code_no, raised_at",
-            book,
-            period,
-            list(unit_nos),
-        )
+    """Replace the active warnings of the period (or of these units); unchanged ones keep raised_at.
+
+    For some units, `gone` lists their stored warnings that are not in `checks`."""
+    if unit_nos is not None:
+        await _merge_warnings(c, book, period, checks, gone)
+        return
+    old = await c.fetch(
+        "SELECT unit_no, code_no, raised_at FROM warning WHERE book = $1 AND period = $2", book, period
+    )
+    await c.execute("DELETE FROM warning WHERE book = $1 AND period = $2", book, period)
     since = {(r["unit_no"], r["code_no"]): r["raised_at"] for r in old}
     now = datetime.now(UTC)
     recs = [
@@ -301,6 +298,44 @@ async def write_warnings(
                 "raised_at",
             ],
             records=recs,
+        )
+
+
+async def _merge_warnings(
+    c: asyncpg.Connection, book: int, period: str, checks: list[Any], gone: Sequence[tuple[int, int]]
+) -> None:
+    """Incremental: these units' warnings become `checks`, touching only what differs.
+
+    A warning whose level is unchanged keeps its raised_at (its expected/actual/lag follow the values);
+    `gone` (the units' stored warnings that are not in `checks`) are deleted.
+    """
+    if checks:
+        await c.execute(
+            "INSERT INTO warning AS w (book, period, unit_no, code_no, level, expected, actual, lag)"
+            " SELECT $1, $2, * FROM unnest($3::int[], $4::int[], $5::text[], $6::float8[], $7::float8[],"
+            " $8::float8[]) ON CONFLICT (book, period, unit_no, code_no) DO UPDATE"
+            " SET level = EXCLUDED.level, expected = EXCLUDED.expected, actual = EXCLUDED.actual,"
+            " lag = EXCLUDED.lag,"
+            " raised_at = CASE WHEN w.level = EXCLUDED.level THEN w.raised_at ELSE now() END"
+            " WHERE (w.level, w.expected, w.actual, w.lag)"
+            " IS DISTINCT FROM (EXCLUDED.level, EXCLUDED.expected, EXCLUDED.actual, EXCLUDED.lag)",
+            book,
+            period,
+            [w.unit_no for w in checks],
+            [w.code_no for w in checks],
+            [w.level for w in checks],
+            [w.expected for w in checks],
+            [w.actual for w in checks],
+            [w.lag for w in checks],
+        )
+    if gone:
+        await c.execute(
+            "DELETE FROM warning w USING unnest($3::int[], $4::int[]) AS g(u, c)"
+            " WHERE w.book = $1 AND w.period = $2 AND w.unit_no = g.u AND w.code_no = g.c",
+            book,
+            period,
+            [k[0] for k in gone],
+            [k[1] for k in gone],
         )
 
 

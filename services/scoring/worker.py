@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from typing import Any
 
 import asyncpg
@@ -15,7 +16,7 @@ import asyncpg
 from kaohe import logs
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring import store
-from services.scoring.compute import kind_of, quarter_of
+from services.scoring.compute import kind_of, months_of, quarter_of
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.model import BookModel
 from services.scoring.places import Standings
@@ -65,10 +66,13 @@ async def drain_once(db: Database, cache: ModelCache, prefix: str, places: Stand
             " RETURNING book, unit_no, period, cause_event",
             BATCH,
         )
-        work: dict[int, dict[str, tuple[set[int], dict[int, str]]]] = {}
+        work: dict[int, dict[str, tuple[set[int], dict[int, str], set[str]]]] = {}
         for r in rows:
-            units, causes = work.setdefault(r["book"], {}).setdefault(span_of(r["period"]), (set(), {}))
+            units, causes, periods = work.setdefault(r["book"], {}).setdefault(
+                span_of(r["period"]), (set(), {}, set())
+            )
             units.add(r["unit_no"])
+            periods.add(r["period"])
             if r["cause_event"]:
                 causes[r["unit_no"]] = r["cause_event"]
         for book in sorted(work):
@@ -76,15 +80,58 @@ async def drain_once(db: Database, cache: ModelCache, prefix: str, places: Stand
             model = await cache.get(c, book)
             if model is None:
                 continue  # values wait for the scheme; its arrival queues them again
-            for span, (units, causes) in sorted(work[book].items()):
-                await score_span(c, model, span, sorted(units), prefix=prefix, causes=causes, places=places)
+            for span, (units, causes, periods) in sorted(work[book].items()):
+                await score_span(
+                    c, model, span, sorted(units), prefix=prefix, causes=causes, places=places, dirty=periods
+                )
         return len(rows)
 
 
+async def preload(db: Database, cache: ModelCache, places: Standings) -> int:
+    """Load the standings and result rows the scorer works on next: for every book with a scheme, the
+    quarter of its latest scored month (its months, the quarter, the year). Returns the periods loaded.
+
+    Without it the first approvals after a start would wait while their periods are read."""
+    loaded = 0
+    async with db.uow() as s:
+        c = await store.raw(s)
+        books = await c.fetch("SELECT id FROM book WHERE scheme_id IS NOT NULL ORDER BY id")
+        for (book,) in books:
+            month = await c.fetchval(
+                "SELECT max(period) FROM result WHERE book = $1 AND period ~ '^[0-9]{4}-[0-9]{2}$'", book
+            )
+            model = await cache.get(c, book) if month else None
+            if model is None:
+                continue
+            quarter = quarter_of(month)
+            assert quarter is not None
+            for period in [*months_of(quarter), quarter, month[:4]]:
+                await places.get(c, model, period, rows=True)
+                loaded += 1
+    return loaded
+
+
 async def run(
-    db: Database, prefix: str, stop: asyncio.Event, cache: ModelCache, places: Standings | None = None
+    db: Database,
+    prefix: str,
+    stop: asyncio.Event,
+    cache: ModelCache,
+    places: Standings | None = None,
+    ready: asyncio.Event | None = None,
 ) -> None:
-    """Drain on every NOTIFY (and every half second) until stopped."""
+    """Preload, then drain on every NOTIFY (and every half second) until stopped."""
+    if places is not None:
+        try:
+            n = await preload(db, cache, places)
+            # What was loaded lives as long as the process: out of the collector's full passes, which
+            # would otherwise walk it all (hundreds of ms for a 30,000-unit book) in the middle of a batch.
+            gc.collect()
+            gc.freeze()
+            log.info("scorer.preloaded", periods=n)
+        except Exception as e:  # the scorer loads what it needs on demand
+            log.warning("scorer.preload_failed", error=repr(e))
+    if ready is not None:
+        ready.set()
     wake = asyncio.Event()
     listener: Any = None
     try:

@@ -70,3 +70,36 @@ def test_places_match_rank_category(ops: list[Any], exempt: set[int], share: flo
             )
             assert pl.exempt == (no in exempt)
         assert standings.ordered(cat) == sorted(got, key=lambda no: got[no].rank)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ops=OPS,
+    exempt=st.sets(st.integers(0, 14), max_size=4),
+    share=st.sampled_from([0.0, 0.2, 0.3, 1.0]),
+    last=st.integers(0, 2),
+    thresholds=st.sampled_from(
+        [
+            (("优秀", 90.0), ("良好", 80.0), ("一般", 60.0)),
+            (("优秀", 85.5), ("良好", 80.0)),
+            (("良好", 80.0), ("优秀", 90.0), ("一般", 60.0)),  # unusual order: the full placing decides
+        ]
+    ),
+)
+def test_one_unit_place_matches_the_category(
+    ops: list[Any], exempt: set[int], share: float, last: int, thresholds: Any
+) -> None:
+    """The scorer places a batch's units one by one; readers place whole categories: they agree."""
+    rules = GradeRules(thresholds=thresholds, excellent_share=share, last_place_count=last)
+    m = model(15)
+    standings = PeriodStandings(seq=0, stamp=0, rules=rules)
+    for no, cat, score, veto, drop in ops:
+        if drop:
+            standings.drop(no)
+        else:
+            standings.put(m, no, cat, score, veto)
+    standings.set_exempt(exempt)
+    alone = {no: standings.place(no) for no in standings.cat_of}  # nothing placed yet: one by one
+    for cat in ("a", "b"):
+        for no, pl in standings.category(cat).items():
+            assert alone[no] == pl
