@@ -74,8 +74,8 @@ class Runtime:
             )
         return self.rpc
 
-    def subscribe(self, name: str, types: list[str], handler: Any) -> None:
-        self.subscriptions.append(Subscription(name, types, handler))
+    def subscribe(self, name: str, types: list[str], handler: Any, batch_handler: Any = None) -> None:
+        self.subscriptions.append(Subscription(name, types, handler, batch_handler))
 
     async def start(self) -> None:
         s = self.settings

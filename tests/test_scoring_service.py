@@ -167,3 +167,76 @@ async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -
     assert (await sc.call("warnings", {"root_path": "/14/"}, other))["items"] == []
     with pytest.raises(NotFound):
         await sc.call("explanation", {"unit_id": "140501", "period": "2026-01", "scheme_id": sid}, other)
+
+
+async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) -> None:  # noqa: F811
+    """The consumer hands a fetched batch over at once; it must end as if applied event by event."""
+    import asyncpg
+
+    from kaohe.db import asyncpg_dsn
+    from kaohe.events import CloudEvent
+    from services.scoring import consumers
+    from tests.scoring_fixtures import CITY, UNITS, YEAR
+
+    sc = scoring
+    sid = await sc.scheme()
+    await fill(sc, sid, "140501", JAN, 90, 60, 1, "较好")
+    await eventually(lambda: _has_total(sc, JAN), what="first total")
+    path = next(u["path"] for u in UNITS if u["unit_id"] == "140501")
+
+    def ev(verb: str, code: str, value: float | None, revision: int, final: bool = True) -> CloudEvent:
+        data = {
+            "submission_id": f"sub-140501:{code}:{JAN}",
+            "unit_id": "140501",
+            "unit_path": path,
+            "scheme_id": sid,
+            "scheme_version": 1,
+            "assessing_unit": CITY,
+            "year": YEAR,
+            "code": code,
+            "period": JAN,
+            "value": value,
+            "revision": revision,
+            "evidence": [],
+            "final": final,
+        }
+        return CloudEvent(
+            source="/kaohe/indicators", type=f"kaohe.indicators.submission.{verb}", subject=code, data=data
+        )
+
+    batch = [
+        ev("approved", "GDP", 50, 5),
+        ev("approved", "GDP", 60, 6),  # the same value again: applied after the first
+        ev("approved", "GDP", 120, 4),  # stale
+        ev("reopened", "FAI", None, 9),
+        ev("approved", "SAFE", 7, 9, final=False),  # first-level review only
+    ]
+    assert sc.rt.db is not None
+    async with sc.rt.db.uow() as s:
+        await consumers.on_submissions(s, batch, sc.rt.outbox, consumers.Interned())
+    conn = await asyncpg.connect(asyncpg_dsn(sc.rt.db.url))
+    try:
+        rows = await conn.fetch(
+            "SELECT c.code, v.value, v.revision, v.withdrawn FROM scoring.value v"
+            " JOIN scoring.book_code c ON c.book = v.book AND c.code_no = v.code_no"
+            " JOIN scoring.book_unit u ON u.book = v.book AND u.unit_no = v.unit_no"
+            " WHERE u.unit_id = '140501' AND v.period = $1",
+            JAN,
+        )
+        got = {r["code"]: (r["value"], r["revision"], r["withdrawn"]) for r in rows}
+        assert got["GDP"] == (60, 6, False)
+        assert got["FAI"][1:] == (9, True)
+        assert got["SAFE"] == (1, 1, False)
+    finally:
+        await conn.close()
+    # queued for the scorer, which scores the last state: GDP 60, FAI withdrawn
+    want = month_total(60, 0, 1, 0.8, period=JAN)
+    await eventually(lambda: _total_is(sc, JAN, want), what="the batch scored")
+
+
+async def _has_total(sc: Scoring, period: str) -> bool:
+    return (await totals(sc, ["140501"], period))["140501"] is not None
+
+
+async def _total_is(sc: Scoring, period: str, want: float | None) -> bool:
+    return (await totals(sc, ["140501"], period))["140501"] == pytest.approx(want)

@@ -142,6 +142,74 @@ async def on_submission(s: AsyncSession, event: CloudEvent, outbox: Outbox, ids:
         await _wake(s, c)
 
 
+_UPSERT_MANY = (
+    "WITH x AS (SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::float8[], $6::text[],"
+    " $7::int[], $8::bool[], $9::text[], $10::text[], $11::text[], $12::bool[])"
+    " AS x(book, unit_no, code_no, period, value, grade, revision, withdrawn, submission_id, evidence, cause,"
+    " scored)), v AS (INSERT INTO value AS v (book, unit_no, code_no, period, value, grade, revision,"
+    " withdrawn, submission_id, evidence) SELECT book, unit_no, code_no, period, value, grade, revision,"
+    " withdrawn, submission_id, CAST(evidence AS jsonb) FROM x"
+    " ON CONFLICT (book, period, unit_no, code_no) DO UPDATE SET value = EXCLUDED.value,"
+    " grade = EXCLUDED.grade, revision = EXCLUDED.revision, withdrawn = EXCLUDED.withdrawn,"
+    " submission_id = EXCLUDED.submission_id, evidence = EXCLUDED.evidence, updated_at = now()"
+    " WHERE v.revision < EXCLUDED.revision OR v.submission_id IS DISTINCT FROM EXCLUDED.submission_id"
+    " RETURNING v.book, v.unit_no, v.code_no, v.period)"
+    " INSERT INTO dirty (book, unit_no, period, cause_event) SELECT x.book, x.unit_no, x.period, x.cause"
+    " FROM v JOIN x USING (book, unit_no, code_no, period) WHERE x.scored"
+)
+
+
+async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outbox, ids: Interned) -> None:
+    """A batch of approvals and reopenings as `on_submission` would apply them one by one, in a few
+    statements: units looked up together, then one upsert per run of distinct (unit, code, period)."""
+    c = await store.raw(s)
+    prepared: list[tuple[Any, ...]] = []
+    missing: dict[int, set[str]] = {}
+    slow: list[CloudEvent] = []
+    for event in events:
+        d = event.data
+        approved = event.type == APPROVED
+        if approved and not d.get("final", True):
+            continue
+        book, has_scheme = await _book(ids, c, d)
+        code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
+        if book is None or (not has_scheme and "indicator" in d) or not code:
+            slow.append(event)  # the legacy path, or nothing to record: as one event
+            continue
+        if (book, d["unit_id"]) not in ids.unit_no:
+            missing.setdefault(book, set()).add(d["unit_id"])
+        prepared.append((event, d, book, has_scheme, approved, code))
+    for book, unit_ids in missing.items():
+        rows = await c.fetch(
+            "SELECT unit_id, unit_no FROM book_unit WHERE book = $1 AND unit_id = ANY($2)",
+            book,
+            list(unit_ids),
+        )
+        for r in rows:
+            ids.unit_no[(book, r["unit_id"])] = int(r["unit_no"])
+    waves: list[list[tuple[Any, ...]]] = [[]]
+    keys: set[tuple[Any, ...]] = set()
+    wake = False
+    for event, d, book, has_scheme, approved, code in prepared:
+        unit_no, code_no = await _unit_no(ids, c, book, d), await _code_no(ids, c, book, code)
+        key = (book, unit_no, code_no, d["period"])
+        if key in keys:  # the same value twice in a batch: a later statement applies it after the first
+            waves.append([])
+            keys = set()
+        keys.add(key)
+        evidence = orjson.dumps([e["id"] for e in d.get("evidence") or []]).decode()
+        row = (*key, d.get("value"), d.get("grade"), int(d.get("revision") or 0), not approved)
+        waves[-1].append((*row, d.get("submission_id"), evidence, event.id, has_scheme))
+        wake = wake or has_scheme
+    for wave in waves:
+        if wave:
+            await c.execute(_UPSERT_MANY, *(list(col) for col in zip(*wave, strict=True)))
+    for event in slow:
+        await on_submission(s, event, outbox, ids)
+    if wake:
+        await _wake(s, c)
+
+
 async def _dirty(s: AsyncSession, c: Any, book: int, unit_no: int, period: str, cause: str) -> None:
     await c.execute(
         "INSERT INTO dirty (book, unit_no, period, cause_event) VALUES ($1, $2, $3, $4)",
@@ -225,4 +293,19 @@ def subscribe(rt: Runtime) -> None:
         elif event.type == SUPERVISION_SCORED:
             await on_supervision(s, event)
 
-    rt.subscribe("inputs", [SCHEME_PUBLISHED, APPROVED, REOPENED, UNIT_CHANGED, SUPERVISION_SCORED], handle)
+    async def handle_many(s: AsyncSession, events: list[CloudEvent]) -> None:
+        """In stream order; each run of approvals and reopenings goes in together."""
+        run: list[CloudEvent] = []
+        for event in events:
+            if event.type in (APPROVED, REOPENED):
+                run.append(event)
+                continue
+            if run:
+                await on_submissions(s, run, rt.outbox, ids)
+                run = []
+            await handle(s, event)
+        if run:
+            await on_submissions(s, run, rt.outbox, ids)
+
+    types = [SCHEME_PUBLISHED, APPROVED, REOPENED, UNIT_CHANGED, SUPERVISION_SCORED]
+    rt.subscribe("inputs", types, handle, handle_many)

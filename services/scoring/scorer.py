@@ -18,7 +18,7 @@ import orjson
 
 from kaohe.events import event_type
 from kaohe.standards import WARNING_LEVEL_ZH
-from services.scoring import store
+from services.scoring import store, store_results
 from services.scoring.compute import ResultRow, kind_of, months_of, quarter_end_values, score_period
 from services.scoring.model import BookModel
 from services.scoring.places import Standings
@@ -120,6 +120,15 @@ async def score_span(
     checks: dict[str, list[PaceCheck]] = {}
     before: dict[str, dict[tuple[int, int], str]] = {}
     greens: dict[str, dict[tuple[int, int], PaceCheck]] = {}
+    # incremental: the units' stored warnings of every rescored period in one read, whole (level,
+    # expected, actual, lag), so that only the checks that differ are written back
+    stored: dict[str, dict[tuple[int, int], tuple[str, float, float, float]]] | None = None
+    if not full and kind_of(span) == "quarter":
+        stored = await store_results.warning_rows(
+            c, model.book, [p for p in periods if p not in months_kept], units
+        )
+        for p, got in stored.items():
+            before[p] = {k: v[0] for k, v in got.items()}
     if kind_of(span) == "quarter":
         months = periods[:-1]
         by_unit: dict[int, list[ResultRow | None]] = {no: [None, None, None] for no in units}
@@ -131,7 +140,8 @@ async def score_span(
                 continue
             s_m = {**sup[span], **sup[m]}
             rows = score_period(model, vals, m, units, s_m)
-            before[m] = await store.warnings(c, model.book, m, None if full else units)
+            if m not in before:
+                before[m] = await store.warnings(c, model.book, m, None if full else units)
             greens[m] = {k: _gone(k) for k in before[m]}  # filled in where the check is now green
             found, colours = pace_checks(model, vals, m, [r.unit_no for r in rows], greens[m])
             checks[m] = found
@@ -144,7 +154,8 @@ async def score_span(
         # month; its 序时进度 checks are made at the quarter's end on the same values.
         qv = quarter_end_values(vals, span)
         ends = {r.unit_no: r for r in score_period(model, qv, span, units, sup[span])}
-        before[span] = await store.warnings(c, model.book, span, None if full else units)
+        if span not in before:
+            before[span] = await store.warnings(c, model.book, span, None if full else units)
         greens[span] = {k: _gone(k) for k in before[span]}
         checks[span], colours = pace_checks(model, qv, span, list(ends), greens[span])
         for r in ends.values():
@@ -164,7 +175,8 @@ async def score_span(
         await _year(c, model, span, fresh[span], units, full, out, causes, announce, places)
         await note("warnings", len(units))
         for p in scored:  # the months, then the quarter (checked at its end)
-            await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p])
+            kept = None if stored is None else stored[p]
+            await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p], kept)
     await note("writing", len(units))
     await store.emit_many(c, prefix, out.events)
     return out
@@ -309,11 +321,13 @@ async def _warnings(
     out: Outcome,
     old: dict[tuple[int, int], str],
     greens: dict[tuple[int, int], PaceCheck],
+    stored: dict[tuple[int, int], tuple[str, float, float, float]] | None = None,
 ) -> None:
     """Store the period's active warnings; raise or clear events only where the level changed.
 
     A cleared warning carries the check that is now green (expected, actual, lag); when the leaf is no
-    longer checked at all (value withdrawn, target gone) they are 0.
+    longer checked at all (value withdrawn, target gone) they are 0. With `stored` (the units' stored
+    warnings, whole), only the checks that differ from them are written.
     """
     new = {(w.unit_no, w.code_no): w for w in found}
     codes = {no: code for code, no in model.code_no.items()}
@@ -328,6 +342,10 @@ async def _warnings(
             out.events.append(_warning(model, period, gone, codes, "cleared", level))
             out.cleared += 1
     gone = [k for k in old if k not in new]
+    if stored is not None:
+        found = [
+            w for w in found if stored.get((w.unit_no, w.code_no)) != (w.level, w.expected, w.actual, w.lag)
+        ]
     await store.write_warnings(c, model.book, period, units, found, same, gone)
 
 

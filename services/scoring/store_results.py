@@ -247,6 +247,23 @@ async def warnings(
     return {(r["unit_no"], r["code_no"]): r["level"] for r in rows}
 
 
+async def warning_rows(
+    c: asyncpg.Connection, book: int, periods: Sequence[str], unit_nos: Sequence[int]
+) -> dict[str, dict[tuple[int, int], tuple[str, float, float, float]]]:
+    """These units' stored warnings in these periods: (level, expected, actual, lag) by (unit, code)."""
+    out: dict[str, dict[tuple[int, int], tuple[str, float, float, float]]] = {p: {} for p in periods}
+    rows = await c.fetch(
+        "SELECT period, unit_no, code_no, level, expected, actual, lag FROM warning"
+        " WHERE book = $1 AND period = ANY($2) AND unit_no = ANY($3)",
+        book,
+        list(periods),
+        list(unit_nos),
+    )
+    for p, u, k, level, e, a, lag in rows:
+        out[p][(u, k)] = (level, e, a, lag)
+    return out
+
+
 async def write_warnings(
     c: asyncpg.Connection,
     book: int,
@@ -329,11 +346,13 @@ async def _merge_warnings(
             [w.lag for w in checks],
         )
     if gone:
+        # the units' index range first (a join with unnest() is planned as a scan of the whole period)
         await c.execute(
-            "DELETE FROM warning w USING unnest($3::int[], $4::int[]) AS g(u, c)"
-            " WHERE w.book = $1 AND w.period = $2 AND w.unit_no = g.u AND w.code_no = g.c",
+            "DELETE FROM warning WHERE book = $1 AND period = $2 AND unit_no = ANY($3)"
+            " AND (unit_no, code_no) IN (SELECT * FROM unnest($4::int[], $5::int[]))",
             book,
             period,
+            sorted({k[0] for k in gone}),
             [k[0] for k in gone],
             [k[1] for k in gone],
         )
