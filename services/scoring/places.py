@@ -278,6 +278,33 @@ class Standings:
         self._periods[(model.book, period)] = st
         return st
 
+    async def get_many(
+        self, c: asyncpg.Connection, model: BookModel, periods: list[str], *, rows: bool = False
+    ) -> dict[str, PeriodStandings]:
+        """`get` for several periods of a book, validated with one query."""
+        found = await c.fetch(
+            "SELECT p.period, b.stamp, coalesce(s.seq, 0) AS seq FROM book b"
+            " CROSS JOIN unnest($2::text[]) AS p(period)"
+            " LEFT JOIN standing_seq s ON s.book = b.id AND s.period = p.period WHERE b.id = $1",
+            model.book,
+            periods,
+        )
+        rules = model.config.grades.rules()
+        out: dict[str, PeriodStandings] = {}
+        for period, stamp, seq in found:
+            hit = self._periods.get((model.book, period))
+            if hit is not None and hit.seq >= seq and hit.stamp == stamp and hit.rules == rules:
+                if rows and hit.rows is None:
+                    hit.rows = await _rows(c, model.book, period)
+                out[period] = hit
+            else:
+                st = await _load(c, model, period, seq, stamp, rules, with_rows=rows)
+                self._periods[(model.book, period)] = out[period] = st
+        for period in periods:  # a book that is gone: what `get` would give
+            if period not in out:
+                out[period] = await self.get(c, model, period, rows=rows)
+        return out
+
     async def of_rows(
         self, c: asyncpg.Connection, models: Models, keys: Iterable[tuple[int, str, int]]
     ) -> dict[tuple[int, str, int], Place]:

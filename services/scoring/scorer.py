@@ -21,7 +21,7 @@ from kaohe.standards import WARNING_LEVEL_ZH
 from services.scoring import store, store_results
 from services.scoring.compute import ResultRow, kind_of, months_of, quarter_end_values, score_period
 from services.scoring.model import BookModel
-from services.scoring.places import Standings
+from services.scoring.places import PeriodStandings, Standings
 from services.scoring.standings import (
     PaceCheck,
     compose_quarter_rows,
@@ -111,6 +111,17 @@ async def score_span(
     months_kept: list[str] = []
     if not full and dirty is not None and kind_of(span) == "quarter" and span not in dirty:
         months_kept = [m for m in periods[:-1] if m not in dirty]
+    # incremental: the standings (with rows) and exemptions of every period touched, read at once
+    sts: dict[str, PeriodStandings] = {}
+    exempts: dict[str, set[int]] = {}
+    if not full:
+        touched = periods + (
+            [span[:4], *(f"{span[:4]}-Q{q}" for q in range(1, 5) if f"{span[:4]}-Q{q}" != span)]
+            if kind_of(span) == "quarter"
+            else []
+        )
+        sts = await places.get_many(c, model, touched, rows=True)
+        exempts = await store_results.exemptions_many(c, model.book, touched)
     note = progress or _quiet
     await note("loading", 0)
     vals = await store.load_values(c, model, periods, None if full else units, dsn=dsn)
@@ -134,7 +145,7 @@ async def score_span(
         by_unit: dict[int, list[ResultRow | None]] = {no: [None, None, None] for no in units}
         for i, m in enumerate(months):
             if m in months_kept:
-                kept = (await places.get(c, model, m, rows=True)).rows or {}
+                kept = sts[m].rows or {}
                 for no in units:
                     by_unit[no][i] = kept.get(no)
                 continue
@@ -170,9 +181,9 @@ async def score_span(
     await note("ranking", len(units))
     scored = [p for p in periods if p not in months_kept]
     for p in scored:
-        await _write(c, model, p, fresh[p], units, full, out, causes, announce, places)
+        await _write(c, model, p, fresh[p], units, full, out, causes, announce, places, sts, exempts)
     if kind_of(span) == "quarter":
-        await _year(c, model, span, fresh[span], units, full, out, causes, announce, places)
+        await _year(c, model, span, fresh[span], units, full, out, causes, announce, places, sts, exempts)
         await note("warnings", len(units))
         for p in scored:  # the months, then the quarter (checked at its end)
             kept = None if stored is None else stored[p]
@@ -197,9 +208,14 @@ async def _write(
     causes: dict[int, str],
     announce: set[str] | None,
     places: Standings,
+    sts: dict[str, PeriodStandings] | None = None,
+    exempts: dict[str, set[int]] | None = None,
 ) -> None:
     """Store a period's new rows, re-rank the categories they belong to, announce what changed."""
-    exempt = await store.exemptions(c, model.book, period)
+    if exempts is not None and period in exempts:
+        exempt = exempts[period]
+    else:
+        exempt = await store.exemptions(c, model.book, period)
     if full:
         old = await store.result_keys(c, model.book, period)
         by_cat: dict[str, list[ResultRow]] = {}
@@ -216,7 +232,7 @@ async def _write(
     else:
         # Only the batch's rows are written; the category's places come from the in-memory standings
         # (see places.py), so neighbours whose rank shifted are not rewritten.
-        st = await places.get(c, model, period, rows=True)
+        st = sts[period] if sts and period in sts else await places.get(c, model, period, rows=True)
         stored = st.rows if st.rows is not None else {}
         old = {no: stored[no] for no in units if no in stored}
         st.set_exempt(exempt)
@@ -291,6 +307,8 @@ async def _year(
     causes: dict[int, str],
     announce: set[str] | None,
     places: Standings,
+    sts: dict[str, PeriodStandings] | None = None,
+    exempts: dict[str, set[int]] | None = None,
 ) -> None:
     """年度: composed from the quarters held so far (stored), for the same units."""
     year = span[:4]
@@ -302,14 +320,15 @@ async def _year(
         elif full:
             got = await store.results(c, model.book, period)
         else:  # the scorer's memory of the stored rows
-            got = (await places.get(c, model, period, rows=True)).rows or {}
+            st = sts[period] if sts and period in sts else await places.get(c, model, period, rows=True)
+            got = st.rows or {}
         for no in units:
             r = got.get(no)
             if r is not None:
                 quarters[no].append(r)
     direct = await store.aspect_scores(c, model.book, year)
     rows = compose_year_rows(model, quarters, direct)
-    await _write(c, model, year, rows, units, full, out, causes, announce, places)
+    await _write(c, model, year, rows, units, full, out, causes, announce, places, sts, exempts)
 
 
 async def _warnings(

@@ -247,6 +247,16 @@ async def warnings(
     return {(r["unit_no"], r["code_no"]): r["level"] for r in rows}
 
 
+async def exemptions_many(c: asyncpg.Connection, book: int, periods: Sequence[str]) -> dict[str, set[int]]:
+    """专项考核第一 exemptions of these periods, by period."""
+    out: dict[str, set[int]] = {p: set() for p in periods}
+    for p, no in await c.fetch(
+        "SELECT period, unit_no FROM exemption WHERE book = $1 AND period = ANY($2)", book, list(periods)
+    ):
+        out[p].add(no)
+    return out
+
+
 async def warning_rows(
     c: asyncpg.Connection, book: int, periods: Sequence[str], unit_nos: Sequence[int]
 ) -> dict[str, dict[tuple[int, int], tuple[str, float, float, float]]]:
