@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -19,9 +20,23 @@ def start_infra(progress: bool = True) -> Stack:
     # instead, so the caller's `stack.stop()` runs and no server outlives the benchmark.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     say = (lambda m: print(f"[bench] {m}", file=sys.stderr, flush=True)) if progress else (lambda m: None)
-    stack = Stack(Path(tempfile.mkdtemp(prefix="kaohe-bench-")), Ports.free(), progress=say)
-    stack.start_infra()
-    stack.migrate()
+    data = Path(tempfile.mkdtemp(prefix="kaohe-bench-"))
+    stack = Stack(data, Ports.free(), progress=say)
+    stop = stack.stop
+
+    def stop_and_remove() -> None:  # a full-size run leaves gigabytes of data behind otherwise
+        try:
+            stop()
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+    stack.stop = stop_and_remove  # type: ignore[method-assign]
+    try:
+        stack.start_infra()
+        stack.migrate()
+    except BaseException:
+        stack.stop()
+        raise
     return stack
 
 

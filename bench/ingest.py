@@ -5,9 +5,9 @@
 A city with N villages (loaded with COPY) is assessed by a published scheme of 10 department-reported
 indicators; its 发改委 uploads one CSV with N × 10 values to a presigned URL and calls `bulk_import`
 (dry_run=false, a client key): the RPC builds the context, parses and checks every row in a thread while
-the clean rows already stream into the transaction (first data of the period: text COPY straight into
-`submission` plus the per-value history rows, per chunk), and commits with one import record and one
-`submissions.imported` event.
+the clean rows already stream into the transaction (first data of the period: one text COPY straight into
+`submission`, fed chunk by chunk as parsing goes on, the constant columns left to their defaults and no
+per-value history rows), and commits with one import record and one `submissions.imported` event.
 The baseline is asyncpg `copy_records_to_table` of the same rows straight into `submission`, measured
 in the same run on the same database. values_per_s = values / API time; ratio_to_copy = API time / COPY time.
 """

@@ -249,3 +249,41 @@ async def test_rows_stored_since_the_fresh_check_fall_back_to_the_upsert(
         (95.0, 1, "bulk_import"),
         (96.0, 2, "bulk_import"),
     ]
+
+
+async def test_history_keeps_what_each_import_wrote_through_reviews_and_hand_edits(svc: Running) -> None:
+    """A new period's import writes no history rows: the submission itself says which import it holds.
+    When a later import or a hand edit replaces the value, the import's value and version stay listed."""
+    sid = await published_city(svc)
+    args = dict(scheme_id=sid, period="2026-Q1", unit_id="140502", filename="rows.json", dry_run=False)
+
+    def rows(d0101: float) -> list[dict[str, object]]:
+        return [
+            {"unit_id": "140502", "indicator_code": c, "period": "2026-Q1", "value": v}
+            for c, v in (("D0101", d0101), ("D0102", 1), ("K0102", 7.1))
+        ]
+
+    async def history(sub_id: str) -> list[tuple[object, ...]]:
+        got = (await svc.call("submission_get", OFFICE, submission_id=sub_id))["history"]
+        return [(h["action"], h["version"], h["value"], h.get("via")) for h in got]
+
+    await svc.call("bulk_import", REPORTER, **args, rows=rows(95), client_key="history-1")
+    items = {s["code"]: s for s in (await svc.call("submissions_list", OFFICE, period="2026-Q1"))["items"]}
+    d, k = items["D0101"], items["K0102"]
+    assert await history(d["id"]) == [("submitted", 1, 95.0, "bulk_import")]
+    await svc.call("submission_reject", OFFICE, submission_id=d["id"], reason="请核实")
+    await svc.call("bulk_import", REPORTER, **args, rows=rows(96), client_key="history-2")
+    assert await history(d["id"]) == [
+        ("submitted", 1, 95.0, "bulk_import"),
+        ("rejected", 2, 95.0, None),
+        ("submitted", 3, 96.0, "bulk_import"),
+    ]
+    # hand edits after the second import: its value stays listed once, each edit is in the log
+    await svc.call("submission_update", REPORTER, submission_id=k["id"], expected_version=2, value=7.5)
+    await svc.call("submission_update", REPORTER, submission_id=k["id"], expected_version=3, value=7.6)
+    assert await history(k["id"]) == [
+        ("submitted", 1, 7.1, "bulk_import"),
+        ("submitted", 2, 7.1, "bulk_import"),
+        ("updated", 3, 7.5, None),
+        ("updated", 4, 7.6, None),
+    ]

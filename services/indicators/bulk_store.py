@@ -1,16 +1,18 @@
 """Bulk commit (批量入库): checked rows COPYed straight into `submission` when the period is new, else
 COPY into a staging table and one INSERT … SELECT … ON CONFLICT with the checks.
 
-Either way the same transaction writes what the import set on each value (`bulk_import_value`, the source
-of the per-value history, heap + BRIN only). Events and the log are per import, not per value: the caller
-writes one `bulk_import` record and one `submissions.imported` event. Ids are the import id's prefix plus
-the row number, so the primary-key btree grows at one point per import instead of at 100k random ones.
-Rows whose stored submission is already approved make the whole commit fail: all or nothing.
+Each written row names its import (`import_id`): the submission itself records what the latest import wrote.
+Only when a value an import wrote is replaced (by a later import or by hand) does the database keep its
+pre-image in `bulk_import_value` (trigger `submission_import_preimage`, migration 0004), so the usual first
+import of a period writes nothing but the submissions. Events and the log are per import, not per value:
+the caller writes one `bulk_import` record and one `submissions.imported` event. Ids are the import id's
+prefix plus the row number, so the primary-key btree grows at one point per import instead of at 100k
+random ones. Rows whose stored submission is already approved make the whole commit fail: all or nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -38,24 +40,31 @@ WITH up AS (
         import_id = EXCLUDED.import_id, submitted_by = EXCLUDED.submitted_by,
         scheme_id = EXCLUDED.scheme_id, scheme_version = EXCLUDED.scheme_version
     WHERE t.status IN ('submitted', 'rejected', 'reopened')
-  RETURNING t.unit_id, t.code, t.value, t.grade, t.version
-), hist AS (
-  INSERT INTO bulk_import_value (import_seq, unit_id, code, version, value, grade)
-  SELECT CAST(:seq AS bigint), unit_id, code, version, value, grade FROM up
+  RETURNING 1
 )
 SELECT count(*) FROM up
 """
 
 # First data of a period (the usual monthly case): nothing to update, so the checked rows are COPYed straight
-# into `submission` and their history into `bulk_import_value`: no staging, no INSERT … SELECT; text COPY,
-# which costs the client half the CPU of asyncpg's binary records here. Under a savepoint: a row inserted
-# concurrently since the check fails it with a unique violation and the staged UPSERT runs instead.
+# into `submission`: no staging, no INSERT … SELECT, no history rows; text COPY, which costs the client half
+# the CPU of asyncpg's binary records here. The constant columns (status 'submitted', version 1, review
+# level 0, not final, no flags, created now) are left to the column defaults, so PostgreSQL parses 12 fields
+# per row instead of 18. One COPY for the whole import, under a savepoint: a row inserted concurrently since
+# the check fails it with a unique violation, and then every row goes through the staged UPSERT instead.
 SUBMISSION_COLUMNS = (
     "id", "unit_id", "scheme_id", "scheme_version", "assessing_unit", "code", "period", "value", "grade",
-    "narrative", "status", "version", "review_level", "final", "flags", "submitted_by", "import_id",
-    "created_at",
+    "narrative", "submitted_by", "import_id",
 )  # fmt: skip
-HISTORY_COLUMNS = ("import_seq", "unit_id", "code", "version", "value", "grade")
+IMPORT_HISTORY = """
+SELECT v.version, b.created_by, b.created_at, v.value, v.grade FROM bulk_import b
+JOIN bulk_import_value v ON v.import_seq = b.seq
+WHERE b.assessing_unit = :a AND b.period = :p AND v.unit_id = :u AND v.code = :c
+UNION ALL
+SELECT import_version(t.id, t.version), b.created_by, b.created_at, t.value, t.grade FROM submission t
+JOIN bulk_import b ON b.assessing_unit = t.assessing_unit AND b.period = t.period AND b.id = t.import_id
+WHERE t.unit_id = :u AND t.assessing_unit = :a AND t.code = :c AND t.period = :p
+ORDER BY 1
+"""
 ANY_STORED = """
 SELECT EXISTS (SELECT 1 FROM submission
                WHERE assessing_unit = :au AND period = :period AND code = ANY(:codes))
@@ -90,25 +99,18 @@ def _esc(v: str) -> str:
     return v.translate(_ESCAPE) if ("\\" in v or "\t" in v or "\n" in v or "\r" in v) else v
 
 
-def fresh_payload(rows: list[CopyRow], start: int, p: dict[str, Any], now: datetime) -> tuple[bytes, bytes]:
-    """(submission, history) as COPY text: one f-string per row, the import's constants joined once."""
+def fresh_payload(rows: list[CopyRow], start: int, p: dict[str, Any]) -> bytes:
+    """SUBMISSION_COLUMNS as COPY text: one f-string per row, the import's constants joined once."""
     period = contract_period(rows[0].period) if rows else ""
     prefix = _esc(p["id_prefix"])
     mid = f"\t{_esc(p['scheme_id'])}\t{p['scheme_version']}\t{_esc(p['au'])}\t"
-    tail = f"\tsubmitted\t1\t0\tf\t[]\t{_esc(p['actor'])}\t{_esc(p['import_id'])}\t{now.isoformat()}\n"
-    per, seq = _esc(period), p["seq"]
+    tail = f"\t{_esc(p['actor'])}\t{_esc(p['import_id'])}\n"
+    per = _esc(period)
     subs: list[str] = []
-    hist: list[str] = []
     for n, (unit, code, _, value, note) in enumerate(rows, start):
-        unit, code = _esc(unit), _esc(code)
         vg = f"{value!r}\t\\N" if isinstance(value, float) else f"\\N\t{_esc(value)}"
-        subs.append(f"{prefix}{n:08x}\t{unit}{mid}{code}\t{per}\t{vg}\t{_esc(note)}{tail}")
-        hist.append(f"{seq}\t{unit}\t{code}\t1\t{vg}\n")
-    return "".join(subs).encode(), "".join(hist).encode()
-
-
-async def _source(data: bytes) -> Any:
-    yield data
+        subs.append(f"{prefix}{n:08x}\t{_esc(unit)}{mid}{_esc(code)}\t{per}\t{vg}\t{_esc(note)}{tail}")
+    return "".join(subs).encode()
 
 
 async def raw_connection(s: AsyncSession) -> Any:
@@ -119,7 +121,8 @@ async def raw_connection(s: AsyncSession) -> Any:
 
 
 class Writer:
-    """Writes an import's rows chunk by chunk inside the caller's transaction (all or nothing at commit)."""
+    """Writes an import's rows as the parser streams them, inside the caller's transaction (all or nothing
+    at commit): one COPY for the whole import when the period is new, else the staged UPSERT per chunk."""
 
     def __init__(
         self,
@@ -130,15 +133,12 @@ class Writer:
         assessing_unit: str,
         actor: str,
         import_id: str,
-        import_seq: int,
     ) -> None:
         self.s = s
         self.assessing_unit = assessing_unit
-        self.import_seq = import_seq
         self.params = {
             "id_prefix": import_id[:24],
             "import_id": import_id,
-            "seq": import_seq,
             "scheme_id": scheme_id,
             "scheme_version": scheme_version,
             "au": assessing_unit,
@@ -147,37 +147,66 @@ class Writer:
         self.written = 0  # rows written so far; also the next row number
         self.fresh: bool | None = None  # decided on the first chunk
         self.staged = False  # the temp staging table exists in this transaction
-        self.now = datetime.now().astimezone()
 
-    async def _copy_fresh(self, apg: Any, rows: list[CopyRow]) -> bool:
-        """COPY the rows straight in; False (nothing written) when a concurrent import got there first."""
-        subs, hist = fresh_payload(rows, self.written, self.params, self.now)
+    async def write(self, chunks: AsyncIterator[list[CopyRow]]) -> None:
+        """Write every chunk until the iterator ends; a row locked meanwhile raises `submission_locked`."""
+        first = await anext(chunks, None)
+        if first is None:
+            return
+        if self.fresh is None:
+            found = await self.s.execute(
+                text(ANY_STORED),
+                {
+                    "au": self.assessing_unit,
+                    "period": contract_period(first[0].period),
+                    "codes": sorted({r.indicator_code for r in first}),
+                },
+            )
+            self.fresh = not found.scalar()
+        if self.fresh:
+            taken = await self._copy_fresh(first, chunks)
+            if taken is None:
+                return
+            for rows in taken:  # a concurrent import got there first: the same rows through the UPSERT
+                await self._upsert(rows)
+        else:
+            await self._upsert(first)
+        async for rows in chunks:  # what the UPSERT has still to write (nothing after a finished COPY)
+            await self._upsert(rows)
+
+    async def _copy_fresh(
+        self, first: list[CopyRow], rest: AsyncIterator[list[CopyRow]]
+    ) -> list[list[CopyRow]] | None:
+        """One COPY fed chunk by chunk while parsing goes on, so PostgreSQL never waits for a round trip;
+        under a savepoint. None when written, else (nothing written) every chunk taken from the iterator."""
+        taken: list[list[CopyRow]] = []
+
+        async def source() -> AsyncIterator[bytes]:
+            n = self.written
+            rows: list[CopyRow] | None = first
+            while rows is not None:
+                taken.append(rows)
+                yield fresh_payload(rows, n, self.params)
+                n += len(rows)
+                rows = await anext(rest, None)
+
+        apg = await raw_connection(self.s)
         await apg.execute("SAVEPOINT bulk_fresh")
         try:
-            await apg.copy_to_table("submission", source=_source(subs), columns=SUBMISSION_COLUMNS)
-            await apg.copy_to_table("bulk_import_value", source=_source(hist), columns=HISTORY_COLUMNS)
+            await apg.copy_to_table("submission", source=source(), columns=SUBMISSION_COLUMNS)
         except asyncpg.UniqueViolationError:
             await apg.execute("ROLLBACK TO SAVEPOINT bulk_fresh")
             self.fresh = False  # another import of this period committed meanwhile: UPSERT from now on
-            return False
+            return taken
         await apg.execute("RELEASE SAVEPOINT bulk_fresh")
-        self.written += len(rows)
-        return True
+        self.written += sum(len(rows) for rows in taken)
+        return None
 
-    async def add(self, rows: list[CopyRow]) -> None:
-        """Stage and write one chunk; a row locked meanwhile raises `submission_locked`."""
+    async def _upsert(self, rows: list[CopyRow]) -> None:
+        """Stage one chunk and write it with the checks."""
         if not rows:
             return
         apg = await raw_connection(self.s)
-        if self.fresh is None:
-            codes = sorted({r.indicator_code for r in rows})
-            period = contract_period(rows[0].period)
-            found = await self.s.execute(
-                text(ANY_STORED), {"au": self.assessing_unit, "period": period, "codes": codes}
-            )
-            self.fresh = not found.scalar()
-        if self.fresh and await self._copy_fresh(apg, rows):
-            return
         if not self.staged:
             await apg.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (n int, unit_id text, code text, period text,"
@@ -202,14 +231,7 @@ class Writer:
 async def import_history(
     s: AsyncSession, *, unit_id: str, assessing_unit: str, code: str, period: str
 ) -> list[Any]:
-    """What each import wrote on one submission (its history entries from bulk imports), oldest first."""
-    rows = await s.execute(
-        text(
-            "SELECT v.version, b.created_by, b.created_at, v.value, v.grade FROM bulk_import b"
-            " JOIN bulk_import_value v ON v.import_seq = b.seq"
-            " WHERE b.assessing_unit = :a AND b.period = :p AND v.unit_id = :u AND v.code = :c"
-            " ORDER BY v.version"
-        ),
-        {"a": assessing_unit, "p": period, "u": unit_id, "c": code},
-    )
+    """What each import wrote on one submission (its history entries from bulk imports), oldest first: the
+    pre-images of replaced import values, then the import whose value the submission still holds."""
+    rows = await s.execute(text(IMPORT_HISTORY), {"a": assessing_unit, "p": period, "u": unit_id, "c": code})
     return list(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, func
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "indicators"
@@ -120,18 +120,22 @@ class Submission(SQLModel, table=True):  # 填报
     period: str = Field(max_length=20)
     value: float | None = None
     grade: str | None = None
-    narrative: str = ""
-    status: str = Field(default="submitted", max_length=20)
-    version: int = 1
-    review_level: int = 0
-    final: bool = False
-    flags: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # the constants of a new submission have server defaults too (0004): the bulk COPY leaves them out
+    narrative: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    status: str = Field(default="submitted", max_length=20, sa_column_kwargs={"server_default": "submitted"})
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    review_level: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    final: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    flags: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     submitted_by: str = Field(max_length=100)
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     reason: str | None = None
+    # the bulk import whose value the row holds; cleared when the value is changed by hand (trigger, 0004)
     import_id: str | None = None
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=_now, sa_column_kwargs={"server_default": func.now()})
 
 
 class SubmissionLog(SQLModel, table=True):  # 填报审核记录
@@ -180,7 +184,7 @@ class BulkImport(SQLModel, table=True):  # 批量导入: idempotency record per 
     rows: int = 0
 
 
-class BulkImportValue(SQLModel, table=True):  # 导入明细: what one import wrote, for per-value history
+class BulkImportValue(SQLModel, table=True):  # 导入明细: a value an import wrote that has since been replaced
     __tablename__ = "bulk_import_value"
     __table_args__ = {"schema": SCHEMA}
     import_seq: int = Field(primary_key=True)  # no key in the table (BRIN only); the ORM needs one

@@ -341,3 +341,31 @@ def test_the_problem_list_is_capped_but_every_problem_is_counted() -> None:
     assert len(report.problems) == 2
     assert report.truncated
     assert [p.code for p in report.problems] == [ErrorCode.WRONG_PERIOD, ErrorCode.VALUE_MISSING]
+
+
+def test_every_problem_of_a_row_is_reported_in_column_order() -> None:
+    spec = FieldSpec(code="A01", name="固定资产投资")
+    ctx = ImportContext(
+        period="2026-03",
+        expected={("140502", "A01"): spec, ("140525", "A01"): spec},
+        unit_names={"140502": "城区", "140525": "泽州县"},
+        known_codes=frozenset({"A01"}),
+        locked=frozenset({("140525", "A01")}),
+    )
+    rows = [
+        {"unit_id": "999", "indicator_code": "A01", "period": "2026-04", "value": 1},
+        {"unit_id": "140525", "indicator_code": "A01", "period": "2026年3月", "value": 1},
+        {"unit_id": "140525", "indicator_code": "A01", "period": "", "value": "x"},
+        {"unit_id": "140502", "indicator_code": "A01", "period": "2026-03", "value": 2},
+    ]
+    report = parse_json(io.BytesIO(json.dumps(rows).encode()), ctx)
+    assert [(p.row, p.column, p.code) for p in report.problems] == [
+        (1, "单位代码", ErrorCode.UNKNOWN_UNIT),
+        (1, "期间", ErrorCode.WRONG_PERIOD),
+        (2, "数值", ErrorCode.SUBMISSION_LOCKED),
+        (3, "期间", ErrorCode.FIELD_MISSING),
+        (3, "数值", ErrorCode.SUBMISSION_LOCKED),
+        (3, "指标代码", ErrorCode.DUPLICATE_ROW),
+        (3, "数值", ErrorCode.NOT_A_NUMBER),
+    ]
+    assert (report.rows_read, report.rows) == (4, [])
