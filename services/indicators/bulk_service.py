@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import functools
-import gc
 import hashlib
 import io
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -20,7 +18,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe import logs
+from kaohe import gcpause, logs
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -177,32 +175,6 @@ def report_dict(rep: ImportReport, *, dry_run: bool) -> dict[str, Any]:
         "import_id": None,
         "replayed": False,
     }
-
-
-_gc_pauses = 0
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while an import builds its context, parses and writes (entered and left on the
-    event-loop thread only; overlapping imports count).
-
-    A 100k-row file makes ~300k container objects; with the service's own long-lived objects that triggers
-    full collections, which cost ~0.3 s per import here: 30% of the whole import. Nothing the import
-    allocates is cyclic, so collection can wait until it is done.
-    """
-    global _gc_pauses
-    if _gc_pauses == 0 and not gc.isenabled():
-        yield  # disabled by someone else: not ours to re-enable
-        return
-    _gc_pauses += 1
-    gc.disable()
-    try:
-        yield
-    finally:
-        _gc_pauses -= 1
-        if _gc_pauses == 0:
-            gc.enable()
 
 
 async def run_import(rt: Runtime, caller: Caller, p: ImportReq, content: bytes) -> dict[str, Any]:
@@ -441,7 +413,7 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
             if not p.object_key.startswith(f"imports/{caller.user_id}/"):
                 raise NotFound("upload not found", field="object_key")
             content = await _read_object(rt, p.object_key)
-        with _gc_paused():
+        with gcpause.paused():
             return await run_import(rt, caller, p, content)
 
 

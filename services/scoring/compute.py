@@ -165,11 +165,17 @@ class Values:
         shape = (len(periods), len(unit_nos), max(n_codes, 1))
         v = np.full(shape, np.nan)
         present = np.zeros(shape, dtype=bool)
+        width = shape[2]
         for i, p in enumerate(parts):
-            r, c = row[p["u"]], p["c"].astype(np.int64)
-            ok = c < shape[2]
-            v[i, r[ok], c[ok]] = p["v"][ok]
-            present[i, r[ok], c[ok]] = True
+            if not len(p):
+                continue
+            u, c, val = p["u"].astype(np.int64), p["c"].astype(np.int64), p["v"]
+            if int(c.max()) >= width:
+                ok = c < width
+                u, c, val = u[ok], c[ok], val[ok]
+            flat = row[u] * width + c  # one scatter into the period's contiguous (units × codes) plane
+            v[i].reshape(-1)[flat] = val
+            present[i].reshape(-1)[flat] = True
         g = {(p, int(row[u]), c): grade for u, c, p, grade in grades if c < shape[2]}
         return cls(periods, unit_nos, row, v, present, g)
 
@@ -233,6 +239,18 @@ class ResultRow:  # 单位得分 (one unit, one period)
 # ---------------------------------------------------------------- leaf fractions
 
 
+def gather(matrix: np.ndarray, rows: np.ndarray, cols: list[int] | np.ndarray, fill: object) -> np.ndarray:
+    """matrix[rows][:, cols] as a (rows, cols) block, `fill` where a row is −1 (not loaded).
+
+    Whole rows first, then the columns: much faster than one fancy index over both axes."""
+    ok = rows >= 0
+    if ok.all():
+        return matrix.take(rows, axis=0).take(cols, axis=1)
+    out = np.full((len(rows), len(cols)), fill, dtype=matrix.dtype)
+    out[ok] = matrix.take(rows[ok], axis=0).take(cols, axis=1)
+    return out
+
+
 def _column(vals: Values, p: int, rows: np.ndarray, code_no: int) -> np.ndarray:
     out = np.full(len(rows), np.nan)
     ok = rows >= 0
@@ -265,18 +283,15 @@ def leaf_fractions(
     annual: np.ndarray | None = None
     targets: np.ndarray | None = None
     rank_cache: dict[int, np.ndarray] = {}
-    # Leaves sharing a numeric standard (and direction) are scored together: the batch rules are
-    # elementwise, so one call over an (n, k) block gives the same numbers as k calls over columns.
-    buckets: dict[tuple[str, str], list[int]] = {}
-    for j, leaf in enumerate(group.leaves):
-        if isinstance(leaf.standard, CompletionRatio | Banded | Deduction | Bonus):
-            buckets.setdefault((repr(leaf.standard), leaf.direction), []).append(j)
-    for js in buckets.values():
+    if group.buckets:
+        # One gather of the group's columns; leaves sharing a numeric standard (and direction) are then
+        # scored together: the batch rules are elementwise, so one call over an (n, k) block gives the
+        # same numbers as k calls over columns.
+        gathered = gather(vals.value[p], rows, [leaf.code_no for leaf in group.leaves], np.nan)
+    for js in group.buckets:
         leaf = group.leaves[js[0]]
         std = leaf.standard
-        block = np.full((n, len(js)), np.nan)
-        ok = rows >= 0
-        block[ok] = vals.value[p][np.ix_(rows[ok], [group.leaves[j].code_no for j in js])]
+        block = gathered[:, js]
         if isinstance(std, CompletionRatio | Banded):
             if targets is None:
                 annual = target_matrix(model, group, unit_nos)
@@ -367,25 +382,33 @@ def score_period(
     cfg = model.config
     rc = RollupConfig(supervision_weight=cfg.supervision_weight, bonus_cap=cfg.bonus_cap)
     out: list[ResultRow] = []
+    kind = "month" if kind_of(period) == "month" else "rollup"
+    present = vals.present[p]
+    any_value = present.any(axis=1)
+    coefficients = model.roster.coefficient
+    units = model.units
     for key, nos in model.group_rows(unit_nos).items():
         rows = vals.rows_of(nos)
-        any_value = vals.present[p].any(axis=1)
         has = (rows >= 0) & any_value[np.maximum(rows, 0)]
-        nos = np.asarray(nos)[has].tolist()
+        if not has.all():
+            nos = np.asarray(nos)[has].tolist()
+            rows = rows[has]
         if not nos:
             continue
         group = model.groups[key]
         fr, lb, veto = leaf_fractions(model, group, vals, p, nos)
-        coef = np.array([model.units[no].coefficient for no in nos])
-        sup = np.array([supervision.get(no, SUPERVISION_DEFAULT) for no in nos])
+        coef = coefficients[nos]
+        if supervision:
+            sup = np.array([supervision.get(no, SUPERVISION_DEFAULT) for no in nos])
+        else:
+            sup = np.full(len(nos), SUPERVISION_DEFAULT)
         res = rollup_batch(
             group.compiled, fr, config=rc, coefficients=coef, supervision_scores=sup, leaf_bonus=lb
         )
         cols = [l1.node for l1 in group.level1]
         l1 = res.node_scores[:, cols]
         leaf_cols = [leaf.code_no for leaf in group.leaves]
-        counts = vals.present[p][np.ix_(vals.rows_of(nos), leaf_cols)].sum(axis=1)
-        kind = "month" if kind_of(period) == "month" else "rollup"
+        counts = gather(present, rows, leaf_cols, False).sum(axis=1)
         cols_out = zip(
             nos,
             res.total.tolist(),
@@ -399,7 +422,6 @@ def score_period(
             l1.tolist(),
             strict=True,
         )
-        units = model.units
         out.extend(
             ResultRow(no, units[no].category, key, kind, t, ind, su, b, pe, co, n, ve, l1_row)
             for no, t, ind, su, b, pe, co, n, ve, l1_row in cols_out

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from kaohe.standards import Schedule, Standard
+from kaohe.standards import Banded, Bonus, CompletionRatio, Deduction, Schedule, Standard
 from services.indicators.domain.scheme import (
     EffectiveLeaf,
     Scheme,
@@ -59,6 +60,8 @@ class Group:
     compiled: CompiledScheme
     leaves: tuple[LeafSpec, ...]  # in compiled.leaf_codes order
     level1: tuple[Level1, ...]
+    # Leaves scored together by the batch rules: same numeric standard and direction (tree order)
+    buckets: tuple[tuple[int, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,17 @@ class UnitInfo:
     group: str
     coefficient: float
     targets: Mapping[int, float] = field(default_factory=dict)  # per-unit targets by code_no
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The units as arrays by unit_no for the batch path (−1 / NaN where no unit is scored)."""
+
+    group: np.ndarray  # group number by unit_no
+    keys: tuple[str, ...]  # group number → group key
+    coefficient: np.ndarray  # 评价系数 by unit_no
+    unit_id: list[str | None]  # by unit_no
+    targeted: frozenset[int]  # units with their own targets (目标分解)
 
 
 @dataclass
@@ -104,14 +118,41 @@ class BookModel:
             if leaf.standard is not None and leaf.standard.type == "rank"
         }
 
+    @cached_property
+    def roster(self) -> Roster:
+        """Built on first use; a model is not changed after build_model (a new stamp builds a new one)."""
+        keys = tuple(self.groups)
+        number = {k: i for i, k in enumerate(keys)}
+        top = max(self.units, default=-1) + 1
+        group = np.full(top, -1, dtype=np.int64)
+        coefficient = np.full(top, np.nan)
+        unit_id: list[str | None] = [None] * top
+        for no, u in self.units.items():
+            group[no] = number.get(u.group, -1)
+            coefficient[no] = u.coefficient
+            unit_id[no] = u.unit_id
+        targeted = frozenset(no for no, u in self.units.items() if u.targets)
+        return Roster(group, keys, coefficient, unit_id, targeted)
+
     def group_rows(self, unit_nos: Iterable[int]) -> dict[str, list[int]]:
-        """unit_nos grouped by tree, each list ascending."""
-        out: dict[str, list[int]] = {}
-        for no in sorted(unit_nos):
-            u = self.units.get(no)
-            if u is not None and u.group in self.groups:
-                out.setdefault(u.group, []).append(no)
-        return out
+        """unit_nos grouped by tree, each list ascending; groups in the order of their first unit."""
+        nos = np.sort(np.fromiter(unit_nos, dtype=np.int64))
+        ro = self.roster
+        g = np.full(len(nos), -1, dtype=np.int64)
+        known = (nos >= 0) & (nos < len(ro.group))
+        g[known] = ro.group[nos[known]]
+        keep = g >= 0
+        nos, g = nos[keep], g[keep]
+        if not len(nos):
+            return {}
+        order = np.argsort(g, kind="stable")  # ascending unit_no within each group
+        bounds = np.flatnonzero(np.diff(g[order])) + 1
+        parts = np.split(nos[order], bounds)
+        firsts = [int(part[0]) for part in parts]
+        return {
+            ro.keys[int(ro.group[first])]: part.tolist()
+            for first, part in sorted(zip(firsts, parts, strict=True), key=lambda x: x[0])
+        }
 
 
 def build_tree(leaves: list[EffectiveLeaf], names: Mapping[str, str]) -> ScoreNode:
@@ -154,7 +195,11 @@ def _group(
     )
     index = {c: i for i, c in enumerate(compiled.codes)}
     level1 = tuple(Level1(n.code, n.name, n.weight, index[n.code]) for n in root.children)
-    return Group(key, root, compiled, specs, level1)
+    buckets: dict[tuple[str, str], list[int]] = {}
+    for j, spec in enumerate(specs):
+        if isinstance(spec.standard, CompletionRatio | Banded | Deduction | Bonus):
+            buckets.setdefault((repr(spec.standard), spec.direction), []).append(j)
+    return Group(key, root, compiled, specs, level1, tuple(tuple(js) for js in buckets.values()))
 
 
 def unit_specific(scheme: Scheme) -> set[str]:
@@ -214,9 +259,12 @@ def target_matrix(model: BookModel, group: Group, unit_nos: list[int]) -> np.nda
     """(units, leaves) targets: the leaf's target unless the unit has its own (目标分解)."""
     base = np.array([np.nan if leaf.target is None else leaf.target for leaf in group.leaves])
     t = np.repeat(base[None, :], len(unit_nos), axis=0)
+    targeted = model.roster.targeted
+    if not targeted:
+        return t
     for i, no in enumerate(unit_nos):
-        own = model.units[no].targets
-        if own:
+        if no in targeted:
+            own = model.units[no].targets
             for j, leaf in enumerate(group.leaves):
                 if leaf.code_no in own:
                     t[i, j] = own[leaf.code_no]

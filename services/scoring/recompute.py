@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from kaohe import logs
-from kaohe.db import Database
+from kaohe import gcpause, logs
+from kaohe.db import Database, asyncpg_dsn
 from services.scoring import store
 from services.scoring.compute import kind_of
 from services.scoring.scorer import Outcome, score_span
@@ -54,32 +54,39 @@ async def run_recompute(db: Database, prefix: str, job_id: str, book: int, perio
     await _job(db, job_id, status="running", started_at=datetime.now(UTC))
     total = Outcome()
     try:
-        async with db.uow() as s:
-            c = await store.raw(s)
-            await lock_book(c, book)
-            model = await ModelCache().get(c, book)
-            if model is None:
-                raise ValueError("the book has no published scheme yet")
-            todo = spans(period)
-            n = len(model.units)
-            await _job(db, job_id, total_units=n * len(todo))
-
-            for i, span in enumerate(todo):
-
-                async def progress(stage: str, done: int, i: int = i) -> None:
-                    await _job(db, job_id, stage=stage, done_units=i * n + done)
-
-                out = await score_span(
-                    c, model, span, None, prefix=prefix, announce={period, span}, progress=progress
-                )
-                total.units += out.units
-                total.rows += out.rows
-                total.raised += out.raised
-                total.cleared += out.cleared
-        await _job(
-            db, job_id, status="done", stage="done", done_units=n * len(todo), finished_at=datetime.now(UTC)
-        )
+        with gcpause.paused():
+            n = await _recompute(db, prefix, job_id, book, period, total)
+        await _job(db, job_id, status="done", stage="done", done_units=n, finished_at=datetime.now(UTC))
     except Exception as e:
         log.exception("recompute.failed", job_id=job_id)
         await _job(db, job_id, status="failed", error=str(e)[:2000], finished_at=datetime.now(UTC))
     return total
+
+
+async def _recompute(db: Database, prefix: str, job_id: str, book: int, period: str, total: Outcome) -> int:
+    """The job's spans in one transaction; returns the units × spans done."""
+    async with db.uow() as s:
+        c = await store.raw(s)
+        await lock_book(c, book)
+        model = await ModelCache().get(c, book)
+        if model is None:
+            raise ValueError("the book has no published scheme yet")
+        todo = spans(period)
+        n = len(model.units)
+        await _job(db, job_id, total_units=n * len(todo))
+        # Each period's values are read by its own connection (on this transaction's snapshot), so
+        # PostgreSQL produces them on several cores at once.
+        dsn = asyncpg_dsn(db.url)
+        for i, span in enumerate(todo):
+
+            async def progress(stage: str, done: int, i: int = i) -> None:
+                await _job(db, job_id, stage=stage, done_units=i * n + done)
+
+            out = await score_span(
+                c, model, span, None, prefix=prefix, announce={period, span}, progress=progress, dsn=dsn
+            )
+            total.units += out.units
+            total.rows += out.rows
+            total.raised += out.raised
+            total.cleared += out.cleared
+    return n * len(todo)

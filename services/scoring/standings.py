@@ -1,7 +1,7 @@
 """Periods, standings and schedule checks of a book (季度/年度, 排名等次, 序时进度) over batch results.
 
 Pure: quarter and year composition of stored or fresh rows, category rankings with the engine's
-rank_category, and vectorised 序时进度 checks of one month's values.
+rank_columns, and vectorised 序时进度 checks of one month's values.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from datetime import date
 import numpy as np
 
 from kaohe.standards import Banded, CompletionRatio
-from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, period_end
+from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, gather, period_end
 from services.scoring.engine.pace import expected_fraction
-from services.scoring.engine.ranking import Candidate, rank_category
+from services.scoring.engine.ranking import rank_columns
 from services.scoring.model import BookModel, target_matrix
 
 LEVEL_CODE = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
 LEVELS = ("green", "yellow", "orange", "red")
+COLOURS = np.array(["green", "yellow", "red", "red"], dtype=object)  # 三色榜 by worst level: 橙 counts as 红
 
 
 # ---------------------------------------------------------------- quarter and year
@@ -45,67 +46,66 @@ def compose_quarter_rows(
     """
     out = []
     ends = ends or {}
-    aspects = model.config.aspects()
-    rule = next(a.from_months for a in aspects if a.code == "indicators")
+    aspects = [(a.code, a.weight) for a in model.config.aspects()]
+    rule = next(a.from_months for a in model.config.aspects() if a.code == "indicators")
     at_end = rule == "quarter_end"
+    fsum = math.fsum
     for no, ms in zip(unit_nos, months, strict=True):
         got = [m for m in ms if m is not None]
         end = ends.get(no)
         if (at_end and end is None) or (not at_end and not got):
             continue
-        totals = [m.total for m in got]
         if at_end:
             assert end is not None
             ind = end.total
         elif rule == "last":
-            ind = totals[-1]
+            ind = got[-1].total
         else:
-            ind = math.fsum(totals) / len(totals)
+            ind = fsum([m.total for m in got]) / len(got)
+        sup = supervision.get(no, SUPERVISION_DEFAULT)
         parts, score = [], 0.0
-        for a in aspects:
-            if a.code == "indicators":
+        for code, weight in aspects:
+            if code == "indicators":
                 v = ind
-            elif a.code == "supervision":
-                v = supervision.get(no, SUPERVISION_DEFAULT)
+            elif code == "supervision":
+                v = sup
             else:
-                v = direct.get((no, a.code), 0.0)
+                v = direct.get((no, code), 0.0)
             parts.append(v)
-            score += a.weight * v  # the order and operations of engine.periods.compose_quarter
+            score += weight * v  # the order and operations of engine.periods.compose_quarter
         veto = end.veto_grade if at_end and end is not None else None
         for m in got:
             if m.veto_grade is not None:
                 veto = _worst(veto, m.veto_grade)
-        sup = supervision.get(no, SUPERVISION_DEFAULT)
         if at_end and end is not None:
             base, l1, leaves = end, list(end.l1), end.leaves
             ind_v, bonus, penalty = end.indicators, end.bonus, end.penalty
         else:
             base = got[-1]
-            l1 = (
-                [math.fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
-                if len({len(m.l1) for m in got}) == 1
-                else got[-1].l1
-            )
+            if all(len(m.l1) == len(base.l1) for m in got):
+                l1 = [fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
+            else:
+                l1 = base.l1
             leaves, ind_v, bonus, penalty = sum(m.leaves for m in got), ind, 0.0, 0.0
         shown = end if end is not None else base
         out.append(
             ResultRow(
-                unit_no=no,
-                category=base.category,
-                grp=base.grp,
-                kind="quarter",
-                total=score,
-                indicators=ind_v,
-                supervision=sup,
-                bonus=bonus,
-                penalty=penalty,
-                coefficient=base.coefficient,
-                leaves=leaves,
-                veto_grade=veto,
-                l1=l1,
-                parts=parts,
-                colour=shown.colour,
-                checks=shown.checks,
+                no,
+                base.category,
+                base.grp,
+                "quarter",
+                score,
+                ind_v,
+                sup,
+                bonus,
+                penalty,
+                base.coefficient,
+                leaves,
+                veto,
+                l1,
+                parts,
+                shown.colour,
+                shown.checks,
             )
         )
     return out
@@ -118,15 +118,16 @@ def compose_year_rows(
 ) -> list[ResultRow]:
     """年度: Σ share weight × value; quarters_mean shares take the mean of the quarters held so far."""
     out = []
+    shares = [(sh.code, sh.weight, sh.source == "quarters_mean") for sh in model.config.shares()]
     for no, qs in sorted(quarters.items()):
         if not qs:
             continue
-        mean_q = math.fsum(q.total for q in qs) / len(qs)
+        mean_q = math.fsum([q.total for q in qs]) / len(qs)
         parts, score = [], 0.0
-        for sh in model.config.shares():
-            v = mean_q if sh.source == "quarters_mean" else direct.get((no, sh.code), 0.0)
+        for code, weight, from_quarters in shares:
+            v = mean_q if from_quarters else direct.get((no, code), 0.0)
             parts.append(v)
-            score += sh.weight * v
+            score += weight * v
         last = qs[-1]
         veto = None
         for q in qs:
@@ -162,18 +163,18 @@ def rank_rows(model: BookModel, rows: list[ResultRow], exempt: set[int]) -> None
     """Rank one category's rows (同类比较) and grade them with quota, exemptions, veto caps and 末位."""
     if not rows:
         return
-    by_no = {r.unit_no: r for r in rows}
-    codes = {
-        r.unit_no: model.units[r.unit_no].unit_id if r.unit_no in model.units else str(r.unit_no)
-        for r in rows
-    }
-    cands = [Candidate(codes[r.unit_no], r.total, r.unit_no in exempt, r.veto_grade) for r in rows]
-    back = {codes[no]: no for no in by_no}
+    ids = model.roster.unit_id
+    nos = [r.unit_no for r in rows]
+    codes = [ids[no] if 0 <= no < len(ids) and ids[no] is not None else str(no) for no in nos]
+    ex = [no in exempt for no in nos] if exempt else [False] * len(nos)
+    places = rank_columns(
+        codes, [r.total for r in rows], ex, [r.veto_grade for r in rows], model.config.grades.rules()
+    )
     n = len(rows)
-    for ranked in rank_category(cands, model.config.grades.rules(), explain=False):
-        r = by_no[back[ranked.unit_code]]
-        r.rank, r.of, r.grade, r.threshold_grade = ranked.rank, n, ranked.grade, ranked.threshold_grade
-        r.in_quota, r.last_place, r.exempt = ranked.in_quota, ranked.last_place, r.unit_no in exempt
+    for i, rank, grade, threshold_grade, in_quota, last in places:
+        r = rows[i]
+        r.rank, r.of, r.grade, r.threshold_grade = rank, n, grade, threshold_grade
+        r.in_quota, r.last_place, r.exempt = in_quota, last, ex[i]
 
 
 # ---------------------------------------------------------------- 序时进度 warnings
@@ -194,7 +195,7 @@ def pace_checks(
     vals: Values,
     period: str,
     unit_nos: Iterable[int],
-    greens: dict[tuple[int, int], PaceCheck] | None = None,
+    greens: dict[tuple[int, int], PaceCheck | None] | None = None,
     on: date | None = None,
 ) -> tuple[list[PaceCheck], dict[int, tuple[str | None, int]]]:
     """Non-green schedule checks of a period and each unit's 三色榜 colour and number of checks.
@@ -228,9 +229,7 @@ def pace_checks(
         targets = target_matrix(model, group, nos)[:, js]
         codes = np.array([group.leaves[j].code_no for j in js])
         expected = np.array([expected_fraction(group.leaves[j].schedule, on) for j in js])
-        ok_rows = rows >= 0
-        v = np.full((len(nos), len(js)), np.nan)
-        v[ok_rows] = vals.value[p][np.ix_(rows[ok_rows], codes)]
+        v = gather(vals.value[p], rows, codes, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             actual = v / targets
         checked = np.isfinite(actual) & (targets > 0)
@@ -244,9 +243,14 @@ def pace_checks(
         level = np.where(checked, level, 0)
         n_checks = checked.sum(axis=1)
         worst = level.max(axis=1) if len(js) else np.zeros(len(nos), dtype=np.int8)
-        for i, no in enumerate(nos):
-            if n_checks[i]:
-                colours[no] = ({0: "green", 1: "yellow"}.get(int(worst[i]), "red"), int(n_checks[i]))
+        shown = np.flatnonzero(n_checks)
+        colours.update(
+            zip(
+                np.asarray(nos)[shown].tolist(),
+                zip(COLOURS[worst[shown]].tolist(), n_checks[shown].tolist(), strict=True),
+                strict=True,
+            )
+        )
         if greens:
             col = {int(code): jj for jj, code in enumerate(codes)}
             pos = {no: i for i, no in enumerate(nos)}

@@ -375,10 +375,11 @@ async def emit_many(c: asyncpg.Connection, prefix: str, events: Sequence[Any]) -
     """Add events to this service's outbox in the current transaction (COPY), and wake the relay."""
     if not events:
         return
+    subjects = {t: nats_subject(prefix, t) for t in {e.type for e in events}}
     await c.copy_records_to_table(
         "outbox",
         schema_name="scoring",
         columns=["id", "type", "subject", "envelope"],
-        records=[(e.id, e.type, nats_subject(prefix, e.type), e.to_bytes()) for e in events],
+        records=[(e.id, e.type, subjects[e.type], e.to_bytes()) for e in events],
     )
     await c.execute("SELECT pg_notify($1, '')", notify_channel("scoring"))

@@ -16,6 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from kaohe.standards import GRADES
 
 EXCELLENT, GOOD = GRADES[0], GRADES[1]
@@ -99,6 +101,84 @@ def _worse(a: str, b: str) -> str:
     return a if GRADES.index(a) >= GRADES.index(b) else b
 
 
+def _check(codes: Sequence[str], scores: Sequence[float], vetoes: Sequence[str | None]) -> None:
+    if len(set(codes)) != len(codes):
+        raise RankingError("a unit appears twice in the category")
+    for code, score, veto in zip(codes, scores, vetoes, strict=True):
+        if not math.isfinite(score):
+            raise RankingError(f"unit {code!r} has a non-finite score {score}")
+        if veto is not None and veto not in GRADES:
+            raise RankingError(f"unit {code!r} has an unknown veto grade {veto!r}")
+
+
+def round6(scores: Sequence[float]) -> list[float]:
+    """[round(s, 6) for s in scores], exactly, in numpy.
+
+    Where |s| < 4096, s × 10⁶ is within 2.5e-7 of its float product (|product| < 2³², ulp ≤ 4.8e-7), so
+    when that product is at least 1e-6 away from a half-integer both round to the same integer n, and
+    n / 10⁶ (two exact operands, one correctly rounded division) is the double nearest the decimal,
+    which is what round() returns. Near-halves and large or non-finite scores go through round().
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = x * 1e6
+        out: list[float] = (np.rint(y) / 1e6).tolist()
+        risky = ~(np.abs(x) < 4096.0) | (np.abs(y - np.floor(y) - 0.5) < 1e-6)
+    for i in np.flatnonzero(risky).tolist():
+        out[i] = round(scores[i], 6)
+    return out
+
+
+Place = tuple[int, int, str, str, bool, bool]  # index, rank, grade, threshold grade, in quota, 末位
+
+
+def rank_columns(
+    codes: Sequence[str],
+    scores: Sequence[float],
+    exempt: Sequence[bool],
+    vetoes: Sequence[str | None],
+    rules: GradeRules | None = None,
+) -> list[Place]:
+    """rank_category over parallel columns, without reasons (bulk recomputes); returned in rank order.
+
+    Each place is (index into the columns, rank, grade, threshold grade, in quota, 末位).
+    """
+    rules = rules or GradeRules()
+    validate_rules(rules)
+    _check(codes, scores, vetoes)
+    n = len(codes)
+    shown = round6(scores)
+    # codes are distinct, so the index never decides the order
+    ordered = sorted(zip([-s for s in shown], codes, range(n), strict=True))
+    quota = excellent_quota(n, rules)
+    used = 0
+    last_from = n - rules.last_place_count + 1 if n >= rules.last_place_min_units else n + 1
+    badness = {g: i for i, g in enumerate(GRADES)}
+    thresholds = rules.thresholds
+    worst = GRADES[-1]
+    out: list[Place] = []
+    for rank, (_, _, i) in enumerate(ordered, start=1):
+        score = shown[i]
+        by_threshold = worst
+        for g, threshold in thresholds:
+            if score >= threshold:
+                by_threshold = g
+                break
+        grade = EXCELLENT if exempt[i] else by_threshold
+        cap = vetoes[i]
+        if cap is not None and badness[cap] > badness[grade]:
+            grade = cap
+        in_quota = False
+        if grade == EXCELLENT and not exempt[i]:
+            if used < quota:
+                used += 1
+                in_quota = True
+            else:
+                grade = GOOD
+        out.append((i, rank, grade, by_threshold, in_quota, rank >= last_from))
+    return out
+
+
 def rank_category(
     candidates: Sequence[Candidate], rules: GradeRules | None = None, *, explain: bool = True
 ) -> list[Ranked]:
@@ -108,14 +188,7 @@ def rank_category(
     """
     rules = rules or GradeRules()
     validate_rules(rules)
-    codes = [c.unit_code for c in candidates]
-    if len(set(codes)) != len(codes):
-        raise RankingError("a unit appears twice in the category")
-    for c in candidates:
-        if not math.isfinite(c.score):
-            raise RankingError(f"unit {c.unit_code!r} has a non-finite score {c.score}")
-        if c.veto_cap is not None and c.veto_cap not in GRADES:
-            raise RankingError(f"unit {c.unit_code!r} has an unknown veto grade {c.veto_cap!r}")
+    _check([c.unit_code for c in candidates], [c.score for c in candidates], [c.veto_cap for c in candidates])
     ordered = sorted(candidates, key=lambda c: (-round(c.score, 6), c.unit_code))
     n = len(ordered)
     quota = excellent_quota(n, rules)
