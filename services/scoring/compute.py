@@ -423,7 +423,7 @@ def score_period(
             strict=True,
         )
         out.extend(
-            ResultRow(no, units[no].category, key, kind, t, ind, su, b, pe, co, n, ve, l1_row)
+            ResultRow(no, units[no].category, units[no].group, kind, t, ind, su, b, pe, co, n, ve, l1_row)
             for no, t, ind, su, b, pe, co, n, ve, l1_row in cols_out
         )
     return out

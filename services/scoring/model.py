@@ -109,6 +109,10 @@ class BookModel:
     def categories(self) -> list[str]:
         return sorted({u.category for u in self.units.values()})
 
+    @cached_property
+    def rank_code_set(self) -> frozenset[int]:
+        return frozenset(self.rank_codes())
+
     def rank_codes(self) -> set[int]:
         """Columns scored by rank among peers (排名): their peers' values are always loaded."""
         return {
@@ -119,10 +123,27 @@ class BookModel:
         }
 
     @cached_property
+    def tree_of(self) -> dict[str, str]:
+        """Group key → the key of the first group with the very same tree (weights, leaves, standards,
+        targets, schedules): categories that share a tree are scored in one vectorised pass. A tree with
+        a 排名 (rank among peers) leaf stays alone: its peers are its own category."""
+        first: dict[str, str] = {}
+        out: dict[str, str] = {}
+        for key, g in self.groups.items():
+            if any(leaf.standard is not None and leaf.standard.type == "rank" for leaf in g.leaves):
+                out[key] = key
+                continue
+            sig = repr((g.root, g.leaves, g.level1, g.buckets))
+            out[key] = first.setdefault(sig, key)
+        return out
+
+    @cached_property
     def roster(self) -> Roster:
         """Built on first use; a model is not changed after build_model (a new stamp builds a new one)."""
-        keys = tuple(self.groups)
+        tree_of = self.tree_of
+        keys = tuple(k for k in self.groups if tree_of[k] == k)
         number = {k: i for i, k in enumerate(keys)}
+        number.update({k: number[t] for k, t in tree_of.items() if k != t})
         top = max(self.units, default=-1) + 1
         group = np.full(top, -1, dtype=np.int64)
         coefficient = np.full(top, np.nan)
@@ -135,7 +156,8 @@ class BookModel:
         return Roster(group, keys, coefficient, unit_id, targeted)
 
     def group_rows(self, unit_nos: Iterable[int]) -> dict[str, list[int]]:
-        """unit_nos grouped by tree, each list ascending; groups in the order of their first unit."""
+        """unit_nos grouped by tree (keyed by `tree_of`'s representative), each list ascending; groups in
+        the order of their first unit."""
         nos = np.sort(np.fromiter(unit_nos, dtype=np.int64))
         ro = self.roster
         g = np.full(len(nos), -1, dtype=np.int64)

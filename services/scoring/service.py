@@ -33,7 +33,8 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
         stop.clear()
         ready = rt.state["scorer_ready"] = asyncio.Event()  # set once the scorer's working set is loaded
         rt.state["scorer"] = asyncio.create_task(
-            worker.run(rt.db, settings.event_prefix, stop, worker.ModelCache(), places, ready)
+            # the readers' model cache: the preload builds the models they use too, before the freeze
+            worker.run(rt.db, settings.event_prefix, stop, cache, places, ready)
         )
 
     async def stop_scorer(rt: Runtime) -> None:

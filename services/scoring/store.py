@@ -214,6 +214,47 @@ async def _copy_period(c: asyncpg.Connection, where: str, args: list[Any]) -> np
     return np.frombuffer(data, dtype=ROW, offset=COPY_HEADER, count=n)
 
 
+SMALL = 2000  # units: an incremental batch reads its periods with one COPY, not one per period
+# binary COPY rows of (period index, unit_no, code_no, value)
+PROW = np.dtype(
+    [
+        ("n", ">i2"),
+        ("l0", ">i4"),
+        ("p", ">i4"),
+        ("l1", ">i4"),
+        ("u", ">i4"),
+        ("l2", ">i4"),
+        ("c", ">i4"),
+        ("l3", ">i4"),
+        ("v", ">f8"),
+    ]
+)
+
+
+async def _fetch_periods(
+    c: asyncpg.Connection, periods: list[str], unit_filter: str, args: list[Any]
+) -> list[np.ndarray]:
+    """A few units' values of several periods in one round trip, split by period as _copy_period's."""
+    chunks: list[bytes] = []
+
+    async def sink(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    await c.copy_from_query(
+        "SELECT (array_position($2::text[], period::text) - 1)::int4, unit_no, code_no,"
+        " coalesce(value, 'NaN')::float8 FROM scoring.value"
+        " WHERE book = $1 AND period = ANY($2) AND NOT withdrawn" + unit_filter,
+        *args,
+        output=sink,
+        format="binary",
+    )
+    data = b"".join(chunks)
+    rows = np.frombuffer(
+        data, dtype=PROW, offset=COPY_HEADER, count=(len(data) - COPY_HEADER - 2) // PROW.itemsize
+    )
+    return [rows[rows["p"] == i] for i in range(len(periods))]
+
+
 async def load_values(
     c: asyncpg.Connection,
     model: BookModel,
@@ -229,11 +270,13 @@ async def load_values(
     """
     unit_filter, extra = "", []
     if unit_nos is not None:  # these units, plus their rank leaves' peers (an OR would defeat the index)
-        ranked = sorted(model.rank_codes())
+        ranked = sorted(model.rank_code_set)
         unit_filter = " AND (unit_no = ANY($3) OR code_no = ANY($4))" if ranked else " AND unit_no = ANY($3)"
         extra = [list(unit_nos), ranked] if ranked else [list(unit_nos)]
     where = "book = $1 AND period = $2 AND NOT withdrawn" + unit_filter
-    if dsn is None or len(periods) == 1:
+    if unit_nos is not None and len(unit_nos) <= SMALL:
+        parts = await _fetch_periods(c, periods, unit_filter, [model.book, periods, *extra])
+    elif dsn is None or len(periods) == 1:
         parts = [await _copy_period(c, where, [model.book, p, *extra]) for p in periods]
     else:
         snapshot = await c.fetchval("SELECT pg_export_snapshot()")

@@ -95,7 +95,7 @@ def group_rows_reference(model: BookModel, unit_nos: list[int]) -> dict[str, lis
     for no in sorted(unit_nos):
         u = model.units.get(no)
         if u is not None and u.group in model.groups:
-            out.setdefault(u.group, []).append(no)
+            out.setdefault(model.tree_of[u.group], []).append(no)
     return out
 
 
