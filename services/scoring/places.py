@@ -321,15 +321,21 @@ class Standings:
                 out[(book, period, no)] = pl
         return out
 
-    async def advance(self, c: asyncpg.Connection, book: int, period: str, st: PeriodStandings) -> None:
-        """Bump the period's sequence (in the writer's transaction) and mark memory as that far."""
-        st.seq = await c.fetchval(
-            "INSERT INTO standing_seq AS s (book, period, seq) VALUES ($1, $2, 1) ON CONFLICT (book, period)"
-            " DO UPDATE SET seq = s.seq + 1 RETURNING seq",
+    async def advance_many(
+        self, c: asyncpg.Connection, book: int, written: dict[str, PeriodStandings]
+    ) -> None:
+        """Bump the written periods' sequences (in the writer's transaction, one statement) and mark memory
+        as that far."""
+        rows = await c.fetch(
+            "INSERT INTO standing_seq AS s (book, period, seq) SELECT $1, p, 1 FROM unnest($2::text[]) AS p"
+            " ON CONFLICT (book, period) DO UPDATE SET seq = s.seq + 1 RETURNING period, seq",
             book,
-            period,
+            list(written),
         )
-        self._periods[(book, period)] = st
+        for period, seq in rows:
+            st = written[period]
+            st.seq = seq
+            self._periods[(book, period)] = st
 
     async def invalidate(self, c: asyncpg.Connection, book: int, period: str) -> None:
         """A writer replaced the period wholesale: bump its sequence and let the next reader reload."""

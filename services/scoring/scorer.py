@@ -42,6 +42,8 @@ class Outcome:
     events: list[BulkEvent] = field(default_factory=list)
     raised: int = 0
     cleared: int = 0
+    # incremental: (period, changed rows, dropped unit nos, standings) for one write at the span's end
+    writes: list[tuple[str, list[ResultRow], list[int], PeriodStandings]] = field(default_factory=list)
 
 
 _ENVELOPE_HEAD = b'{"specversion":"1.0","id":"'
@@ -214,6 +216,9 @@ async def score_span(
             kept = None if stored is None else stored[p]
             await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p], kept)
     await note("writing", len(units))
+    if out.writes:
+        await store_results.upsert_results_many(c, model.book, [(p, ch, dr) for p, ch, dr, _ in out.writes])
+        await places.advance_many(c, model.book, {p: st for p, _, _, st in out.writes})
     await store.emit_many(c, prefix, out.events)
     return out
 
@@ -275,13 +280,12 @@ async def _write(
             prev = old.get(r.unit_no)
             r.version = 1 if prev is None else prev.version + (_key(prev) != _key(r))
         changed = [r for r in rows if not _same(old.get(r.unit_no), r)]
-        await store.upsert_results(c, model.book, period, changed, dropped)
         for no in dropped:
             stored.pop(no, None)
         for r in rows:
             stored[r.unit_no] = r
         st.rows = stored
-        await places.advance(c, model.book, period, st)
+        out.writes.append((period, changed, dropped, st))  # written with the span's other periods
         final = {r.unit_no: r for r in rows}
     out.rows += len(rows)
     if announce is not None and period not in announce:

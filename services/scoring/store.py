@@ -32,7 +32,7 @@ from services.scoring.store_results import (  # noqa: F401
     result_keys,
     results,
     update_ranks,
-    upsert_results,
+    upsert_results_many,
     warnings,
     write_warnings,
 )

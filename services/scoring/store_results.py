@@ -186,26 +186,30 @@ async def replace_results(c: asyncpg.Connection, book: int, period: str, rows: l
     )
 
 
-async def upsert_results(
-    c: asyncpg.Connection, book: int, period: str, rows: list[ResultRow], drop: Sequence[int] = ()
+async def upsert_results_many(
+    c: asyncpg.Connection, book: int, writes: Sequence[tuple[str, list[ResultRow], Sequence[int]]]
 ) -> None:
-    """Incremental: write these units' rows (and delete the rows of units left without values)."""
+    """Incremental: these units' rows of several periods (one statement), and the rows of units left
+    without values deleted (one more)."""
     now = datetime.now(UTC)
     cols = ", ".join(RESULT_COLUMNS)
     marks = ", ".join(f"${i + 1}" for i in range(len(RESULT_COLUMNS)))
     sets = ", ".join(f"{k} = EXCLUDED.{k}" for k in RESULT_COLUMNS[3:])
-    if rows:
+    records = [_record(book, period, r, now) for period, rows, _ in writes for r in rows]
+    if records:
         await c.executemany(
             f"INSERT INTO result ({cols}) VALUES ({marks}) ON CONFLICT (book, period, unit_no) DO UPDATE"
             f" SET {sets}",
-            [_record(book, period, r, now) for r in rows],
+            records,
         )
-    if drop:
+    gone = [(period, no) for period, _, drop in writes for no in drop]
+    if gone:
         await c.execute(
-            "DELETE FROM result WHERE book = $1 AND period = $2 AND unit_no = ANY($3)",
+            "DELETE FROM result WHERE book = $1 AND (period, unit_no) IN"
+            " (SELECT * FROM unnest($2::text[], $3::int[]))",
             book,
-            period,
-            list(drop),
+            [g[0] for g in gone],
+            [g[1] for g in gone],
         )
 
 

@@ -57,10 +57,19 @@ async def lock_book(c: asyncpg.Connection, book: int) -> None:
     await c.execute("SELECT pg_advisory_xact_lock($1, $2)", LOCK_NS, book)
 
 
-async def drain_once(db: Database, cache: ModelCache, prefix: str, places: Standings | None = None) -> int:
-    """Score one batch of queued (unit, period) pairs; returns how many were taken."""
-    async with db.uow() as s:
-        c = await store.raw(s)
+async def connect(db: Database) -> asyncpg.Connection:
+    """The scorer's own connection: a hot loop of short transactions, without pool checkout and ping."""
+    return await asyncpg.connect(
+        asyncpg_dsn(db.url),
+        server_settings={"application_name": "kaohe-scoring-scorer", "search_path": f"{db.schema},public"},
+    )
+
+
+async def drain_once(
+    c: asyncpg.Connection, cache: ModelCache, prefix: str, places: Standings | None = None
+) -> int:
+    """Score one batch of queued (unit, period) pairs in one transaction; returns how many were taken."""
+    async with c.transaction():
         rows = await c.fetch(
             "DELETE FROM dirty WHERE id IN (SELECT id FROM dirty ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
             " RETURNING book, unit_no, period, cause_event",
@@ -139,10 +148,13 @@ async def run(
         await listener.add_listener(DIRTY_CHANNEL, lambda *_: wake.set())
     except Exception as e:  # polling still works
         log.warning("scorer.listen_failed", error=repr(e))
+    conn: asyncpg.Connection | None = None
     try:
         while not stop.is_set():
             try:
-                while await drain_once(db, cache, prefix, places):
+                if conn is None or conn.is_closed():
+                    conn = await connect(db)
+                while await drain_once(conn, cache, prefix, places):
                     pass
             except asyncio.CancelledError:
                 raise
@@ -150,11 +162,16 @@ async def run(
                 if places is not None:  # memory may hold the failed batch: reload from the database
                     places.clear()
                 log.exception("scorer.batch_failed", error=repr(e))
+                if conn is not None:  # a fresh connection next time, whatever state this one is in
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                    conn = None
                 await asyncio.sleep(1.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), 0.5)
             wake.clear()
     finally:
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()
+        for held in (listener, conn):
+            if held is not None:
+                with contextlib.suppress(Exception):
+                    await held.close()
