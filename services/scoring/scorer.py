@@ -44,6 +44,8 @@ class Outcome:
     cleared: int = 0
     # incremental: (period, changed rows, dropped unit nos, standings) for one write at the span's end
     writes: list[tuple[str, list[ResultRow], list[int], PeriodStandings]] = field(default_factory=list)
+    # incremental: (period, changed checks, gone keys) likewise
+    warning_writes: list[tuple[str, list[PaceCheck], list[tuple[int, int]]]] = field(default_factory=list)
 
 
 _ENVELOPE_HEAD = b'{"specversion":"1.0","id":"'
@@ -216,6 +218,8 @@ async def score_span(
             kept = None if stored is None else stored[p]
             await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p], kept)
     await note("writing", len(units))
+    if out.warning_writes:
+        await store_results.merge_warnings(c, model.book, out.warning_writes)
     if out.writes:
         await store_results.upsert_results_many(c, model.book, [(p, ch, dr) for p, ch, dr, _ in out.writes])
         await places.advance_many(c, model.book, {p: st for p, _, _, st in out.writes})
@@ -390,10 +394,12 @@ async def _warnings(
             out.events.append(_warning(model, period, gone, codes, "cleared", level))
             out.cleared += 1
     gone = [k for k in old if k not in new]
-    if stored is not None:
+    if stored is not None:  # written with the span's other periods
         found = [
             w for w in found if stored.get((w.unit_no, w.code_no)) != (w.level, w.expected, w.actual, w.lag)
         ]
+        out.warning_writes.append((period, found, gone))
+        return
     await store.write_warnings(c, model.book, period, units, found, same, gone)
 
 

@@ -291,7 +291,7 @@ async def write_warnings(
 
     For some units, `gone` lists their stored warnings that are not in `checks`."""
     if unit_nos is not None:
-        await _merge_warnings(c, book, period, checks, gone)
+        await merge_warnings(c, book, [(period, checks, gone)])
         return
     old = await c.fetch(
         "SELECT unit_no, code_no, raised_at FROM warning WHERE book = $1 AND period = $2", book, period
@@ -332,43 +332,46 @@ async def write_warnings(
         )
 
 
-async def _merge_warnings(
-    c: asyncpg.Connection, book: int, period: str, checks: list[Any], gone: Sequence[tuple[int, int]]
+async def merge_warnings(
+    c: asyncpg.Connection, book: int, writes: Sequence[tuple[str, list[Any], Sequence[tuple[int, int]]]]
 ) -> None:
-    """Incremental: these units' warnings become `checks`, touching only what differs.
+    """Incremental, for (period, checks, gone) of several periods: the checks are upserted, touching
+    only what differs, and `gone` (the units' stored warnings that are no longer raised) deleted.
 
-    A warning whose level is unchanged keeps its raised_at (its expected/actual/lag follow the values);
-    `gone` (the units' stored warnings that are not in `checks`) are deleted.
+    A warning whose level is unchanged keeps its raised_at (its expected/actual/lag follow the values).
     """
+    checks = [(p, w) for p, found, _ in writes for w in found]
     if checks:
         await c.execute(
             "INSERT INTO warning AS w (book, period, unit_no, code_no, level, expected, actual, lag)"
-            " SELECT $1, $2, * FROM unnest($3::int[], $4::int[], $5::text[], $6::float8[], $7::float8[],"
-            " $8::float8[]) ON CONFLICT (book, period, unit_no, code_no) DO UPDATE"
+            " SELECT $1, * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::float8[],"
+            " $7::float8[], $8::float8[]) ON CONFLICT (book, period, unit_no, code_no) DO UPDATE"
             " SET level = EXCLUDED.level, expected = EXCLUDED.expected, actual = EXCLUDED.actual,"
             " lag = EXCLUDED.lag,"
             " raised_at = CASE WHEN w.level = EXCLUDED.level THEN w.raised_at ELSE now() END"
             " WHERE (w.level, w.expected, w.actual, w.lag)"
             " IS DISTINCT FROM (EXCLUDED.level, EXCLUDED.expected, EXCLUDED.actual, EXCLUDED.lag)",
             book,
-            period,
-            [w.unit_no for w in checks],
-            [w.code_no for w in checks],
-            [w.level for w in checks],
-            [w.expected for w in checks],
-            [w.actual for w in checks],
-            [w.lag for w in checks],
+            [p for p, _ in checks],
+            [w.unit_no for _, w in checks],
+            [w.code_no for _, w in checks],
+            [w.level for _, w in checks],
+            [w.expected for _, w in checks],
+            [w.actual for _, w in checks],
+            [w.lag for _, w in checks],
         )
+    gone = [(p, u, k) for p, _, keys in writes for u, k in keys]
     if gone:
-        # the units' index range first (a join with unnest() is planned as a scan of the whole period)
+        # the units' index ranges first (a join with unnest() is planned as a scan of the whole period)
         await c.execute(
-            "DELETE FROM warning WHERE book = $1 AND period = $2 AND unit_no = ANY($3)"
-            " AND (unit_no, code_no) IN (SELECT * FROM unnest($4::int[], $5::int[]))",
+            "DELETE FROM warning WHERE book = $1 AND period = ANY($2) AND unit_no = ANY($3)"
+            " AND (period, unit_no, code_no) IN (SELECT * FROM unnest($4::text[], $5::int[], $6::int[]))",
             book,
-            period,
-            sorted({k[0] for k in gone}),
-            [k[0] for k in gone],
-            [k[1] for k in gone],
+            sorted({g[0] for g in gone}),
+            sorted({g[1] for g in gone}),
+            [g[0] for g in gone],
+            [g[1] for g in gone],
+            [g[2] for g in gone],
         )
 
 
