@@ -58,11 +58,14 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 p.period,
             )
             rows = await c.fetch(
-                "SELECT r.*, u.unit_id, u.path, b.scheme_id, rs.snapshot_id, rs.window_until FROM result r"
-                " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no JOIN book b ON b.id = r.book"
+                # from the few units to their rows by key: a period that started after the last ANALYZE
+                # looks empty to the planner, which would otherwise scan it joining every unit per row
+                "WITH u AS MATERIALIZED (SELECT book, unit_no, unit_id, path FROM book_unit"
+                " WHERE unit_id = ANY($1))"
+                " SELECT r.*, u.unit_id, u.path, b.scheme_id, rs.snapshot_id, rs.window_until FROM u"
+                " JOIN result r ON r.book = u.book AND r.unit_no = u.unit_no JOIN book b ON b.id = r.book"
                 " LEFT JOIN results_state rs ON rs.book = r.book AND rs.period = r.period"
-                " WHERE u.unit_id = ANY($1) AND ($2::text IS NULL OR r.period = $2) ORDER BY r.period,"
-                " r.book",
+                " WHERE $2::text IS NULL OR r.period = $2 ORDER BY r.period, r.book",
                 p.ids,
                 p.period,
             )
