@@ -3,8 +3,10 @@
     python -m bench.incremental [--quick]
 
 The synthetic province of bench.recompute (30,000 units, 60 leaves; --quick: 3,000) with two months of
-values loaded and fully scored. The scoring component then runs in this process while approvals for the
-third month are published to JetStream at a steady 200/s (as the indicators service's outbox relay would).
+values loaded and fully scored, then VACUUM ANALYZE and CHECKPOINT as after any bulk load. The scoring
+component then runs in this process (measurement starts once its scorer has preloaded its working set,
+as before it reports ready) while approvals for the third month are published to JetStream at a steady
+200/s (as the indicators service's outbox relay would).
 Every fourth approval goes to a unit with nothing yet in that month; its latency is the time from the
 publish until `scoring.scores_by_units` (RPC over NATS, one batched reader polling every 10 ms) returns
 the unit's month score with its rank.
