@@ -29,6 +29,8 @@ def bootstrap() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not (BIN / "uv").exists():
         print(f"[dev] installing uv {UV_VERSION}", flush=True)
+        if subprocess.run([str(BIN / "python"), "-m", "pip", "--version"], capture_output=True).returncode:
+            sh(BIN / "python", "-m", "ensurepip", "--default-pip")  # a venv whose pip was removed
         sh(BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", f"uv=={UV_VERSION}")
     env = {**os.environ, "VIRTUAL_ENV": str(VENV), "UV_PROJECT_ENVIRONMENT": str(VENV)}
     sh(BIN / "uv", "sync", "--frozen", "--quiet", env=env)

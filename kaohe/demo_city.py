@@ -24,7 +24,7 @@ SCORING_CONSUMER = "scoring-inputs"  # the durable consumer through which scorin
 
 RANKING = """query Ranking($s: ID!, $p: String!, $c: String!, $n: Int) {
   ranking(schemeId: $s, period: $p, category: $c, first: $n) {
-    nodes { rank of unitName total grade warningColour vetoed lastPlace level1 { name score } }
+    nodes { unitId rank of unitName total grade warningColour vetoed lastPlace level1 { name score } }
   }
 }"""
 BOARD = """query Board($s: ID!, $p: String!) {
@@ -76,7 +76,8 @@ async def seed(nats_url: str, progress: Callable[[str], None], *, timeout_s: flo
 
 
 def report(gql: GraphQLClient, summary: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
-    """Recompute the quarter (with progress), then read rankings, 三色榜, grades and one explanation."""
+    """Recompute the quarter (with progress), then read rankings, 三色榜, grades, 城区's explanation, and
+    check that every ranked unit's explanation adds up."""
     scheme_id = summary["scheme_id"]
     job = gql.mutate("recomputeStart", RECOMPUTE, {"s": scheme_id, "p": PERIOD})["job"]
     last = ""
@@ -128,4 +129,15 @@ def report(gql: GraphQLClient, summary: dict[str, Any], progress: Callable[[str]
         progress(f"   {'  ' * step['depth']}{step['name'] or step['kind']}: {step['value']}{weight}")
     if not ex["addsUp"]:
         raise DemoError("the explanation of 城区 does not add up")
+    # and every ranked unit's explanation adds up too
+    ranked = [r["unitId"] for nodes in out["rankings"].values() for r in nodes]
+    wrong = [
+        u
+        for u in ranked
+        if not gql(EXPLAIN, {"u": u, "p": PERIOD, "s": scheme_id})["scoreExplanation"]["addsUp"]
+    ]
+    out["explanations_add_up"] = {"units": len(ranked), "wrong": wrong}
+    progress(f"得分反查 全部 {len(ranked)} 个被考核单位: {len(ranked) - len(wrong)} 个逐级相加一致")
+    if wrong:
+        raise DemoError(f"explanations that do not add up: {', '.join(wrong)}")
     return out
