@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import eventually
 from tests.scoring_fixtures import (  # noqa: F401
     OFFICE,
+    SCHEME,
     Events,
     Scoring,
     due,
@@ -240,3 +241,41 @@ async def _has_total(sc: Scoring, period: str) -> bool:
 
 async def _total_is(sc: Scoring, period: str, want: float | None) -> bool:
     return (await totals(sc, ["140501"], period))["140501"] == pytest.approx(want)
+
+
+async def test_a_rank_leaf_rescores_the_peers_of_the_unit_that_moved(scoring: Scoring) -> None:  # noqa: F811
+    """排名进位: one unit's new value moves its peers' places on that leaf; their scores follow at once and
+    equal what a full recompute gives."""
+    import copy
+
+    sc = scoring
+    body = copy.deepcopy(SCHEME)
+    fai = body["trunk"][0]["children"][1]
+    assert fai["code"] == "FAI"
+    fai["standard"] = {"type": "rank", "last_fraction": 0.5}
+    sid = await sc.scheme(body)
+    await fill(sc, sid, "140501", JAN, 90, 60, 1, "较好")
+    await fill(sc, sid, "140502", JAN, 90, 20, 1, "较好")
+    pair = ["140501", "140502"]
+
+    async def both() -> bool:
+        got = await totals(sc, pair, JAN)
+        return None not in got.values() and got["140501"] > got["140502"]
+
+    await eventually(both, what="140501 first on FAI")
+    before = (await totals(sc, pair, JAN))["140501"]
+    await sc.value(sid, "140502", "FAI", JAN, 100)  # 140502 overtakes; nothing new for 140501
+
+    async def overtaken() -> bool:
+        got = await totals(sc, pair, JAN)
+        return got["140501"] is not None and got["140501"] < before
+
+    await eventually(overtaken, what="140501's FAI fraction follows its new place")
+    incremental = await totals(sc, pair, JAN)
+    job = await sc.call("recompute_start", {"scheme_id": sid, "period": "2026-Q1"})
+
+    async def finished() -> bool:
+        return (await sc.call("recompute_status", {"job_id": job["job_id"]}))["status"] == "done"
+
+    await eventually(finished, what="recompute")
+    assert await totals(sc, pair, JAN) == pytest.approx(incremental)

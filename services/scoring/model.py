@@ -110,6 +110,23 @@ class BookModel:
         return sorted({u.category for u in self.units.values()})
 
     @cached_property
+    def peers(self) -> dict[str, list[int]]:
+        """Unit nos by category."""
+        out: dict[str, list[int]] = {}
+        for no, u in self.units.items():
+            out.setdefault(u.category, []).append(no)
+        return out
+
+    def with_rank_peers(self, unit_nos: Iterable[int]) -> list[int]:
+        """These units, plus every unit of their categories when a leaf is scored by rank among peers (排名):
+        one unit's new value moves its peers' fractions on that leaf, so they are rescored with it."""
+        nos = set(unit_nos)
+        if self.rank_code_set:
+            for cat in {self.units[no].category for no in nos if no in self.units}:
+                nos.update(self.peers.get(cat, ()))
+        return sorted(nos)
+
+    @cached_property
     def rank_code_set(self) -> frozenset[int]:
         return frozenset(self.rank_codes())
 

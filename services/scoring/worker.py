@@ -91,7 +91,14 @@ async def drain_once(
                 continue  # values wait for the scheme; its arrival queues them again
             for span, (units, causes, periods) in sorted(work[book].items()):
                 await score_span(
-                    c, model, span, sorted(units), prefix=prefix, causes=causes, places=places, dirty=periods
+                    c,
+                    model,
+                    span,
+                    model.with_rank_peers(units),
+                    prefix=prefix,
+                    causes=causes,
+                    places=places,
+                    dirty=periods,
                 )
         return len(rows)
 
