@@ -100,46 +100,7 @@ async def _book(ids: Interned, c: Any, d: dict[str, Any]) -> tuple[int | None, b
 
 async def on_submission(s: AsyncSession, event: CloudEvent, outbox: Outbox, ids: Interned) -> None:
     """approved (final) counts a value, reopened withdraws it; only newer revisions apply."""
-    d = event.data
-    approved = event.type == APPROVED
-    if approved and not d.get("final", True):
-        return  # a first-level review; 考核办 has not decided yet
-    c = await store.raw(s)
-    book, has_scheme = await _book(ids, c, d)
-    if not has_scheme and "indicator" in d:
-        await legacy.apply(s, event, outbox, withdraw=not approved)
-    if book is None:
-        return
-    code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
-    unit_no, code_no = await _unit_no(ids, c, book, d), await _code_no(ids, c, book, code)
-    evidence = [e["id"] for e in d.get("evidence") or []]
-    # one statement: the value (only a newer revision wins) and, when it changed and a scheme scores it,
-    # the unit's period queued for the scorer
-    await c.execute(
-        "WITH v AS (INSERT INTO value AS v (book, unit_no, code_no, period, value, grade, revision,"
-        " withdrawn,"
-        " submission_id, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT (book, period, unit_no, code_no) DO UPDATE SET value = EXCLUDED.value,"
-        " grade = EXCLUDED.grade, revision = EXCLUDED.revision, withdrawn = EXCLUDED.withdrawn,"
-        " submission_id = EXCLUDED.submission_id, evidence = EXCLUDED.evidence, updated_at = now()"
-        " WHERE v.revision < EXCLUDED.revision OR v.submission_id IS DISTINCT FROM EXCLUDED.submission_id"
-        " RETURNING 1) INSERT INTO dirty (book, unit_no, period, cause_event) SELECT $1, $2, $4, $11 FROM v"
-        " WHERE $12",
-        book,
-        unit_no,
-        code_no,
-        d["period"],
-        d.get("value"),
-        d.get("grade"),
-        int(d.get("revision") or 0),
-        not approved,
-        d.get("submission_id"),
-        orjson.dumps(evidence).decode(),
-        event.id,
-        has_scheme,
-    )
-    if has_scheme:
-        await _wake(s, c)
+    await on_submissions(s, [event], outbox, ids)
 
 
 _UPSERT_MANY = (
@@ -160,22 +121,23 @@ _UPSERT_MANY = (
 
 
 async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outbox, ids: Interned) -> None:
-    """A batch of approvals and reopenings as `on_submission` would apply them one by one, in a few
-    statements: units looked up together, then one upsert per run of distinct (unit, code, period)."""
+    """Approvals (final) count a value, reopenings withdraw it; only newer revisions apply. As if applied
+    one by one, in a few statements: units looked up together, then one upsert of the values (and of the
+    scorer's queue, for those that changed and that a scheme scores) per run of distinct keys."""
     c = await store.raw(s)
     prepared: list[tuple[Any, ...]] = []
     missing: dict[int, set[str]] = {}
-    slow: list[CloudEvent] = []
     for event in events:
         d = event.data
         approved = event.type == APPROVED
         if approved and not d.get("final", True):
-            continue
+            continue  # a first-level review; 考核办 has not decided yet
         book, has_scheme = await _book(ids, c, d)
-        code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
-        if book is None or (not has_scheme and "indicator" in d) or not code:
-            slow.append(event)  # the legacy path, or nothing to record: as one event
+        if not has_scheme and "indicator" in d:
+            await legacy.apply(s, event, outbox, withdraw=not approved)
+        if book is None:
             continue
+        code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
         if (book, d["unit_id"]) not in ids.unit_no:
             missing.setdefault(book, set()).add(d["unit_id"])
         prepared.append((event, d, book, has_scheme, approved, code))
@@ -204,8 +166,6 @@ async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outb
     for wave in waves:
         if wave:
             await c.execute(_UPSERT_MANY, *(list(col) for col in zip(*wave, strict=True)))
-    for event in slow:
-        await on_submission(s, event, outbox, ids)
     if wake:
         await _wake(s, c)
 

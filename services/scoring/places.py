@@ -169,14 +169,7 @@ class Category:
 
 def _count_at_least(keys: list[tuple[float, str, int]], score: float) -> int:
     """How many keys (−score, code, no), sorted, have score ≥ `score`."""
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if -keys[mid][0] >= score:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return bisect.bisect_right(keys, -score, key=lambda k: k[0])
 
 
 @dataclass
@@ -261,31 +254,16 @@ class Standings:
     ) -> PeriodStandings:
         """The period's standings, reloaded when another writer (or a config change) moved it on;
         with `rows`, also its stored result rows."""
-        row = await c.fetchrow(
-            "SELECT b.stamp, coalesce(s.seq, 0) AS seq FROM book b LEFT JOIN standing_seq s"
-            " ON s.book = b.id AND s.period = $2 WHERE b.id = $1",
-            model.book,
-            period,
-        )
-        stamp, seq = (row["stamp"], row["seq"]) if row else (0, 0)
-        rules = model.config.grades.rules()
-        hit = self._periods.get((model.book, period))
-        if hit is not None and hit.seq >= seq and hit.stamp == stamp and hit.rules == rules:
-            if rows and hit.rows is None:
-                hit.rows = await _rows(c, model.book, period)
-            return hit
-        st = await _load(c, model, period, seq, stamp, rules, with_rows=rows)
-        self._periods[(model.book, period)] = st
-        return st
+        return (await self.get_many(c, model, [period], rows=rows))[period]
 
     async def get_many(
         self, c: asyncpg.Connection, model: BookModel, periods: list[str], *, rows: bool = False
     ) -> dict[str, PeriodStandings]:
         """`get` for several periods of a book, validated with one query."""
         found = await c.fetch(
-            "SELECT p.period, b.stamp, coalesce(s.seq, 0) AS seq FROM book b"
-            " CROSS JOIN unnest($2::text[]) AS p(period)"
-            " LEFT JOIN standing_seq s ON s.book = b.id AND s.period = p.period WHERE b.id = $1",
+            "SELECT p.period, coalesce(b.stamp, 0), coalesce(s.seq, 0) FROM unnest($2::text[]) AS p(period)"
+            " LEFT JOIN book b ON b.id = $1"
+            " LEFT JOIN standing_seq s ON s.book = $1 AND s.period = p.period",
             model.book,
             periods,
         )
@@ -300,9 +278,6 @@ class Standings:
             else:
                 st = await _load(c, model, period, seq, stamp, rules, with_rows=rows)
                 self._periods[(model.book, period)] = out[period] = st
-        for period in periods:  # a book that is gone: what `get` would give
-            if period not in out:
-                out[period] = await self.get(c, model, period, rows=rows)
         return out
 
     async def of_rows(

@@ -197,21 +197,22 @@ ROW = np.dtype(
 )
 
 
-async def _copy_period(c: asyncpg.Connection, where: str, args: list[Any]) -> np.ndarray:
+async def _copy_out(c: asyncpg.Connection, query: str, args: list[Any], dtype: np.dtype) -> np.ndarray:
+    """A query's rows by binary COPY, as fixed-width records (every column NOT NULL, fixed size)."""
     chunks: list[bytes] = []
 
     async def sink(chunk: bytes) -> None:
         chunks.append(chunk)
 
-    await c.copy_from_query(
-        f"SELECT unit_no, code_no, coalesce(value, 'NaN')::float8 FROM scoring.value WHERE {where}",
-        *args,
-        output=sink,
-        format="binary",
-    )
+    await c.copy_from_query(query, *args, output=sink, format="binary")
     data = b"".join(chunks)
-    n = (len(data) - COPY_HEADER - 2) // ROW.itemsize
-    return np.frombuffer(data, dtype=ROW, offset=COPY_HEADER, count=n)
+    n = (len(data) - COPY_HEADER - 2) // dtype.itemsize
+    return np.frombuffer(data, dtype=dtype, offset=COPY_HEADER, count=n)
+
+
+async def _copy_period(c: asyncpg.Connection, where: str, args: list[Any]) -> np.ndarray:
+    query = f"SELECT unit_no, code_no, coalesce(value, 'NaN')::float8 FROM scoring.value WHERE {where}"
+    return await _copy_out(c, query, args, ROW)
 
 
 SMALL = 2000  # units: an incremental batch reads its periods with one COPY, not one per period
@@ -235,23 +236,12 @@ async def _fetch_periods(
     c: asyncpg.Connection, periods: list[str], unit_filter: str, args: list[Any]
 ) -> list[np.ndarray]:
     """A few units' values of several periods in one round trip, split by period as _copy_period's."""
-    chunks: list[bytes] = []
-
-    async def sink(chunk: bytes) -> None:
-        chunks.append(chunk)
-
-    await c.copy_from_query(
+    query = (
         "SELECT (array_position($2::text[], period::text) - 1)::int4, unit_no, code_no,"
         " coalesce(value, 'NaN')::float8 FROM scoring.value"
-        " WHERE book = $1 AND period = ANY($2) AND NOT withdrawn" + unit_filter,
-        *args,
-        output=sink,
-        format="binary",
+        " WHERE book = $1 AND period = ANY($2) AND NOT withdrawn" + unit_filter
     )
-    data = b"".join(chunks)
-    rows = np.frombuffer(
-        data, dtype=PROW, offset=COPY_HEADER, count=(len(data) - COPY_HEADER - 2) // PROW.itemsize
-    )
+    rows = await _copy_out(c, query, args, PROW)
     return [rows[rows["p"] == i] for i in range(len(periods))]
 
 
