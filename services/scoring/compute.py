@@ -389,7 +389,8 @@ def score_period(
     units = model.units
     for key, nos in model.group_rows(unit_nos).items():
         rows = vals.rows_of(nos)
-        has = (rows >= 0) & any_value[np.maximum(rows, 0)]
+        has = rows >= 0  # loaded (a period with no values at all loads no unit) and with a value here
+        has[has] = any_value[rows[has]]
         if not has.all():
             nos = np.asarray(nos)[has].tolist()
             rows = rows[has]
