@@ -9,14 +9,21 @@ from fastapi import FastAPI
 
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
-from services.scoring import admin, consumers, publish, rpc, worker
+from services.scoring import admin, consumers, publish, quarantine, rpc, worker
 from services.scoring.places import Standings
 
 SERVICE = "scoring"
 
 
-def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None = None) -> Runtime:
-    """Build the scoring runtime; nothing connects until `rt.start()`."""
+def setup(
+    settings: ComponentSettings,
+    infra: InfraSettings,
+    app: FastAPI | None = None,
+    *,
+    queue: quarantine.QueueSettings | None = None,
+) -> Runtime:
+    """Build the scoring runtime; nothing connects until `rt.start()`. `queue`: the scorer's retry and
+    quarantine settings (default: from KAOHE_SCORING_SCORER_*)."""
     rt = Runtime(settings, infra)
     cache = worker.ModelCache()
     rt.state["models"] = cache
@@ -26,6 +33,8 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     rpc.register(rt, cache, places)
     admin.register(rt)
     publish.register(rt, cache, places)
+    quarantine.register(rt)
+    book_queue = quarantine.BookQueue(queue)
     stop = asyncio.Event()
 
     def start_scorer(rt: Runtime) -> None:
@@ -34,7 +43,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
         ready = rt.state["scorer_ready"] = asyncio.Event()  # set once the scorer's working set is loaded
         rt.state["scorer"] = asyncio.create_task(
             # the readers' model cache: the preload builds the models they use too, before the freeze
-            worker.run(rt.db, settings.event_prefix, stop, cache, places, ready)
+            worker.run(rt.db, settings.event_prefix, stop, cache, places, ready, book_queue)
         )
 
     async def stop_scorer(rt: Runtime) -> None:

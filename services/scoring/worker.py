@@ -20,6 +20,7 @@ from services.scoring.compute import kind_of, months_of, quarter_of
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.model import BookModel
 from services.scoring.places import Standings
+from services.scoring.quarantine import BookQueue
 from services.scoring.scorer import score_span
 
 log = logs.get("scoring.worker")
@@ -65,18 +66,42 @@ async def connect(db: Database) -> asyncpg.Connection:
     )
 
 
+# The batch, with whether each row's book is in backoff or quarantine (its rows are held, not scored)
+# and whether it had failed before: one statement, as cheap as the DELETE alone while no book is faulty.
+_TAKE = (
+    "WITH d AS (DELETE FROM dirty WHERE id IN (SELECT id FROM dirty ORDER BY id LIMIT $1 FOR UPDATE SKIP"
+    " LOCKED) RETURNING book, unit_no, period, cause_event, queued_at)"
+    " SELECT d.*, f.book IS NOT NULL AS faulted,"
+    " coalesce(f.quarantined_at IS NOT NULL OR f.retry_at > now(), false) AS held"
+    " FROM d LEFT JOIN book_fault f ON f.book = d.book"
+)
+
+
 async def drain_once(
-    c: asyncpg.Connection, cache: ModelCache, prefix: str, places: Standings | None = None
+    c: asyncpg.Connection,
+    cache: ModelCache,
+    prefix: str,
+    places: Standings | None = None,
+    queue: BookQueue | None = None,
 ) -> int:
-    """Score one batch of queued (unit, period) pairs in one transaction; returns how many were taken."""
+    """Score one batch of queued (unit, period) pairs in one transaction; returns how many were taken.
+
+    Each book is scored under its own savepoint: a book that raises is rolled back alone, its work held
+    and its attempt counted (quarantine.py), and the batch's other books are committed.
+    """
+    queue = queue or BookQueue()
     async with c.transaction():
-        rows = await c.fetch(
-            "DELETE FROM dirty WHERE id IN (SELECT id FROM dirty ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-            " RETURNING book, unit_no, period, cause_event",
-            BATCH,
-        )
+        rows = await c.fetch(_TAKE, BATCH)
+        held = [r for r in rows if r["held"]]
+        if held:
+            await queue.hold(c, held)
+        faulted = {r["book"] for r in rows if r["faulted"] and not r["held"]}
         work: dict[int, dict[str, tuple[set[int], dict[int, str], set[str]]]] = {}
+        taken: dict[int, list[asyncpg.Record]] = {}
         for r in rows:
+            if r["held"]:
+                continue
+            taken.setdefault(r["book"], []).append(r)
             units, causes, periods = work.setdefault(r["book"], {}).setdefault(
                 span_of(r["period"]), (set(), {}, set())
             )
@@ -85,22 +110,43 @@ async def drain_once(
             if r["cause_event"]:
                 causes[r["unit_no"]] = r["cause_event"]
         for book in sorted(work):
-            await lock_book(c, book)
-            model = await cache.get(c, book)
-            if model is None:
-                continue  # values wait for the scheme; its arrival queues them again
-            for span, (units, causes, periods) in sorted(work[book].items()):
-                await score_span(
-                    c,
-                    model,
-                    span,
-                    model.with_rank_peers(units),
-                    prefix=prefix,
-                    causes=causes,
-                    places=places,
-                    dirty=periods,
-                )
+            # the savepoint goes with the lock in one round trip (simple protocol, literal integers)
+            await c.execute(f"SAVEPOINT book; SELECT pg_advisory_xact_lock({LOCK_NS}, {int(book)})")
+            try:
+                await _score_book(c, cache, book, work[book], prefix, places)
+                if book in faulted:
+                    await queue.recovered(c, book)
+            except Exception as e:  # only this book's work is undone; the connection must still answer
+                await c.execute("ROLLBACK TO SAVEPOINT book")
+                if places is not None:  # memory may hold the failed book's rows: reload them when next read
+                    places.forget(book)
+                log.exception("scorer.book_failed", book=book, error=repr(e))
+                await queue.failed(c, book, taken[book], e)
         return len(rows)
+
+
+async def _score_book(
+    c: asyncpg.Connection,
+    cache: ModelCache,
+    book: int,
+    spans: dict[str, tuple[set[int], dict[int, str], set[str]]],
+    prefix: str,
+    places: Standings | None,
+) -> None:
+    model = await cache.get(c, book)
+    if model is None:
+        return  # values wait for the scheme; its arrival queues them again
+    for span, (units, causes, periods) in sorted(spans.items()):
+        await score_span(
+            c,
+            model,
+            span,
+            model.with_rank_peers(units),
+            prefix=prefix,
+            causes=causes,
+            places=places,
+            dirty=periods,
+        )
 
 
 async def preload(db: Database, cache: ModelCache, places: Standings) -> int:
@@ -134,8 +180,11 @@ async def run(
     cache: ModelCache,
     places: Standings | None = None,
     ready: asyncio.Event | None = None,
+    queue: BookQueue | None = None,
 ) -> None:
-    """Preload, then drain on every NOTIFY (and every half second) until stopped."""
+    """Preload, then drain on every NOTIFY (and every half second) until stopped; requeue the work of
+    books whose backoff has passed."""
+    queue = queue or BookQueue()
     if places is not None:
         try:
             n = await preload(db, cache, places)
@@ -161,7 +210,8 @@ async def run(
             try:
                 if conn is None or conn.is_closed():
                     conn = await connect(db)
-                while await drain_once(conn, cache, prefix, places):
+                await queue.release_due(conn)
+                while await drain_once(conn, cache, prefix, places, queue):
                     pass
             except asyncio.CancelledError:
                 raise
@@ -175,7 +225,7 @@ async def run(
                     conn = None
                 await asyncio.sleep(1.0)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), 0.5)
+                await asyncio.wait_for(wake.wait(), queue.wait_s(0.5))
             wake.clear()
     finally:
         for held in (listener, conn):
