@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -106,6 +110,9 @@ async def test_a_failing_book_is_quarantined_while_the_others_are_scored(
     assert fault["scheme_id"] == poisoned and fault["attempts"] == 3
     assert fault["error"].startswith("ValidationError") and "supervision_weight" in fault["error"]
     assert fault["held"] >= 1
+    # the operator's command line lists it too
+    listed = [json.loads(line) for line in (await _cli(database_url, "list")).splitlines()]
+    assert [(f["scheme_id"], f["status"]) for f in listed] == [(poisoned, "quarantined")]
     # while it is held, the healthy book keeps flowing and new work for the poisoned one waits with it
     await fill(sc, healthy, "140502", "2026-01", 90, 40, 1, "一般")
     await fill(sc, poisoned, "140502", "2027-01", 90, 40, 1, "一般")
@@ -130,6 +137,20 @@ async def test_a_failing_book_is_quarantined_while_the_others_are_scored(
 
     await eventually(repaired, what="the retried book scored")
     assert await sc.call("scorer_faults", {}) == []
+
+
+async def _cli(database_url: str, *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.scoring.quarantine",
+        *args,
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    return out.decode()
 
 
 async def _nonempty(items: Any) -> bool:
