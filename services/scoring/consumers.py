@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe import paths
 from kaohe.events import CloudEvent, Outbox, event_type
 from kaohe.runtime import Runtime
 from services.scoring import legacy, store
@@ -195,6 +196,7 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
         new_path,
     )
     if old_path and new_path and old_path != new_path:
+        lo, hi = paths.bounds(old_path)  # the subtree as a byte range: unit ids may hold `_` or `%`
         for table, col in (
             ("book_unit", "path"),
             ("book", "assessing_path"),
@@ -203,9 +205,11 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
             ("leaf_score", "unit_path"),
         ):
             await c.execute(
-                f"UPDATE {table} SET {col} = $2 || substr({col}, length($1) + 1) WHERE {col} LIKE $1 || '%'",
-                old_path,
+                f"UPDATE {table} SET {col} = $2 || substr({col}, length($1) + 1)"
+                f" WHERE {paths.sql(col, '$1', '$3')}",
+                lo,
                 new_path,
+                hi,
             )
     await c.execute(
         "UPDATE book SET stamp = stamp + 1 WHERE id IN (SELECT book FROM book_unit WHERE unit_id = $1)",

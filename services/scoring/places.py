@@ -21,6 +21,7 @@ from typing import NamedTuple, Protocol
 
 import asyncpg
 
+from kaohe import paths
 from kaohe.standards import GRADES
 from services.scoring import store_results
 from services.scoring.compute import ResultRow
@@ -220,7 +221,7 @@ class PeriodStandings:
         out: list[tuple[int, Place]] = []
         for no in self.ordered(name)[after:]:
             u = model.units.get(no)
-            if u is not None and u.path.startswith(root):
+            if u is not None and paths.within(u.path, root):
                 out.append((no, placed[no]))
                 if len(out) >= limit:
                     break

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from kaohe import paths
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.events import new_event
 from kaohe.identity import Caller
@@ -183,7 +184,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             rows = await c.fetch(
                 "SELECT * FROM objection WHERE book = $1 AND period = $2 AND ($3::text IS NULL OR status ="
                 " $3)"
-                " AND starts_with(unit_path, $4) AND (created_at::text, id) > ($5, $6)"
+                " AND " + paths.sql("unit_path", "$4", "$8") + " AND (created_at::text, id) > ($5, $6)"
                 " ORDER BY created_at::text, id LIMIT $7",
                 book,
                 p.period,
@@ -192,6 +193,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                 after[0],
                 after[1],
                 p.first + 1,
+                paths.upper(caller.org_path),
             )
         items = [objection_public(r, p.scheme_id) for r in rows[: p.first]]
         last = rows[p.first - 1] if len(rows) > p.first else None

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from kaohe import paths
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -224,12 +225,12 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 "SELECT r.unit_no, r.category, r.colour, r.checks, u.unit_id, u.name, u.path FROM result r"
                 " JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no WHERE r.book = $1 AND"
                 " r.period = $2"
-                " AND r.colour IS NOT NULL AND ($3::text IS NULL OR r.category = $3) AND"
-                " starts_with(u.path, $4)",
+                " AND r.colour IS NOT NULL AND ($3::text IS NULL OR r.category = $3) AND "
+                + paths.sql("u.path", "$4", "$5"),
                 book,
                 month,
                 p.category,
-                caller.org_path,
+                *paths.bounds(caller.org_path),
             )
             warns = await c.fetch(
                 "SELECT w.unit_no, w.level, w.lag, k.code FROM warning w JOIN book_code k ON k.book = w.book"
@@ -270,7 +271,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     @rpc.method("warnings", WarningsQuery)
     async def warnings(caller: Caller, p: WarningsQuery) -> dict[str, Any]:
         root = p.root_path or caller.org_path
-        if not caller.covers(root):
+        if not root.endswith("/") or not caller.covers(root):  # a subtree is a materialised path
             return {"items": [], "next": None}
         after = uncursor(p.after) or ["", "", "", 0]
         levels = [lv for lv, n in LEVEL_ORDER.items() if n >= LEVEL_ORDER[p.min_level]]
@@ -280,8 +281,9 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 "SELECT u.unit_id, u.path, k.code, w.period, w.level, w.expected, w.actual, w.lag,"
                 " w.raised_at, w.book"
                 " FROM warning w JOIN book_unit u ON u.book = w.book AND u.unit_no = w.unit_no"
-                " JOIN book_code k ON k.book = w.book AND k.code_no = w.code_no WHERE starts_with(u.path, $1)"
-                " AND ($2::text IS NULL OR w.period = $2) AND w.level = ANY($3)"
+                " JOIN book_code k ON k.book = w.book AND k.code_no = w.code_no WHERE "
+                + paths.sql("u.path", "$1", "$9")
+                + " AND ($2::text IS NULL OR w.period = $2) AND w.level = ANY($3)"
                 " AND (u.path, k.code, w.period, w.book) > ($4, $5, $6, $7)"
                 " ORDER BY u.path, k.code, w.period, w.book LIMIT $8",
                 root,
@@ -292,6 +294,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 after[2],
                 int(after[3]),
                 p.first + 1,
+                paths.upper(root),
             )
         items = [
             {
