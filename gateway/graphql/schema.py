@@ -19,17 +19,19 @@ from strawberry.extensions import (
 )
 
 from gateway.config import GatewayConfig
+from gateway.graphql.bulk import BulkMutation, BulkQuery
 from gateway.graphql.evidence import EvidenceMutation, EvidenceQuery
 from gateway.graphql.explain import ExplainQuery
 from gateway.graphql.fast import plain_fields_by_attribute
 from gateway.graphql.integration import IntegrationMutation, IntegrationQuery
 from gateway.graphql.rankings import RankingQuery
 from gateway.graphql.results import ResultsMutation, ResultsQuery
+from gateway.graphql.scheme_tools import SchemeToolsMutation, SchemeToolsQuery
 from gateway.graphql.schemes import SchemeMutation, SchemeQuery
-from gateway.graphql.scoring_config import ScoringConfigMutation
+from gateway.graphql.scoring_config import ScoringConfigMutation, ScoringConfigQuery
 from gateway.graphql.submissions import SubmissionMutation, SubmissionQuery
 from gateway.graphql.subscriptions import Subscription
-from gateway.graphql.units import UnitMutation, UnitQuery
+from gateway.graphql.units import UnitMutation, UnitQuery, UnitRestructureMutation
 from kaohe.errors import KaoheError
 
 
@@ -43,6 +45,9 @@ class Query(
     ExplainQuery,
     ResultsQuery,
     IntegrationQuery,
+    SchemeToolsQuery,
+    BulkQuery,
+    ScoringConfigQuery,
 ):
     pass
 
@@ -56,6 +61,9 @@ class Mutation(
     ResultsMutation,
     ScoringConfigMutation,
     IntegrationMutation,
+    UnitRestructureMutation,
+    SchemeToolsMutation,
+    BulkMutation,
 ):
     pass
 

@@ -146,6 +146,10 @@ class SchemeSaveInput:
     scheme_id: str | None = None
     expected_revision: int | None = None
     second_review: bool | None = None
+    allow_problems: bool = strawberry.field(
+        default=False,
+        description="保存未完成的草稿: store the draft despite problems (they are listed in `problems`)",
+    )
 
 
 @strawberry.type

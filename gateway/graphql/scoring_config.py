@@ -109,6 +109,15 @@ async def _aspects(info: Info[Context, None], i: AspectScoresSetInput) -> Aspect
 
 
 @strawberry.type
+class ScoringConfigQuery:
+    @strawberry.field(description="考核计分设置 of a book as stored (defaults when never set; 考核办)")
+    async def scoring_config(self, info: Info[Context, None], scheme_id: str) -> JSON:
+        authorize(info.context.caller, Op.scoring_config)
+        await require_book(info, scheme_id)
+        return await call(info, Op.scoring_config, "scoring", "config_get", {"scheme_id": scheme_id})
+
+
+@strawberry.type
 class ScoringConfigMutation:
     @strawberry.mutation(
         description="考核计分设置: replace a book's ScoringConfig (later recomputes use it; 考核办)"

@@ -27,6 +27,7 @@ from gateway.graphql.rewards import ResultRecord
 from gateway.graphql.scores import Score
 from gateway.graphql.supervision import SupervisionSignal
 from gateway.policy import Op, allowed, authorize
+from kaohe.errors import KaoheError
 
 
 @strawberry.type(description="被考核单位: a unit of the hierarchy (省/市/县/乡镇/街道/村/社区/部门)")
@@ -213,6 +214,61 @@ class UnitMutation:
     ) -> UnitPayload:
         params = {"unit_id": unit_id, "effective": effective}
         return await payload(UnitPayload, "unit", _write(info, "unit_close", _drop_none(params)))
+
+
+@strawberry.input(description="A new unit a split creates")
+class UnitSplitPartInput:
+    id: str
+    name: str
+    kind: str | None = strawberry.field(default=None, description="default: the split unit's kind")
+
+
+@strawberry.input(description="Which new unit a child of the split unit moves under")
+class UnitSplitChildInput:
+    child_id: str
+    new_unit_id: str
+
+
+@strawberry.input(description="拆分: close a unit and create two or more successors")
+class UnitSplitInput:
+    unit_id: str
+    into: list[UnitSplitPartInput]
+    children: list[UnitSplitChildInput] | None = strawberry.field(
+        default=None, description="default: every child moves under the first new unit"
+    )
+    effective: date | None = None
+
+
+@strawberry.type
+class UnitsPayload:
+    units: list[Unit] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UnitRestructureMutation:
+    @strawberry.mutation(description="合并: close the sources and move their children under `into` (考核办)")
+    async def unit_merge(
+        self, info: Info[Context, None], sources: list[str], into: str, effective: date | None = None
+    ) -> UnitPayload:
+        params = {"sources": capped(info, sources, "sources"), "into": into, "effective": effective}
+        return await payload(UnitPayload, "unit", _write(info, "unit_merge", _drop_none(params)))
+
+    @strawberry.mutation(description="拆分: the split unit is closed, its successors created (考核办)")
+    async def unit_split(self, info: Info[Context, None], input: UnitSplitInput) -> UnitsPayload:
+        params: dict[str, Any] = {
+            "unit_id": input.unit_id,
+            "into": [_drop_none({"id": p.id, "name": p.name, "kind": p.kind}) for p in input.into],
+        }
+        if input.children:
+            params["children"] = {c.child_id: c.new_unit_id for c in capped(info, input.children, "children")}
+        if input.effective:
+            params["effective"] = input.effective.isoformat()
+        try:
+            rows = await call(info, Op.unit_write, "indicators", "unit_split", params)
+        except KaoheError as e:
+            return UnitsPayload(errors=[UserError.of(e)])
+        return UnitsPayload(units=[_unit(d) for d in rows])
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
