@@ -14,7 +14,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.events import new_event
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import store
+from services.scoring import snapshot, store
 from services.scoring.places import Models, Standings
 from services.scoring.schemas import (
     OBJECTORS,
@@ -33,7 +33,7 @@ from services.scoring.schemas import (
     uncursor,
     unit_row,
 )
-from services.scoring.worker import ModelCache
+from services.scoring.worker import ModelCache, lock_book
 
 
 def objection_public(r: Any, scheme_id: str) -> dict[str, Any]:
@@ -211,6 +211,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                 book,
                 p.period,
             )
+            await lock_book(c, book)  # the scorer's batches of this book are committed or wait for us
             st = await c.fetchrow(
                 "SELECT * FROM results_state WHERE book = $1 AND period = $2 FOR UPDATE", book, p.period
             )
@@ -241,6 +242,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                     code="objection_window_open",
                     field="force_close_window",
                 )
+            await snapshot.require_settled(c, book, p.period)
             rows = await c.fetch(
                 "SELECT r.unit_no, u.unit_id, u.path, r.category, r.total, r.veto_grade"
                 " FROM result r JOIN book_unit u ON u.book = r.book AND u.unit_no = r.unit_no"
@@ -285,6 +287,9 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                 now,
                 caller.user_id,
             )
+            model = await models.get(c, book)
+            if model is not None:
+                await snapshot.freeze(c, model, p.period, snap, units)
             await c.execute(
                 "UPDATE results_state SET snapshot_id = $3, digest = $4, published_at = $5, published_by ="
                 " $6,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -11,7 +12,7 @@ from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.standards import GRADES, WARNING_LEVEL_ZH
-from services.scoring import store
+from services.scoring import snapshot, store
 from services.scoring.engine.ranking import excellent_quota
 from services.scoring.engine.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
@@ -52,6 +53,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
         out: dict[str, Any] = {i: None for i in p.ids}
         async with db().uow() as s:
             c = await store.raw(s)
+            published = await snapshot.scores(c, p.ids, p.period) if p.source == "published" else None
             legacy = await c.fetch(
                 "SELECT * FROM unit_score WHERE unit_id = ANY($1) AND ($2::text IS NULL OR period = $2)"
                 " ORDER BY period",
@@ -110,9 +112,10 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                     "of": pl.of if pl else None,
                     "grade": pl.grade if pl else None,
                     "status": status,
+                    "source": "live",
                     "digest": None,
                 }
-        return out
+        return out if published is None else snapshot.published_view(out, published, caller)
 
     @rpc.method("ranking", RankingQuery)
     async def ranking(caller: Caller, p: RankingQuery) -> dict[str, Any]:
@@ -332,20 +335,25 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 if book is None:
                     raise NotFound(f"no scored results for unit {p.unit_id!r} in {p.period}", field="unit_id")
             row = await unit_row(c, caller, book, p.unit_id)
+            status = await status_of(c, book, p.period)
+            scheme_id = await c.fetchval("SELECT scheme_id FROM book WHERE id = $1", book)
+            head = {"unit_id": p.unit_id, "period": p.period, "scheme_id": scheme_id}
+            if p.source == "published" or (p.source is None and status == "published"):
+                if status != "published":
+                    raise NotFound(f"results for {p.period} are not published", field="period")
+                return {**head, **await snapshot.explanation(c, book, p.period, p.unit_id)}
             model = await cache.get(c, book)
             unit = model.units.get(row["unit_no"]) if model else None
             trace = await explain(c, model, unit, p.period) if model and unit else None
             if trace is None:
                 raise NotFound(f"unit {p.unit_id!r} has no values in {p.period}", field="period")
-            status = await status_of(c, book, p.period)
         raw = canonical_bytes(trace)
-        import hashlib
-
         return {
-            "unit_id": p.unit_id,
-            "period": p.period,
-            "scheme_id": model.scheme_id if model else None,
+            **head,
             "status": status,
+            "source": "live",
+            "snapshot_id": None,
+            "total": r6(trace.value),
             "digest": hashlib.sha256(raw).hexdigest(),
             "adds_up": check_trace(trace),
             "trace": orjson.loads(raw),

@@ -31,6 +31,9 @@ class Page(_P):
 class ScoresQuery(_P):
     ids: list[str] = Field(max_length=1000)
     period: str | None = Field(None, pattern=PERIOD)
+    # live: the current figures (preliminary until published, and moving after); published: only the
+    # figures of published snapshots
+    source: Literal["live", "published"] = "live"
 
 
 class BookPeriod(_P):
@@ -60,6 +63,8 @@ class ExplainQuery(_P):
     unit_id: str = Field(min_length=1, max_length=40)
     period: str = Field(pattern=PERIOD)
     scheme_id: str | None = Field(None, max_length=64)
+    # None: the published explanation once the period is published, else the live one
+    source: Literal["live", "published"] | None = None
 
 
 class PeriodsQuery(_P):
