@@ -36,6 +36,7 @@ SAVE = f"""mutation($i: SchemeSaveInput!) {{
   schemeSave(input: $i) {{ scheme {{ id revision status }} problems {ERR} }} }}"""
 PUBLISH = f"mutation($id: String!) {{ schemePublish(schemeId: $id) {{ scheme {{ id status }} {ERR} }} }}"
 CONFIG = "query($s: String!) { scoringConfig(schemeId: $s) }"
+CONFIG_SET = f"mutation($s: String!, $c: JSON!) {{ configSet(schemeId: $s, config: $c) {{ config {ERR} }} }}"
 TEMPLATE = """query($s: ID!, $p: String!, $u: String) {
   bulkTemplate(schemeId: $s, period: $p, unitId: $u, format: XLSX) { filename rows contentBase64 } }"""
 IMPORT = f"""mutation($i: SubmissionBulkImportInput!) {{
@@ -137,12 +138,12 @@ async def test_a_city_runs_its_year_through_graphql_and_rest_only(
     sid = fixed["scheme"]["id"]
     assert _ok(await q(PUBLISH, {"id": sid}), "schemePublish")["scheme"]["status"] == "published"
 
-    # 4. Scoring's configuration of the book, read back once scoring has the scheme.
-    async def configured() -> bool:
-        body = await q(CONFIG, {"s": sid})
-        return "errors" not in body and isinstance(body["data"]["scoringConfig"], dict)
-
-    await eventually(configured, what="scoring knows the published scheme")
+    # 4. 计分设置 right after publishing (the gateway waits for scoring to learn of the scheme), read back.
+    grades = {"thresholds": [["优秀", 90], ["良好", 80], ["一般", 60]], "excellent_share": 0.5}
+    stored = _ok(await q(CONFIG_SET, {"s": sid, "c": {"grades": grades}}), "configSet")["config"]
+    assert stored["grades"]["excellent_share"] == 0.5
+    read = (await q(CONFIG, {"s": sid}))["data"]["scoringConfig"]
+    assert read["grades"] == stored["grades"]
 
     # 5. Each county's reporter downloads its sheet, fills it in and imports it: dry run, then commit.
     for i, unit in enumerate(counties):

@@ -7,6 +7,8 @@ JSON here and validated strictly by scoring (errors name the offending field); s
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import strawberry
@@ -17,7 +19,7 @@ from gateway.context import Context
 from gateway.graphql.common import UserError, call, payload
 from gateway.graphql.results import require_book
 from gateway.policy import Op, authorize
-from kaohe.errors import ValidationFailed
+from kaohe.errors import NotFound, ValidationFailed
 
 
 @strawberry.type(description="专项考核第一: a unit rated 优秀 outside the quota in a period (or no longer)")
@@ -71,10 +73,34 @@ class AspectScoresPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _book_write(info: Info[Context, None], method: str, params: dict[str, Any]) -> Any:
+CATCH_UP_S = 10.0  # how long a book call waits for scoring to learn of a scheme published just now
+
+
+async def _book_call(info: Info[Context, None], method: str, params: dict[str, Any]) -> Any:
+    """Call scoring on a book; right after `schemePublish` wait for scoring to catch up, invisibly.
+
+    Scoring learns of a published scheme from the `scheme.published` event, a moment after the mutation
+    returns. While indicators says the scheme is published and scoring does not know it yet, the call is
+    retried (backing off up to 0.5 s) for at most CATCH_UP_S; a draft or unknown scheme fails at once.
+    """
     authorize(info.context.caller, Op.scoring_config)
     await require_book(info, params["scheme_id"])
-    return await call(info, Op.scoring_config, "scoring", method, params)
+    deadline = time.monotonic() + CATCH_UP_S
+    delay = 0.05
+    while True:
+        try:
+            return await call(info, Op.scoring_config, "scoring", method, params)
+        except NotFound:
+            if time.monotonic() + delay > deadline or not await _published(info, params["scheme_id"]):
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+async def _published(info: Info[Context, None], scheme_id: str) -> bool:
+    ctx = info.context
+    scheme = await ctx.rpc.call("indicators", "scheme_get", {"scheme_id": scheme_id}, ctx.caller)
+    return scheme.get("status") in ("published", "superseded")
 
 
 def _object(value: Any, field: str) -> dict[str, Any]:
@@ -84,9 +110,7 @@ def _object(value: Any, field: str) -> dict[str, Any]:
 
 
 async def _config(info: Info[Context, None], scheme_id: str, config: Any) -> Any:
-    return await _book_write(
-        info, "config_set", {"scheme_id": scheme_id, "config": _object(config, "config")}
-    )
+    return await _book_call(info, "config_set", {"scheme_id": scheme_id, "config": _object(config, "config")})
 
 
 async def _exemption(info: Info[Context, None], i: ExemptionSetInput) -> Exemption:
@@ -97,14 +121,14 @@ async def _exemption(info: Info[Context, None], i: ExemptionSetInput) -> Exempti
         "exempt": i.exempt,
         "reason": i.reason,
     }
-    d = await _book_write(info, "exemption_set", params)
+    d = await _book_call(info, "exemption_set", params)
     return Exemption(unit_id=d["unit_id"], period=d["period"], exempt=bool(d["exempt"]))
 
 
 async def _aspects(info: Info[Context, None], i: AspectScoresSetInput) -> AspectScores:
     scores = _object(i.scores, "scores")
     params = {"scheme_id": i.scheme_id, "period": i.period, "unit_id": i.unit_id, "scores": scores}
-    d = await _book_write(info, "aspect_scores_set", params)
+    d = await _book_call(info, "aspect_scores_set", params)
     return AspectScores(unit_id=d["unit_id"], period=d["period"], scores=d["scores"])
 
 
@@ -112,9 +136,7 @@ async def _aspects(info: Info[Context, None], i: AspectScoresSetInput) -> Aspect
 class ScoringConfigQuery:
     @strawberry.field(description="考核计分设置 of a book as stored (defaults when never set; 考核办)")
     async def scoring_config(self, info: Info[Context, None], scheme_id: str) -> JSON:
-        authorize(info.context.caller, Op.scoring_config)
-        await require_book(info, scheme_id)
-        return await call(info, Op.scoring_config, "scoring", "config_get", {"scheme_id": scheme_id})
+        return await _book_call(info, "config_get", {"scheme_id": scheme_id})
 
 
 @strawberry.type
