@@ -154,6 +154,9 @@ async def test_a_city_runs_its_year_through_graphql_and_rest_only(
         rows["contentBase64"] = _filled(sheet["contentBase64"], factor=1 + i / 2)
         dry = _ok(await q(IMPORT, {"i": rows}, reporter), "submissionBulkImport")["result"]
         assert dry["ok"] and dry["dryRun"] and dry["accepted"] == 4 and not dry["committed"], dry
+        keyless = (await q(IMPORT, {"i": {**rows, "dryRun": False}}, reporter))["data"]
+        # the error names the input as the caller spelled it (clientKey), not the service (client_key)
+        assert keyless["submissionBulkImport"]["errors"][0]["field"] == "clientKey", keyless
         commit = {**rows, "dryRun": False, "clientKey": f"year-{tag}-{unit}"}
         done = _ok(await q(IMPORT, {"i": commit}, reporter), "submissionBulkImport")["result"]
         assert done["committed"] and done["accepted"] == 4, done

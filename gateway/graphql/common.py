@@ -27,7 +27,18 @@ class UserError:
 
     @staticmethod
     def of(e: KaoheError) -> UserError:
-        return UserError(code=e.code, field=e.field, message=e.message)
+        return UserError(code=e.code, field=input_field(e.field), message=e.message)
+
+
+def input_field(field: str | None) -> str | None:
+    """A service's field path in the caller's spelling: the argument name in camelCase (`unit_id` →
+    `unitId`); deeper segments stay as sent (JSON keys, list indices), so `scheme.trunk.0.weight` keeps its
+    inner keys and `members.1.unitId` its index."""
+    if not field:
+        return field
+    head, dot, rest = field.partition(".")
+    first, *more = head.split("_")
+    return first + "".join(w[:1].upper() + w[1:] for w in more) + dot + rest
 
 
 @strawberry.type(description="Relay page information")
