@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from gateway.policy import ALL_SCOPES, Op, authorize
 from gateway.webhooks import EVENT_TYPES
+from kaohe.exports import safe_dict
 from kaohe.identity import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["integration"])
@@ -82,7 +84,9 @@ async def statistics_import(
 
 
 @router.get(
-    "/results", responses=ERRORS, summary="Results export (考核结果导出) for a subtree, by keyset pages"
+    "/results",
+    responses=ERRORS,
+    summary="Results export (考核结果导出) for a subtree, by keyset pages: the published figures by default",
 )
 async def results_export(
     request: Request,
@@ -92,6 +96,13 @@ async def results_export(
     first: Annotated[int, Query(ge=1, le=500)] = 100,
     after: str | None = None,
     format: Literal["json", "csv"] = "json",
+    source: Annotated[
+        Literal["published", "live"],
+        Query(
+            description="published (default): the figures of published snapshots only (status says why a row"
+            " has none); live: the current figures, preliminary until published and moving after"
+        ),
+    ] = "published",
 ) -> Any:
     authorize(caller, Op.results_export)  # the export covers the unit list and the scores it needs
     upstream = request.app.state.services.upstream
@@ -99,7 +110,8 @@ async def results_export(
     page = await upstream.call("indicators", "unit_subtree", params, caller)
     units = page["items"]
     ids = [u["id"] for u in units]
-    scores = await upstream.call("scoring", "scores_by_units", {"ids": ids, "period": period}, caller)
+    query = _drop_none({"ids": ids, "period": period, "source": source})
+    scores = await upstream.call("scoring", "scores_by_units", query, caller)
     rows = []
     for u in units:
         s = scores.get(u["id"]) or {}
@@ -109,6 +121,8 @@ async def results_export(
                 "name": u["name"],
                 "path": u["path"],
                 "period": s.get("period"),
+                "status": s.get("status"),  # published | objection_window | preliminary
+                "source": source,
                 "total": s.get("total"),
                 "rank": s.get("rank"),
                 "grade": s.get("grade"),
@@ -119,8 +133,12 @@ async def results_export(
         out = io.StringIO()
         w = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["unit_id"])
         w.writeheader()
-        w.writerows(rows)
-        headers = {"X-Next-Cursor": page.get("next") or ""}
+        w.writerows(safe_dict(r) for r in rows)  # names like =HYPERLINK(…) are text, not formulas
+        label = period if period and re.fullmatch(r"[0-9A-Za-z-]{1,12}", period) else "latest"
+        headers = {
+            "X-Next-Cursor": page.get("next") or "",
+            "Content-Disposition": f'attachment; filename="results-{label}-{source}.csv"',
+        }
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     return {"items": rows, "next": page.get("next")}
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -29,12 +30,28 @@ class TraceStep:
     details: JSON | None = strawberry.field(description="rule, inputs (value, target, evidence ids), notes")
 
 
+@strawberry.enum(description="Which figures a read serves")
+class ResultSource(Enum):
+    PUBLISHED = strawberry.enum_value("published", description="the published snapshot (immutable)")
+    LIVE = strawberry.enum_value("live", description="current figures: preliminary, moving after publication")
+
+
 @strawberry.type(description="得分反查: a unit's score traced from the total down to each indicator's inputs")
 class ScoreExplanation:
     unit_id: str
     period: str
     scheme_id: str | None
     status: str | None = strawberry.field(description="preliminary | objection_window | published")
+    source: str | None = strawberry.field(
+        description="published: the explanation frozen with the published snapshot; live: recomputed from"
+        " the current inputs"
+    )
+    snapshot_id: str | None = strawberry.field(
+        description="the published snapshot explained (source published)"
+    )
+    total: float | None = strawberry.field(
+        description="the total explained (the published one when published)"
+    )
     digest: str = strawberry.field(description="sha256 of the canonical trace (recomputing gives the same)")
     adds_up: bool = strawberry.field(description="every parent equals the sum of its children")
     trace: JSON = strawberry.field(description="the whole tree: {code, name, kind, value, …, children}")
@@ -91,16 +108,27 @@ class ExplainQuery:
         unit_id: str,
         period: str,
         scheme_id: strawberry.ID | None = None,
+        source: Annotated[
+            ResultSource | None,
+            strawberry.argument(
+                description="default: the published explanation once the period is published, else live"
+            ),
+        ] = None,
     ) -> ScoreExplanation:
         params: dict[str, Any] = {"unit_id": unit_id, "period": period}
         if scheme_id is not None:
             params["scheme_id"] = str(scheme_id)
+        if source is not None:
+            params["source"] = source.value
         d = await call(info, Op.score_read, "scoring", "explanation", params)
         return ScoreExplanation(
             unit_id=d["unit_id"],
             period=d["period"],
             scheme_id=d.get("scheme_id"),
             status=d.get("status"),
+            source=d.get("source"),
+            snapshot_id=d.get("snapshot_id"),
+            total=d.get("total"),
             digest=d["digest"],
             adds_up=bool(d.get("adds_up")),
             trace=d["trace"],

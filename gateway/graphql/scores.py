@@ -20,6 +20,10 @@ class Score:
     category: str | None = strawberry.field(description="分类")
     scheme_id: str | None = strawberry.field(description="考核方案 (null: a standalone indicator's score)")
     status: str | None = strawberry.field(description="preliminary | objection_window | published")
+    source: str | None = strawberry.field(
+        description="live: the current figures (after publication too); the published snapshot is"
+        " resultsSnapshot / scoreExplanation"
+    )
     digest: str | None = strawberry.field(description="sha256 of the explanation trace")
 
 
