@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from hypothesis import strategies as st
+
+from kaohe.errors import KaoheError
 from kaohe.workdays import CHINA_TZ, official_calendar
 from services.supervision.domain import (
     Action,
     Actor,
     Command,
     ItemNumber,
+    ItemState,
     Role,
     Source,
     SourceRef,
     SupervisionItem,
     UnitTask,
+    apply,
 )
 
 CAL = official_calendar()
@@ -61,3 +66,46 @@ def lead(action: Action, when: datetime, **kw: object) -> Command:
 
 def coop(action: Action, when: datetime, unit: str = COOP, **kw: object) -> Command:
     return cmd(action, Actor.COOPERATING, when, unit_id=unit, **kw)
+
+
+ITEM = make_item()
+T0 = at(date(2026, 3, 2), 9)
+steps = st.tuples(
+    st.sampled_from(list(Action)),
+    st.sampled_from(["office", "lead", "coop"]),
+    st.integers(min_value=1, max_value=60 * 24 * 6),
+    st.sampled_from([date(2026, 3, 25), date(2026, 4, 30), date(2026, 6, 30)]),
+)
+
+
+def timeline(raw: list[tuple[Action, str, int, date]]):
+    state, entries, t = ItemState.start(ITEM), [], T0
+    for action, who, minutes, nd in [(Action.ASSIGN, "office", 0, None), *raw]:
+        t += timedelta(minutes=minutes)
+        maker = {"office": office, "lead": lead, "coop": coop}[who]
+        c = maker(action, t, reason="r", evidence=("e",), new_deadline=nd)
+        try:
+            state, e = apply(state, c)
+        except KaoheError:
+            continue
+        entries.append(e)
+    return entries, t
+
+
+# A typical item: accepted, reported on, the lead's own part in; the cooperating part arrives late.
+BASE = [
+    office(Action.ASSIGN, at(date(2026, 3, 2))),
+    lead(Action.ACCEPT, at(date(2026, 3, 3))),
+    lead(Action.REPORT_PROGRESS, at(date(2026, 3, 5)), reason="方案已定"),
+    lead(Action.SUBMIT_PART, at(date(2026, 3, 16)), evidence=("s3://e/lead.pdf",)),
+    lead(Action.REPORT_PROGRESS, at(date(2026, 3, 17)), reason="截污纳管完成"),
+    lead(Action.REPORT_PROGRESS, at(date(2026, 3, 30)), reason="等待配合单位排查结果"),
+]
+LATE_PART = coop(Action.SUBMIT_PART, at(date(2026, 4, 2)), evidence=("s3://e/coop.pdf",))
+
+
+def closing(day: date, verified: date) -> list[Command]:
+    return [
+        lead(Action.REQUEST_CLOSURE, at(day), reason="整治完成", evidence=("s3://e/final.pdf",)),
+        office(Action.VERIFY_CLOSURE, at(verified), reason="现场核验属实"),
+    ]
