@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.graphql.common import UserError, call, capped, mk
+from gateway.graphql.scheme_types import SchemeInput, as_document_error, scheme_param
 from gateway.graphql.schemes import CategorySet, Scheme
 from gateway.policy import Op
 from kaohe.errors import KaoheError, ValidationFailed
@@ -98,12 +99,24 @@ def _failed(cls: type, e: KaoheError) -> object:
 
 @strawberry.type
 class SchemeToolsQuery:
-    @strawberry.field(description="方案校验: check a scheme document for a year without saving it (考核办)")
+    @strawberry.field(
+        description="方案校验: check a scheme for a year without saving it (考核办); give it typed "
+        "(`document`) or as JSON (`scheme`), not both"
+    )
     async def scheme_validate(
-        self, info: Info[Context, None], assessing_unit: str, year: int, scheme: strawberry.scalars.JSON
+        self,
+        info: Info[Context, None],
+        assessing_unit: str,
+        year: int,
+        document: SchemeInput | None = strawberry.UNSET,
+        scheme: strawberry.scalars.JSON | None = strawberry.UNSET,
     ) -> SchemeValidation:
-        params = {"assessing_unit": assessing_unit, "year": year, "scheme": scheme}
-        r = await call(info, Op.scheme_write, "indicators", "scheme_validate", params)
+        body = scheme_param(scheme, document, assessing_unit=assessing_unit, year=year)
+        params = {"assessing_unit": assessing_unit, "year": year, "scheme": body}
+        try:
+            r = await call(info, Op.scheme_write, "indicators", "scheme_validate", params)
+        except ValidationFailed as e:
+            raise (as_document_error(e) if document else e) from None
         return SchemeValidation(ok=bool(r["ok"]), problems=_problems(r.get("problems")))
 
 

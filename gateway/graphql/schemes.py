@@ -21,7 +21,17 @@ from gateway.graphql.common import (
     page_size,
     payload,
 )
+from gateway.graphql.scheme_document import (
+    Schedule,
+    SchemeDocument,
+    Standard,
+    document_of,
+    schedule_of,
+    standard_of,
+)
+from gateway.graphql.scheme_types import SchemeInput, as_document_error, scheme_param
 from gateway.policy import Op
+from kaohe.errors import KaoheError
 
 
 @strawberry.type(description="指标: a node of the indicator tree (一级/二级/三级) with weight and standard")
@@ -33,11 +43,23 @@ class IndicatorNode:
     direction: str | None
     unit_of_measure: str | None
     target: float | None
-    standard: JSON | None = strawberry.field(description="评价标准: rule type and parameters")
-    schedule: JSON | None = strawberry.field(description="时间进度: pace curve or milestones")
+    standard: JSON | None = strawberry.field(
+        description="评价标准 as JSON", deprecation_reason="use standardTyped (or Scheme.document)"
+    )
+    schedule: JSON | None = strawberry.field(
+        description="时间进度 as JSON", deprecation_reason="use scheduleTyped (or Scheme.document)"
+    )
     source: str | None = strawberry.field(description="数据来源")
     department: str | None = strawberry.field(description="责任部门 (unit id)")
     children: list[IndicatorNode]
+
+    @strawberry.field(description="评价标准, typed: one object type per kind (null on a parent)")
+    def standard_typed(self) -> Standard | None:
+        return standard_of(self.standard)
+
+    @strawberry.field(description="时间进度 (序时进度), typed")
+    def schedule_typed(self) -> Schedule:
+        return schedule_of(self.schedule)
 
 
 def _node(d: dict[str, Any]) -> IndicatorNode:
@@ -60,13 +82,22 @@ class Scheme:
     updated_at: datetime | None
     published_at: datetime | None
     published_by: str | None
-    scheme: JSON | None = strawberry.field(description="the whole scheme document (trunk, supplements, …)")
+    scheme: JSON | None = strawberry.field(
+        description="the whole scheme as JSON (model field names), e.g. to export it to a file"
+    )
+
+    @strawberry.field(description="the whole scheme, typed (null in lists, which carry no body)")
+    def document(self) -> SchemeDocument | None:
+        return document_of(self.scheme) if self.scheme else None
 
     @strawberry.field(description="共性指标: the trunk's indicator tree")
     def trunk(self) -> list[IndicatorNode]:
         return [_node(d) for d in (self.scheme or {}).get("trunk", [])]
 
-    @strawberry.field(description="个性指标: the supplements (the N of 1+N) per category or unit")
+    @strawberry.field(
+        description="补充指标 (the N of 1+N) per category or unit, as JSON",
+        deprecation_reason="use document.supplements (typed)",
+    )
     def supplements(self) -> JSON:
         return (self.scheme or {}).get("supplements", [])
 
@@ -138,11 +169,19 @@ class SchemeQuery:
         return mk(CategorySet, await call(info, Op.scheme_read, "indicators", "categories_get", params))
 
 
-@strawberry.input
+@strawberry.input(
+    description="保存方案草稿: give the scheme typed (`document`) or as JSON (`scheme`), not both"
+)
 class SchemeSaveInput:
     assessing_unit: str
     year: int
-    scheme: JSON
+    document: SchemeInput | None = strawberry.field(
+        default=strawberry.UNSET, description="the scheme, typed (its assessing unit and year are these)"
+    )
+    scheme: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="the scheme as JSON with the model's snake_case field names: the import of a file",
+    )
     scheme_id: str | None = None
     expected_revision: int | None = None
     second_review: bool | None = None
@@ -176,8 +215,15 @@ class IndicatorPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _saved(info: Info[Context, None], params: dict[str, Any]) -> SchemePayload:
-    r = await call(info, Op.scheme_write, "indicators", "scheme_save", params)
+async def _saved(info: Info[Context, None], input: SchemeSaveInput) -> SchemePayload:
+    params = {k: v for k, v in inp(input).items() if k != "document"}
+    params["scheme"] = scheme_param(
+        input.scheme, input.document, assessing_unit=input.assessing_unit, year=input.year
+    )
+    try:
+        r = await call(info, Op.scheme_write, "indicators", "scheme_save", params)
+    except KaoheError as e:
+        raise (as_document_error(e) if input.document else e) from None
     return SchemePayload(scheme=mk(Scheme, r["scheme"]), problems=r.get("problems"))
 
 
@@ -188,7 +234,7 @@ class SchemeMutation:
     )
     async def scheme_save(self, info: Info[Context, None], input: SchemeSaveInput) -> SchemePayload:
         try:
-            return await _saved(info, inp(input))
+            return await _saved(info, input)
         except Exception as e:
             return _err(SchemePayload, e)
 
@@ -221,8 +267,6 @@ async def _scheme(info: Info[Context, None], method: str, params: dict[str, Any]
 
 
 def _err(cls: Any, e: Exception) -> Any:
-    from kaohe.errors import KaoheError
-
     if not isinstance(e, KaoheError):
         raise e
     return cls(errors=[UserError.of(e)], problems=e.details or None)
