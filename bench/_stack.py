@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import signal
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kaohe import natsauth
 from kaohe.stack import Ports, Stack
 
 
@@ -34,6 +36,10 @@ def start_infra(progress: bool = True) -> Stack:
     try:
         stack.start_infra()
         stack.migrate()
+        # Benchmarks host components and the admin harness in this process: like the test session, the
+        # process gets every identity's NATS credentials (child components still get only their own).
+        for identity, password in stack.nats_passwords.items():
+            os.environ.update(natsauth.env_for(identity, password))
     except BaseException:
         stack.stop()
         raise

@@ -49,7 +49,7 @@ async def throughput(stack: Stack, n: int) -> float:
             await outbox.emit(
                 s, new_event("indicators", "submission", "approved", subject=str(i), data={"i": i})
             )
-    nc = await bus.connect(stack.urls["nats"], name="bench")
+    nc = await bus.connect(stack.urls["nats"], name="bench", identity=stack.identity())
     js = nc.jetstream()
     await bus.ensure_streams(js, stream=stream, prefix=prefix)
 

@@ -31,7 +31,7 @@ import httpx
 from bench._stack import percentile, report, start_infra
 from gateway.auth import issue_dev_token
 from gateway.testing import SYSTEM, Book, approve_values, publish_book, wait_ranked
-from kaohe import bus
+from kaohe import bus, natsauth
 from kaohe.rpc import RpcClient
 from kaohe.settings import GatewaySettings
 
@@ -53,7 +53,7 @@ def load() -> str:
 
 async def seed(nats_url: str, n: int, quick: bool) -> Book:
     """A county with n townships, a published scheme and approved values for one month, ranked."""
-    nc = await bus.connect(nats_url, name="bench-seed")
+    nc = await bus.connect(nats_url, name="bench-seed", identity=natsauth.admin_identity())
     client = RpcClient(nc, timeout_s=30)
 
     async def call(service: str, method: str, params: dict[str, Any]) -> Any:
@@ -91,7 +91,7 @@ def variables(book: Book) -> dict[str, Any]:
 
 async def direct_nats(nats_url: str, book: Book, k: int, rate: float) -> list[float]:
     """The same page with direct NATS requests to scoring, paced like the gateway's light-load run."""
-    nc = await bus.connect(nats_url, name="bench-direct")
+    nc = await bus.connect(nats_url, name="bench-direct", identity=natsauth.admin_identity())
     client = RpcClient(nc)
     params = {"scheme_id": book.scheme_id, "period": PERIOD, "category": book.category, "first": 100}
     out = []

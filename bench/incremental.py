@@ -26,7 +26,7 @@ import numpy as np
 
 from bench._stack import peak_rss_mb, percentile, report, start_infra
 from bench.recompute import CITY, YEAR, load
-from kaohe import bus
+from kaohe import bus, natsauth
 from kaohe.db import Database, asyncpg_dsn
 from kaohe.events import CloudEvent
 from kaohe.identity import Caller
@@ -77,7 +77,7 @@ async def measure(url: str, nats_url: str, quick: bool) -> None:
     rt = service.setup(settings, InfraSettings(database_url=url, nats_url=nats_url))
     await rt.start()
     await rt.state["scorer_ready"].wait()  # the scorer has loaded its working set (as before serving)
-    nc = await bus.connect(nats_url, name="bench-incremental")
+    nc = await bus.connect(nats_url, name="bench-incremental", identity=natsauth.admin_identity())
     js = nc.jetstream()
     client = RpcClient(nc, prefix=settings.rpc_prefix, timeout_s=10)
     caller = Caller.system()

@@ -10,17 +10,30 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 from kaohe import logs
 from kaohe.events import stream_subjects
+from kaohe.natsauth import Identity
 
 log = logs.get("kaohe.bus")
 
 EVENT_SERVICES: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
 
 
-async def connect(url: str, *, name: str, reconnect_wait: float = 1.0) -> NATS:
-    """Connect with unlimited reconnects: a NATS outage pauses work, it never ends the process."""
+async def connect(
+    url: str, *, name: str, identity: Identity | None = None, reconnect_wait: float = 1.0
+) -> NATS:
+    """Connect as `identity` (None: no credentials), with unlimited reconnects: an outage only pauses work.
+
+    The server refuses a subject the identity may not use asynchronously (a request then times out):
+    that arrives here and is logged as `nats.permission_denied` at error level, naming the subject.
+    """
 
     async def on_error(e: Exception) -> None:
-        log.warning("nats.error", error=repr(e))
+        text = str(e)
+        if "permissions violation" in text.lower():
+            log.error("nats.permission_denied", client=name, user=user, error=text)
+        elif "authorization violation" in text.lower():  # retried: the server's users may be changing
+            log.error("nats.login_refused", client=name, user=user, hint="check KAOHE_<C>_NATS_PASSWORD")
+        else:
+            log.warning("nats.error", client=name, error=repr(e))
 
     async def on_disconnect() -> None:
         log.warning("nats.disconnected", client=name)
@@ -28,9 +41,14 @@ async def connect(url: str, *, name: str, reconnect_wait: float = 1.0) -> NATS:
     async def on_reconnect() -> None:
         log.info("nats.reconnected", client=name)
 
+    user = identity.user if identity else None
+    auth: dict[str, str] = {}
+    if identity is not None:
+        auth = {"user": identity.user, "password": identity.password, "inbox_prefix": identity.inbox_prefix}
     return await nats.connect(
         servers=[u.strip() for u in url.split(",") if u.strip()],
         name=name,
+        **auth,  # type: ignore[arg-type]
         max_reconnect_attempts=-1,
         reconnect_time_wait=reconnect_wait,
         allow_reconnect=True,

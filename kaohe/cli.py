@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from kaohe import logs
+from kaohe import logs, natsauth
 from kaohe.devstack import StackError
 from kaohe.settings import COMPONENTS
 
@@ -138,7 +138,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 stack.urls["nats"] if stack else os.environ.get("NATS_URL", f"nats://127.0.0.1:{nats_port}")
             )
             t = time.monotonic()
-            summary = asyncio.run(demo_city.seed(nats_url, _say))
+            identity = stack.identity() if stack else _running_stack_admin()
+            summary = asyncio.run(demo_city.seed(nats_url, _say, identity=identity))
             _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
             demo_city.report(demo.client(url), summary, _say)
         _say(f"demo finished in {time.monotonic() - started:.1f}s")
@@ -149,6 +150,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         if stack is not None:  # also after a failed start: nothing is left running
             stack.stop()
+
+
+def _running_stack_admin() -> natsauth.Identity | None:
+    """The admin NATS identity of the `kaohe up` stack in DATA_DIR (else KAOHE_ADMIN_NATS_* or none)."""
+    creds = DATA_DIR / "nats-credentials.json"
+    if creds.exists():
+        password = json.loads(creds.read_text())[natsauth.ADMIN]
+        return natsauth.Identity(natsauth.ADMIN, password, natsauth.inbox_prefix(natsauth.ADMIN))
+    return natsauth.admin_identity()
 
 
 def _brief(summary: dict[str, object]) -> dict[str, object]:

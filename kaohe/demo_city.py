@@ -15,6 +15,7 @@ from typing import Any
 from kaohe import bus
 from kaohe.demo import DemoError, GraphQLClient
 from kaohe.identity import Caller, Role
+from kaohe.natsauth import Identity
 from kaohe.rpc import RpcClient
 from kaohe.settings import ScoringSettings
 
@@ -47,12 +48,18 @@ JOB = """query Job($id: ID!) {
 COLOUR_ZH = {"red": "红", "yellow": "黄", "green": "绿", None: "—"}
 
 
-async def seed(nats_url: str, progress: Callable[[str], None], *, timeout_s: float = 180) -> dict[str, Any]:
+async def seed(
+    nats_url: str,
+    progress: Callable[[str], None],
+    *,
+    identity: Identity | None = None,
+    timeout_s: float = 180,
+) -> dict[str, Any]:
     """Seed the city through RPC, then wait until scoring has taken in every event it produced."""
     from services.indicators.demo_data import seed as seed_city
 
     settings = ScoringSettings()
-    nc = await bus.connect(nats_url, name="kaohe-demo")
+    nc = await bus.connect(nats_url, name="kaohe-demo", identity=identity)  # the admin identity
     try:
         client = RpcClient(nc, prefix=settings.rpc_prefix, timeout_s=120)
         office = Caller(user_id="jincheng-kaoheban", roles=frozenset({Role.assessment_office}), org_path="/")

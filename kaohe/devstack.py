@@ -1,7 +1,8 @@
 """Embedded dev stack: real PostgreSQL, NATS JetStream and an S3 store started from PyPI wheels.
 
 Used by `kaohe up`, `kaohe demo`, the test fixtures and the benchmarks. Every server binds to 127.0.0.1
-only; every port is chosen by the caller (fixed defaults for `kaohe up`, free ports for tests).
+only; every port is chosen by the caller (fixed defaults for `kaohe up`, free ports for tests). NATS
+lives in `kaohe.devnats`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -256,53 +256,6 @@ def _wait_pg_ready(port: int, log: Path) -> None:
             return
         time.sleep(0.05)
     raise StackError(f"postgres not ready on {port}:\n{_tail(log)}")
-
-
-# --- NATS ---------------------------------------------------------------------------------------
-
-
-def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None) -> tuple[Managed, str]:
-    """Start nats-server with JetStream persisted under data_dir."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir.parent / "nats.log"
-    ensure_free(port, "NATS")
-    name = f"kaohe-dev-{port}-{os.getpid()}-{secrets.token_hex(3)}"
-    conf = data_dir.parent / "nats.conf"
-    # A published scheme travels whole in one event (scoring needs nothing else): allow 8 MB messages.
-    conf.write_text("max_payload: 8MB\n")
-    args = [
-        _bin("nats-server"),
-        "-c",
-        str(conf),
-        "-js",
-        "-a",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "-sd",
-        str(data_dir),
-        "--server_name",
-        name,
-    ]
-    if monitor_port:
-        args += ["-m", str(monitor_port)]
-    m = _spawn("nats", args, log)
-    try:
-        wait_port(port, timeout=20, proc=m.proc, log=log)
-        _check_nats_is_ours(port, name, m)
-    except StackError:
-        m.stop()
-        raise
-    return m, f"nats://127.0.0.1:{port}"
-
-
-def _check_nats_is_ours(port: int, name: str, m: Managed) -> None:
-    """Read the server's INFO line: it must carry the unique name we started it with."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-        line = sock.makefile("rb").readline().decode(errors="replace")
-    info = json.loads(line.split(" ", 1)[1]) if line.startswith("INFO ") else {}
-    if m.proc.poll() is not None or info.get("server_name") != name:
-        raise StackError(f"port {port} is answered by another NATS server ({info.get('server_name')})")
 
 
 # --- S3 (SeaweedFS) -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from kaohe import bus, logs, metrics
+from kaohe import bus, logs, metrics, natsauth
 from kaohe.consumer import Consumer, Subscription
 from kaohe.db import Database
 from kaohe.events import Outbox
@@ -75,6 +75,8 @@ class Runtime:
         return self.rpc
 
     def subscribe(self, name: str, types: list[str], handler: Any, batch_handler: Any = None) -> None:
+        if name not in natsauth.CONSUMERS.get(self.name, ()):  # its NATS permissions name it exactly
+            raise ValueError(f"consumer {name!r} of {self.name} is not in kaohe.natsauth.CONSUMERS")
         self.subscriptions.append(Subscription(name, types, handler, batch_handler))
 
     async def start(self) -> None:
@@ -82,9 +84,13 @@ class Runtime:
         self.db = Database(effective_database_url(s, self.infra), schema=self.name, pool_size=s.db_pool_size)
         if not self.infra.nats_url:
             raise ValueError("NATS_URL is not set")
-        self.nc = await bus.connect(self.infra.nats_url, name=f"kaohe-{self.name}")
+        self.nc = await bus.connect(
+            self.infra.nats_url, name=f"kaohe-{self.name}", identity=natsauth.component_identity(s)
+        )
         self.js = self.nc.jetstream()
-        await bus.ensure_streams(self.js, stream=s.event_stream, prefix=s.event_prefix)
+        await bus.ensure_streams(
+            self.js, stream=s.event_stream, prefix=s.event_prefix, replicas=s.event_stream_replicas
+        )
         if self.uses_s3:
             if not self.infra.s3_endpoint:
                 raise ValueError("S3_ENDPOINT is not set")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 COMPONENTS: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
@@ -60,7 +60,13 @@ class ComponentSettings(BaseSettings):
     db_pool_size: int = 10
     event_prefix: str = Field("kaohe", description="first token of event subjects")
     event_stream: str = "KAOHE_EVENTS"
+    event_stream_replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas (3 on a 3-node cluster)"
+    )
     rpc_prefix: str = Field("kaohe-rpc", description="first token of RPC subjects")
+    # This component's own NATS identity (kaohe.natsauth): unset password = connect without auth.
+    nats_user: str | None = Field(None, description="NATS user name; defaults to the component's name")
+    nats_password: SecretStr | None = None
     rpc_timeout_s: float = 5.0
     rpc_concurrency: int = 64
     relay_batch: int = 500
@@ -110,6 +116,15 @@ class GatewaySettings(ComponentSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     max_body_bytes: int = 1_000_000
+
+
+class AdminSettings(BaseSettings):
+    """The operators' NATS identity (all subjects): the CLI's seeding, benchmarks, the tests' harness."""
+
+    model_config = SettingsConfigDict(env_prefix="KAOHE_ADMIN_", extra="ignore")
+
+    nats_user: str = "admin"
+    nats_password: SecretStr | None = None
 
 
 SETTINGS_BY_COMPONENT: dict[str, type[ComponentSettings]] = {

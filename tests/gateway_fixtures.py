@@ -141,7 +141,7 @@ async def harness(
         for rt in reversed(list(started.values())):
             with contextlib.suppress(Exception):
                 await rt.stop()
-        nc = await bus.connect(infra.nats_url, name="kaohe-test-cleanup")
+        nc = await bus.connect(infra.nats_url, name="kaohe-test-cleanup", identity=infra.identity())
         js = nc.jetstream()
         for name in (ns.stream, f"{ns.stream}_DLQ"):
             with contextlib.suppress(Exception):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe import bus, devstack
+from kaohe import bus, devnats, devstack, natsauth
 from kaohe.consumer import Consumer, Subscription
 from kaohe.db import Database
 from kaohe.events import CloudEvent, Outbox, dlq_subject, event_type, new_event
@@ -163,11 +165,40 @@ async def test_nats_sigkill_during_1000_events_loses_and_doubles_nothing(
     """Service A (indicators outbox) → JetStream → service B (scoring consumer), broker killed mid-flow."""
     workdir = Path(tempfile.mkdtemp(prefix="kaohe-natskill-"))
     port = devstack.free_port()
-    server, url = devstack.start_nats(workdir / "js", port)
-    nc_a = await bus.connect(url, name="service-a", reconnect_wait=0.2)
-    nc_b = await bus.connect(url, name="service-b", reconnect_wait=0.2)
+    passwords = {i: secrets.token_urlsafe(16) for i in natsauth.IDENTITIES}
+    server, url = devnats.start_nats(workdir / "js", port, users=passwords)
+
+    async def kill_and_restart(_: JetStreamContext) -> None:
+        nonlocal server
+        server.kill()  # SIGKILL: no clean shutdown, in-flight publishes and acks are lost
+        server, _ = devnats.start_nats(workdir / "js", port, users=passwords)  # same port and store
+
+    try:
+        await flow_1000_across_a_kill(database_url, ns, url, passwords, kill_and_restart)
+    finally:
+        server.stop()
+
+
+async def flow_1000_across_a_kill(
+    database_url: str,
+    ns: Namespace,
+    url: str,
+    passwords: dict[str, str],
+    kill: Callable[[JetStreamContext], Awaitable[None]],
+    *,
+    replicas: int = 1,
+) -> None:
+    """1,000 events from indicators' outbox to scoring's consumer, each under its own NATS identity;
+    `kill` SIGKILLs a broker (node) while they flow. Every effect must happen exactly once."""
+
+    def identity(name: str) -> natsauth.Identity:
+        return natsauth.Identity(name, passwords[name], natsauth.inbox_prefix(name))
+
+    nc_a = await bus.connect(url, name="service-a", identity=identity("indicators"), reconnect_wait=0.2)
+    nc_b = await bus.connect(url, name="service-b", identity=identity("scoring"), reconnect_wait=0.2)
+    nc_admin = await bus.connect(url, name="admin", identity=identity(natsauth.ADMIN), reconnect_wait=0.2)
     js_a, js_b = nc_a.jetstream(timeout=2), nc_b.jetstream(timeout=2)
-    await bus.ensure_streams(js_a, stream=ns.stream, prefix=ns.prefix)
+    await bus.ensure_streams(js_a, stream=ns.stream, prefix=ns.prefix, replicas=replicas)
     db_a = Database(database_url, schema="indicators")
     db_b = await _prepare(database_url)
     outbox = Outbox(prefix=ns.prefix, schema="indicators")
@@ -179,7 +210,7 @@ async def test_nats_sigkill_during_1000_events_loses_and_doubles_nothing(
     consumer = Consumer(
         db_b,
         js_b,
-        Subscription("counter", [APPROVED], handler),
+        Subscription("inputs", [APPROVED], handler),  # a consumer scoring's permissions name
         component="scoring",
         stream=ns.stream,
         prefix=ns.prefix,
@@ -206,25 +237,23 @@ async def test_nats_sigkill_during_1000_events_loses_and_doubles_nothing(
             return len(await _effects(db_b)) >= 150
 
         await eventually(some_processed, what="flow under way")
-        server.kill()  # SIGKILL: no clean shutdown, in-flight publishes and acks are lost
+        await kill(nc_admin.jetstream(timeout=2))
         seen_at_kill = len(await _effects(db_b))
         assert seen_at_kill < 1000, "the broker must die while events are still flowing"
-        server, _ = devstack.start_nats(workdir / "js", port)  # same port and store: clients reconnect
         await producer
 
         async def all_processed() -> bool:
             return len(await _effects(db_b)) == 1000
 
-        await eventually(all_processed, within=120, what="all 1000 events processed after the restart")
+        await eventually(all_processed, within=120, what="all 1000 events processed after the kill")
         await relay.relay_once()
         assert await relay.pending() == 0
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for conn in (nc_a, nc_b):
+        for conn in (nc_a, nc_b, nc_admin):
             with contextlib.suppress(Exception):
                 await conn.close()
-        server.stop()
         await db_a.dispose()
     effects = await _effects(db_b)
     assert len(effects) == 1000

@@ -25,9 +25,16 @@ async def _stream_messages(js: JetStreamContext, stream: str) -> int:
 async def test_event_published_iff_transaction_commits(
     database_url: str, js: JetStreamContext, ns: Namespace
 ) -> None:
+    await published_iff_commit(database_url, js, js, ns)
+
+
+async def published_iff_commit(
+    database_url: str, relay_js: JetStreamContext, js: JetStreamContext, ns: Namespace
+) -> None:
+    """The relay (on `relay_js`) publishes a committed event once and a rolled-back one never; `js` reads."""
     db = Database(database_url, schema="indicators")
     outbox = Outbox(prefix=ns.prefix, schema="indicators")
-    relay = OutboxRelay(db, js, component="indicators")
+    relay = OutboxRelay(db, relay_js, component="indicators")
     try:
         rolled_back = new_event("indicators", "unit", "changed", subject="u1", data={"n": 1})
         with pytest.raises(Boom):

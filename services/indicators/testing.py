@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from kaohe import bus
+from kaohe import bus, natsauth
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
@@ -50,7 +50,7 @@ async def running(
     )
     rt = setup(cfg, infra)
     await rt.start()
-    nc = await bus.connect(nats_url, name="indicators-harness")
+    nc = await bus.connect(nats_url, name="indicators-harness", identity=natsauth.admin_identity())
     try:
         yield Running(rt, RpcClient(nc, prefix=rpc_prefix, timeout_s=60))
     finally:
