@@ -647,7 +647,9 @@ def test_compose_nats_is_a_three_node_jetstream_cluster() -> None:
 
 @pytest.mark.parametrize("conf", sorted((INFRA / "nats").glob("*.conf")), ids=lambda p: p.name)
 def test_compose_nats_configs_are_valid(conf: Path) -> None:
-    nats_server_validates(str(conf))
+    # With the environment compose gives the node that mounts it (the identities' passwords).
+    [node] = [name for name, n in compose_nats().items() if n["path"] == conf.resolve()]
+    nats_server_validates(str(conf), svc_env(node))
 
 
 def test_compose_nats_url_lists_every_node() -> None:
@@ -994,7 +996,8 @@ def test_k8s_nats_is_a_three_node_jetstream_cluster(tmp_path: Path) -> None:
     assert container_port(container, "cluster") == cluster_port
     conf_file = tmp_path / "nats.conf"
     conf_file.write_text(text)
-    nats_server_validates(str(conf_file), {server_name[1:]: f"{sts['metadata']['name']}-0"})
+    pod_env = {**container_env(container), server_name[1:]: f"{sts['metadata']['name']}-0"}
+    nats_server_validates(str(conf_file), pod_env)
 
 
 def test_k8s_nats_url_lists_every_node() -> None:
