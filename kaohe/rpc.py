@@ -48,6 +48,45 @@ def _dump(result: Any) -> Any:
     return result
 
 
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding U+0000 in a JSON value, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if "\x00" in str(k):
+                return sub
+            found = nul_path(v, sub)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = nul_path(v, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+def reject_nul(raw: bytes, req: dict[str, Any]) -> None:
+    """Refuse U+0000 anywhere in a request (PostgreSQL text cannot hold it): ValidationFailed naming it.
+
+    JSON can carry U+0000 only as the escape `\\u0000`, so one byte search keeps the common case cheap;
+    the walk that names the field runs only when the escape is there (or a literal `\\\\u0000` text).
+    """
+    if b"\\u0000" not in raw:
+        return
+    field = nul_path(req.get("params"))
+    if field is None and nul_path(req.get("caller")) is not None:
+        field = "caller"
+    if field is not None:
+        raise ValidationFailed(
+            f"{field}: text must not contain the NUL character (U+0000)",
+            field=field,
+            code="invalid_character",
+        )
+
+
 def validation_error(e: ValidationError, prefix: str = "") -> ValidationFailed:
     """A pydantic error as our ValidationFailed, naming the first field and listing all problems."""
     details = [
@@ -137,6 +176,7 @@ class RpcServer:
             caller = Caller.model_validate(req["caller"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValidationError) as e:
             raise KaoheError("malformed request envelope", code="bad_request") from e
+        reject_nul(raw, req)
         try:
             params = m.params.model_validate(req.get("params") or {})
         except ValidationError as e:
