@@ -43,8 +43,8 @@ class ResponseCacheMiddleware:
         if "no-cache" in cc or "no-store" in cc:
             await self.app(scope, receive, send)
             return
-        body = await _read(receive)
-        replay = _replay(body, receive)
+        body = await read_body(receive)
+        replay = replay_body(body, receive)
         doc_vars = self._document(body)
         if doc_vars is None:
             await self.app(scope, replay, send)
@@ -101,7 +101,7 @@ class ResponseCacheMiddleware:
         return doc, op, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
 
 
-async def _read(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     """The whole request body (its size is capped by BodyLimit, outside this middleware)."""
     parts: list[bytes] = []
     while True:
@@ -114,7 +114,7 @@ async def _read(receive: Receive) -> bytes:
             return b"".join(parts)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def again() -> Message:

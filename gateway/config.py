@@ -17,6 +17,8 @@ class GatewayConfig(GatewaySettings):
     default_page: int = 50
     max_bulk_rows: int = 100_000
     upstream_timeout_s: float = Field(5.0, description="deadline of every service call")
+    upstream_health_timeout_s: float = Field(0.5, gt=0, description="deadline of /readyz's ping per service")
+    upstream_health_ttl_s: float = Field(3.0, ge=0, description="/readyz reuses a ping result this long")
     rate_limit_rps: float = Field(50.0, description="token-bucket refill per client (user or API key)")
     rate_limit_burst: int = 100
     subscriptions_per_connection: int = 5
@@ -28,7 +30,23 @@ class GatewayConfig(GatewaySettings):
     response_cache_entries: int = Field(512, ge=1, description="entries per worker process (LRU)")
     response_cache_ttl_s: float = Field(10.0, gt=0, description="safety net: events invalidate at once")
     response_cache_settle_s: float = Field(1.0, ge=0, description="re-invalidate after scoring applied")
-    webhook_allow_private: bool = Field(True, description="allow http:// and private hosts (dev, tests)")
+    webhook_allow_private: bool = Field(
+        False,
+        description="development only: allow http:// and targets resolving to loopback/private addresses",
+    )
+    max_query_cost: int = Field(
+        25_000, ge=1, description="largest estimated query cost (objects, multiplied down nested lists)"
+    )
+    cost_default_list: int = Field(10, ge=1, description="assumed size of a list without `first` (cost)")
+    max_response_bytes: int = Field(8_000_000, ge=1, description="larger GraphQL responses are refused")
+    max_json_depth: int = Field(64, ge=1, description="deepest nesting of a JSON request body")
+    api_docs: bool | None = Field(
+        None, description="serve /docs, /redoc and /openapi.json; default: on in development only"
+    )
+
+    @property
+    def api_docs_on(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment == "development"
 
 
 def gateway_config(settings: ComponentSettings) -> GatewayConfig:

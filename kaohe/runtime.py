@@ -11,7 +11,7 @@ import contextlib
 import importlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from kaohe import bus, logs, metrics, natsauth
 from kaohe.consumer import Consumer, Subscription
 from kaohe.db import Database
 from kaohe.events import Outbox
+from kaohe.identity import Caller
 from kaohe.relay import OutboxRelay
 from kaohe.rpc import RpcClient, RpcServer
 from kaohe.settings import ComponentSettings, InfraSettings, effective_database_url
@@ -62,6 +64,9 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self.relay: OutboxRelay | None = None
         self.started = False
+        self.api_docs = True  # /docs, /redoc, /openapi.json (the gateway decides by its environment)
+        # Reported by /readyz under "upstreams" (the gateway's services): named, without failing readiness.
+        self.upstream_checks: Callable[[], Awaitable[dict[str, str]]] | None = None
 
     # The RPC server must exist before start() so that setup() can register methods on it.
     def rpc_server(self) -> RpcServer:
@@ -72,6 +77,12 @@ class Runtime:
                 prefix=self.settings.rpc_prefix,  # type: ignore[arg-type]
                 concurrency=self.settings.rpc_concurrency,
             )
+
+            @self.rpc.method("ping", _Ping)
+            async def ping(caller: Caller, p: _Ping) -> dict[str, Any]:
+                """Liveness as callers see it (the gateway's /readyz): answering at all is the signal."""
+                return {"component": self.name, "started": self.started}
+
         return self.rpc
 
     def subscribe(self, name: str, types: list[str], handler: Any, batch_handler: Any = None) -> None:
@@ -190,6 +201,10 @@ class Runtime:
         return checks
 
 
+class _Ping(BaseModel):
+    pass
+
+
 def load_setup(component: str) -> Callable[..., Any]:
     mod, fn = SETUP[component].split(":")
     return getattr(importlib.import_module(mod), fn)  # type: ignore[no-any-return]
@@ -209,10 +224,20 @@ def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:
         finally:
             await rt.stop()
 
-    app = FastAPI(title=f"Kaohe {settings.component}", lifespan=lifespan, version="0.1.0")
+    app = FastAPI(
+        title=f"Kaohe {settings.component}",
+        lifespan=lifespan,
+        version="0.1.0",
+        openapi_url=None,  # added below once setup() has said whether this component serves them
+        docs_url=None,
+        redoc_url=None,
+    )
     rt = setup(settings, infra, app)
     rt_holder["rt"] = rt
     app.state.runtime = rt
+    if rt.api_docs:
+        app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"
+        app.setup()
 
     @app.middleware("http")
     async def timing(request: Request, call_next: Any) -> Response:
@@ -233,12 +258,19 @@ def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:
     async def readyz() -> JSONResponse:
         checks = await rt.readiness()
         ok = all(v == "ok" for v in checks.values())
-        body = {
+        body: dict[str, Any] = {
             "status": "ready" if ok else "not_ready",
             "component": settings.component,
             "instance": os.environ.get("KAOHE_INSTANCE"),
             "checks": checks,
         }
+        if rt.upstream_checks is not None and rt.started:
+            # A silent upstream is named ("degraded") but keeps this instance in rotation: every replica
+            # would drop out together, taking down what the other services still serve.
+            upstreams = await rt.upstream_checks()
+            body["upstreams"] = upstreams
+            if ok and any(v != "ok" for v in upstreams.values()):
+                body["status"] = "degraded"
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
