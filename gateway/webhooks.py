@@ -3,6 +3,12 @@
 Signature: `Kaohe-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with the Unix timestamp in
 `Kaohe-Timestamp`; receivers recompute it and reject stale timestamps (replay). Retries back off
 exponentially (base × 2^(attempt-1)) until `webhook_max_attempts`, then the delivery is `failed`.
+
+Targets (SSRF): https only, and every address the host resolves to must be public (not loopback, private,
+link-local, multicast, reserved or unspecified), checked at registration and again before each attempt;
+the attempt then connects to the address that was checked (no second lookup to rebind). Failures are
+recorded as a category (`connect_failed`, `timeout`, `http_<status>`, …), never the transport's text, so
+the history is no port scanner. `webhook_allow_private` lifts the address rules, for development only.
 """
 
 from __future__ import annotations
@@ -10,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import orjson
@@ -51,6 +59,43 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"v1={mac}"
 
 
+def forbidden_address(addr: str) -> bool:
+    """True for any address a webhook must not reach: everything but global unicast."""
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IP literals, also decimal/octal forms, resolve to themselves)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class TargetRefused(Exception):
+    """A delivery not attempted; `category` is what the history records."""
+
+    def __init__(self, category: str) -> None:
+        super().__init__(category)
+        self.category = category
+
+
+def _split(url: str) -> tuple[SplitResult, str, int]:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts, host, port
+
+
 def scoped_data(event: CloudEvent, org_path: str) -> dict[str, Any] | None:
     """The event's data as a subscriber under `org_path` may see it; None when nothing of it is theirs."""
     d = event.data
@@ -75,11 +120,26 @@ class Webhooks:
     # --- registration ---------------------------------------------------------------------------
     async def create(self, owner: Caller, *, url: str, event_types: list[str]) -> dict[str, Any]:
         """Register a URL; the signing secret is returned once."""
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        try:
+            parts, host, port = _split(url)
+        except ValueError:
+            raise ValidationFailed("url is not a valid URL", field="url") from None
+        if parts.scheme not in ("http", "https") or not host:
             raise ValidationFailed("url must be an absolute http(s) URL", field="url")
-        if parsed.scheme != "https" and not self.cfg.webhook_allow_private:
-            raise ValidationFailed("webhook URLs must use https", field="url")
+        if not self.cfg.webhook_allow_private:
+            if parts.scheme != "https":
+                raise ValidationFailed("webhook URLs must use https", field="url")
+            try:
+                addresses = await resolve(host, port)
+            except (OSError, UnicodeError):
+                addresses = []  # not resolvable yet: every delivery resolves and checks again
+            if any(forbidden_address(a) for a in addresses):
+                raise ValidationFailed(
+                    "url: the host resolves to a non-public address (loopback, private, link-local, "
+                    "multicast or reserved); webhooks deliver to public endpoints only",
+                    field="url",
+                    code="webhook_target_forbidden",
+                )
         unknown = sorted(set(event_types) - set(EVENT_TYPES))
         if unknown or not event_types:
             raise ValidationFailed(
@@ -241,18 +301,25 @@ class Webhooks:
         code: int | None = None
         error: str | None = None
         try:
-            r = await self._http.post(d["url"], content=body, headers=headers)
+            url, extensions = await self._target(d["url"], headers)
+            r = await self._http.post(url, content=body, headers=headers, extensions=extensions)
             code = r.status_code
             if not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except httpx.HTTPError as e:
-            error = f"{type(e).__name__}: {e}"[:500]
+                error = f"http_{code}"
+        except TargetRefused as e:
+            error = e.category
+        except httpx.TimeoutException:
+            error = "timeout"
+        except httpx.ConnectError:
+            error = "connect_failed"
+        except httpx.HTTPError:
+            error = "transport_failed"
         ms = int((time.perf_counter() - started) * 1000)
         now = datetime.now(UTC)
         values: dict[str, Any] = {"attempts": attempt, "last_status_code": code, "last_error": error}
         if error is None:
             values.update(status="delivered", delivered_at=now)
-        elif attempt >= self.cfg.webhook_max_attempts:
+        elif attempt >= self.cfg.webhook_max_attempts or error == "target_forbidden":  # no retry to it
             values.update(status="failed")
         else:
             delay = self.cfg.webhook_backoff_s * 2 ** (attempt - 1)
@@ -265,6 +332,25 @@ class Webhooks:
                 )
             )
         log.info("webhook.attempt", delivery=d["id"], attempt=attempt, status=code, error=error)
+
+    async def _target(self, url: str, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        """The URL to connect to: as registered when private targets are allowed, else pinned to a
+        resolved, checked public address (Host header and TLS name stay the registered host's)."""
+        if self.cfg.webhook_allow_private:
+            return url, {}
+        parts, host, port = _split(url)
+        if parts.scheme != "https":
+            raise TargetRefused("target_forbidden")
+        try:
+            addresses = await resolve(host, port)
+        except (OSError, UnicodeError):
+            raise TargetRefused("dns_failed") from None
+        if not addresses or any(forbidden_address(a) for a in addresses):
+            raise TargetRefused("target_forbidden")
+        ip = addresses[0]
+        netloc = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+        headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
+        return parts._replace(netloc=netloc).geturl(), {"sni_hostname": host}
 
 
 def _json(body: dict[str, Any]) -> str:
