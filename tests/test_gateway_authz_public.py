@@ -182,7 +182,9 @@ OPS: list[tuple[str, Op, Run]] = [
 async def test_matrix(gw: Harness, world: World, role: Role) -> None:  # noqa: F811
     org = world.tree["A"]["path"]
     caller = Caller(user_id="u", roles=frozenset({role}), org_path=org)
-    hdr = gw.headers([role.value], org)
+    # a 责任部门 acts on its own indicators only: give it every leaf of both books
+    codes = [leaf for b in world.books.values() for leaf in b.leaves] if role is Role.department else None
+    hdr = gw.headers([role.value], org, **({"indicator_codes": codes} if codes else {}))
     b1 = world.tree["B1"]
     async with httpx.AsyncClient(timeout=30) as http:
         for name, op, run in OPS:

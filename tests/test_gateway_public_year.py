@@ -201,5 +201,6 @@ async def test_a_city_runs_its_year_through_graphql_and_rest_only(
     by_unit = {row["unit_id"]: row for row in r.json()["items"]}
     ranked_rows = {x["unitId"]: x for x in after}
     for unit in counties:
+        assert by_unit[unit]["status"] == "published" and by_unit[unit]["source"] == "published"
         assert by_unit[unit]["total"] == ranked_rows[unit]["total"]
         assert by_unit[unit]["rank"] == ranked_rows[unit]["rank"]
