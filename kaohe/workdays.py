@@ -105,6 +105,7 @@ class WorkdayCalendar:  # 工作日历
                 off.add(day)
         self._off: frozenset[date] = frozenset(off)
         self._work: frozenset[date] = frozenset(work)
+        self._memo: dict[tuple[date, int], Due] = {}  # results are immutable: safe to share
 
     # -- identity -------------------------------------------------------------------------------------
     @cached_property
@@ -142,7 +143,8 @@ class WorkdayCalendar:  # 工作日历
     def provisional(self, a: date, b: date | None = None) -> bool:
         """True when any year from `a` to `b` (inclusive, either order) is not covered."""
         lo, hi = sorted((a.year, (b or a).year))
-        return any(y not in self.covered_years for y in range(lo, hi + 1))
+        cov = self.covered_years
+        return not (lo in cov and hi in cov) or any(y not in cov for y in range(lo + 1, hi))
 
     # -- days -----------------------------------------------------------------------------------------
     def is_workday(self, d: date) -> bool:
@@ -181,19 +183,28 @@ class WorkdayCalendar:  # 工作日历
         return d.toordinal()
 
     def _day(self, start: date | datetime) -> date:
-        return self.local_day(start) if isinstance(start, datetime) else start
+        if isinstance(start, datetime):
+            if start.tzinfo is None:
+                raise ValueError("naive datetime: pass an aware moment")
+            return (start if start.tzinfo is self.tz else start.astimezone(self.tz)).date()
+        return start
 
     def add_workdays(self, start: date | datetime, n: int) -> Due:
         """The Nth working day after the start's day, due at its end (see the module's counting rule)."""
         day = self._day(start)
-        ords, s = self._ordinals, self._ordinal(day)
-        index = bisect_right(ords, s) + n - 1 if n > 0 else bisect_left(ords, s) + n
-        if not 0 <= index < len(ords):
-            raise CalendarRangeError(
-                f"{n} working days from {day.isoformat()} leave {FIRST_YEAR}–{LAST_YEAR}"
-            )
-        due_day = date.fromordinal(ords[index])
-        return Due(self.end_of(due_day), due_day, self.provisional(day, due_day), self.version)
+        key = (day, n)
+        hit = self._memo.get(key)
+        if hit is None:
+            ords, s = self._ordinals, self._ordinal(day)
+            index = bisect_right(ords, s) + n - 1 if n > 0 else bisect_left(ords, s) + n
+            if not 0 <= index < len(ords):
+                raise CalendarRangeError(f"{n} working days from {day} leave {FIRST_YEAR}–{LAST_YEAR}")
+            due_day = date.fromordinal(ords[index])
+            hit = Due(self.end_of(due_day), due_day, self.provisional(day, due_day), self.version)
+            if len(self._memo) > 200_000:  # bounded: province-scale recomputes reuse a few thousand keys
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
 
     def workdays_between(self, a: date | datetime, b: date | datetime) -> int:
         """Working days d with a < d ≤ b (calendar days of the arguments); negative when b is before a."""

@@ -239,9 +239,12 @@ class _Sim:
                 else (ClockKind.PART, self.pending_unit)
             )
             old = self.current(kind, unit)
-            if old is not None:
-                self._end(old, e.at)
-            self.add(kind, unit, e.at, cal.add_workdays(e.new_deadline, 0), (old.seq + 1) if old else 1)
+            if old is not None and old.met_at is not None:
+                pass  # already delivered: nothing left to extend
+            else:
+                if old is not None:
+                    self._end(old, e.at)
+                self.add(kind, unit, e.at, cal.add_workdays(e.new_deadline, 0), (old.seq + 1) if old else 1)
         elif a is Action.REQUEST_CLOSURE:
             self._meet(ClockKind.FIRST_FEEDBACK, lead, e.at)
             for c in self.clocks:
@@ -324,7 +327,7 @@ class _Sim:
 
     def _end(self, c: _C, at: datetime) -> None:
         c.ended_at, c.review_since, c.pending_met = at, None, None
-        if c.state is not ClockState.MISSED:
+        if c.state in (ClockState.RUNNING, ClockState.SUSPENDED, ClockState.HELD):
             c.state = ClockState.CANCELLED
         if c.pauses and c.pauses[-1][1] is None:
             c.pauses[-1][1] = at

@@ -231,3 +231,12 @@ def test_breaches_never_disappear_as_time_passes_and_next_due_lies_ahead(raw, d1
     assert b1.next_due is None or b1.next_due >= now1
     if b1.status in (Status.PAUSED, Status.ESCALATED, Status.CLOSED, Status.WITHDRAWN):
         assert b1.next_due is None
+
+
+def test_extending_a_part_already_delivered_starts_no_new_clock() -> None:
+    done = coop(Action.SUBMIT_PART, at(date(2026, 3, 10)), evidence=("s3://e/p.pdf",))
+    ask = coop(Action.REQUEST_EXTENSION, at(date(2026, 3, 11)), reason="r", new_deadline=date(2026, 3, 27))
+    ok = office(Action.APPROVE_EXTENSION, at(date(2026, 3, 11), 11), new_deadline=date(2026, 3, 27))
+    b = board([ASSIGN, ACCEPT, done, ask, ok], at(date(2026, 4, 10)))
+    parts = [c for c in b.of(ClockKind.PART) if c.unit_id == COOP]
+    assert [(c.state, c.met_at) for c in parts] == [(ClockState.MET, done.at)]
