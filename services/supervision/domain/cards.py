@@ -105,7 +105,7 @@ def _latest(clocks: Iterable[Clock], m: datetime) -> Clock | None:
 
 
 def attribute(
-    item: SupervisionItem, board: Board, *, calendar: WorkdayCalendar, policy: CardPolicy, now: datetime
+    item: SupervisionItem, *, board: Board, calendar: WorkdayCalendar, policy: CardPolicy, now: datetime
 ) -> tuple[list[Breach], list[datetime]]:
     """Every breach as of `now`, charged to the unit that answers for it; and future lead-grace ends."""
     lead = item.lead.unit_id
@@ -177,10 +177,10 @@ _OVERDUE = frozenset({ClockKind.DEADLINE, ClockKind.PART})
 
 
 def assess(
-    item: SupervisionItem, board: Board, *, calendar: WorkdayCalendar, policy: CardPolicy, now: datetime
+    item: SupervisionItem, *, board: Board, calendar: WorkdayCalendar, policy: CardPolicy, now: datetime
 ) -> Assessment:
     """Breaches, cards and the next moment anything can change, for one item's board as of `now`."""
-    found, pending = attribute(item, board, calendar=calendar, policy=policy, now=now)
+    found, pending = attribute(item, board=board, calendar=calendar, policy=policy, now=now)
     breaches = sorted(found, key=lambda b: (b.at, b.key))
     cards: list[Card] = []
     counts: dict[str, int] = {}
@@ -198,7 +198,7 @@ def assess(
             cards.append(Card(f"{b.key}/card", colour, item.id, b.unit_id, b.at, b.key, why))
         n = policy.red_overdue_workdays
         if n is not None and b.kind in _OVERDUE and b.clock is not None:
-            t = threshold_at(b.clock, n, calendar=calendar)
+            t = threshold_at(b.clock, n=n, calendar=calendar)
             if t is not None and t <= now:
                 reason = f"{b.reason}; 超期{n}个工作日"
                 cards.append(Card(f"{b.key}/overdue{n}", Colour.RED, item.id, b.unit_id, t, b.key, reason))
@@ -209,13 +209,13 @@ def assess(
     return Assessment(board, tuple(breaches), tuple(cards), min(candidates, default=None))
 
 
-def new_cards(assessment: Assessment, issued: Iterable[str]) -> list[Card]:
+def new_cards(assessment: Assessment, *, issued: Iterable[str]) -> list[Card]:
     """The cards not issued yet (by key): what a sweep emits; a second run emits nothing."""
     seen = set(issued)
     return [c for c in assessment.cards if c.key not in seen]
 
 
-def new_breaches(assessment: Assessment, recorded: Iterable[str]) -> list[Breach]:
+def new_breaches(assessment: Assessment, *, recorded: Iterable[str]) -> list[Breach]:
     """Breaches not recorded yet (by key); recorded ones are kept even if a later recompute lacks them."""
     seen = set(recorded)
     return [b for b in assessment.breaches if b.key not in seen]

@@ -335,8 +335,8 @@ class _Sim:
 
 def evaluate(
     item: SupervisionItem,
-    entries: Iterable[Entry],
     *,
+    entries: Iterable[Entry],
     calendar: WorkdayCalendar,
     ladder: Ladder | LadderPolicy = Ladder(),
     now: datetime,
@@ -363,7 +363,7 @@ def evaluate(
     )
 
 
-def late_until(clock: Clock, now: datetime) -> datetime | None:
+def late_until(clock: Clock, *, now: datetime) -> datetime | None:
     """Where a missed clock's lateness stops counting: met, ended, or `now` (None if it was not missed)."""
     if clock.missed_at is None:
         return None
@@ -373,14 +373,14 @@ def late_until(clock: Clock, now: datetime) -> datetime | None:
 
 def overdue_workdays(clock: Clock, *, calendar: WorkdayCalendar, now: datetime) -> int:
     """Whole working days a missed clock has been late, without the working days of approved pauses."""
-    end = late_until(clock, now)
+    end = late_until(clock, now=now)
     if end is None or clock.due is None:
         return 0
     paused = sum(calendar.workdays_between(p, r or end) for p, r in clock.pauses if p < end)
     return max(calendar.overdue_workdays(clock.due.at, end) - paused, 0)
 
 
-def threshold_at(clock: Clock, n: int, *, calendar: WorkdayCalendar) -> datetime | None:
+def threshold_at(clock: Clock, *, n: int, calendar: WorkdayCalendar) -> datetime | None:
     """The moment a missed clock becomes n working days overdue (pauses move it on); None if never."""
     if clock.missed_at is None or clock.due is None:
         return None

@@ -1,9 +1,9 @@
 """The supervision item (督办事项): 问题、责任、举措、时限 — problem, responsibility, measures, deadline.
 
-Basis: the seeds' "四个清单" practice (阳泉高新区: each item lists its problem, lead unit, cooperating units,
-measures and deadline; "线索双头汇集" from internal and external sources) and the document-number format of
-GB/T 9704-2012 《党政机关公文格式》 7.2.4: 发文字号 = 机关代字 + 年份 in 六角括号〔〕 + 序号 + "号", the
-sequence without leading zeros or "第".
+Basis: the 阳泉高新区 seed — an online list "包括问题、责任、举措、时限等要素", clues gathered from inside
+(上级、领导、部门、考核) and outside (the "办不成事" window) ("线索双头汇集"), 责任部门与配合部门 each with
+their own share — and the document-number format of GB/T 9704-2012 《党政机关公文格式》 7.2.4: 机关代字 +
+年份 in 六角括号〔〕 + 序号 + "号", the sequence without leading zeros or "第".
 """
 
 from __future__ import annotations

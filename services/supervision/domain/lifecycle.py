@@ -204,7 +204,7 @@ def allowed_actions(state: Status, actor: Actor) -> list[Action]:
     return [a for (s, a), r in TABLE.items() if s is state and actor in r.actors]
 
 
-def apply(state: ItemState, command: Command, *, expected_seq: int | None = None) -> tuple[ItemState, Entry]:
+def apply(state: ItemState, *, command: Command, expected_seq: int | None = None) -> tuple[ItemState, Entry]:
     """The next state and its timeline entry; refusals raise typed errors (see `errors`)."""
     if expected_seq is not None and expected_seq != state.seq:
         raise StaleState(expected_seq, state.seq)
@@ -245,11 +245,11 @@ def apply(state: ItemState, command: Command, *, expected_seq: int | None = None
     return nxt, entry
 
 
-def replay(item: SupervisionItem, commands: list[Command]) -> tuple[ItemState, list[Entry]]:
+def replay(item: SupervisionItem, *, commands: list[Command]) -> tuple[ItemState, list[Entry]]:
     """Fold commands from the start; the same checks as `apply`, so a stored timeline is re-validated."""
     state, entries = ItemState.start(item), []
     for c in commands:
-        state, e = apply(state, c)
+        state, e = apply(state, command=c)
         entries.append(e)
     return state, entries
 

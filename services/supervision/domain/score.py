@@ -142,9 +142,9 @@ def score_units(facts: Iterable[Fact], *, period: str, rules: ScoreRules) -> dic
 
 def facts_from(
     item: SupervisionItem,
+    *,
     assessment: Assessment,
     entries: Iterable[Entry],
-    *,
     calendar: WorkdayCalendar,
     start: datetime,
     end: datetime,

@@ -85,7 +85,7 @@ def timeline(raw: list[tuple[Action, str, int, date]]):
         maker = {"office": office, "lead": lead, "coop": coop}[who]
         c = maker(action, t, reason="r", evidence=("e",), new_deadline=nd)
         try:
-            state, e = apply(state, c)
+            state, e = apply(state, command=c)
         except KaoheError:
             continue
         entries.append(e)

@@ -28,9 +28,9 @@ ITEM = make_item()  # deadline Tue 2026-03-31; COOP's part Fri 2026-03-20
 
 
 def assessed(cmds: list[Command], now: datetime, policy: CardPolicy = CardPolicy()) -> Assessment:
-    _, entries = replay(ITEM, sorted(cmds, key=lambda c: c.at))
-    board = evaluate(ITEM, entries, calendar=CAL, now=now)
-    return assess(ITEM, board, calendar=CAL, policy=policy, now=now)
+    _, entries = replay(ITEM, commands=sorted(cmds, key=lambda c: c.at))
+    board = evaluate(ITEM, entries=entries, calendar=CAL, now=now)
+    return assess(ITEM, board=board, calendar=CAL, policy=policy, now=now)
 
 
 def test_late_cooperating_part_is_charged_to_it_not_to_the_lead() -> None:
@@ -99,11 +99,11 @@ def test_sweeps_are_idempotent_and_next_check_includes_the_red_threshold() -> No
     assert early.next_check == at(date(2026, 3, 27), 18)  # COOP's red threshold comes before any clock
     issued = {c.key for c in early.cards}
     again = assessed(cmds[:-1], at(date(2026, 3, 23), 9))
-    assert again == early and new_cards(again, issued) == []
+    assert again == early and new_cards(again, issued=issued) == []
     later = assessed(cmds[:-1], at(date(2026, 3, 28)))
-    fresh = new_cards(later, issued)
+    fresh = new_cards(later, issued=issued)
     assert [(c.colour, c.unit_id) for c in fresh] == [(Colour.RED, COOP)]
-    assert new_breaches(later, {b.key for b in early.breaches}) == []
+    assert new_breaches(later, recorded={b.key for b in early.breaches}) == []
 
 
 @settings(max_examples=100, deadline=None)
@@ -117,8 +117,20 @@ def test_cards_only_accumulate_with_stable_keys_and_colours(raw, d1: int, d2: in
     now1 = last + timedelta(days=d1)
     now2 = now1 + timedelta(days=d2)
     policy = CardPolicy()
-    a1 = assess(ITEM, evaluate(ITEM, entries, calendar=CAL, now=now1), calendar=CAL, policy=policy, now=now1)
-    a2 = assess(ITEM, evaluate(ITEM, entries, calendar=CAL, now=now2), calendar=CAL, policy=policy, now=now2)
+    a1 = assess(
+        ITEM,
+        board=evaluate(ITEM, entries=entries, calendar=CAL, now=now1),
+        calendar=CAL,
+        policy=policy,
+        now=now1,
+    )
+    a2 = assess(
+        ITEM,
+        board=evaluate(ITEM, entries=entries, calendar=CAL, now=now2),
+        calendar=CAL,
+        policy=policy,
+        now=now2,
+    )
     first = {c.key: (c.colour, c.at, c.unit_id) for c in a1.cards}
     second = {c.key: (c.colour, c.at, c.unit_id) for c in a2.cards}
     assert all(second.get(k) == v for k, v in first.items())

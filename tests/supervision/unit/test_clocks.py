@@ -32,8 +32,8 @@ ACCEPT = lead(Action.ACCEPT, at(date(2026, 3, 3), 17, 59))
 
 
 def board(cmds: list[Command], now: datetime, item=ITEM, ladder: Ladder | LadderPolicy = Ladder()) -> Board:
-    _, entries = replay(item, cmds)
-    return evaluate(item, entries, calendar=CAL, ladder=ladder, now=now)
+    _, entries = replay(item, commands=cmds)
+    return evaluate(item, entries=entries, calendar=CAL, ladder=ladder, now=now)
 
 
 def one(b: Board, kind: ClockKind, seq: int = 1, unit: str = LEAD, cycle: int = 1):
@@ -221,9 +221,11 @@ def test_breaches_never_disappear_as_time_passes_and_next_due_lies_ahead(raw, d1
     entries, last = timeline(raw)
     now1 = last + timedelta(days=d1)
     now2 = now1 + timedelta(days=d2)
-    b1 = evaluate(ITEM, entries, calendar=CAL, now=now1)
-    b2 = evaluate(ITEM, entries, calendar=CAL, now=now2)
-    assert b1 == evaluate(ITEM, list(reversed(entries)), calendar=CAL, now=now1)  # deterministic, by seq
+    b1 = evaluate(ITEM, entries=entries, calendar=CAL, now=now1)
+    b2 = evaluate(ITEM, entries=entries, calendar=CAL, now=now2)
+    assert b1 == evaluate(
+        ITEM, entries=list(reversed(entries)), calendar=CAL, now=now1
+    )  # deterministic, by seq
     missed1 = {(c.key(ITEM.id), c.missed_at) for c in b1.clocks if c.missed}
     missed2 = {(c.key(ITEM.id), c.missed_at) for c in b2.clocks if c.missed}
     assert missed1 <= missed2

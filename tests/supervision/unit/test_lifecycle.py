@@ -65,12 +65,15 @@ def complete(action: Action, actor: Actor, status: Status) -> Command:
 def test_every_defined_transition_goes_where_the_table_says(status: Status, action: Action) -> None:
     rule = TABLE[status, action]
     for actor in rule.actors:
-        state, entry = apply(in_state(status), complete(action, actor, status))
+        state, entry = apply(in_state(status), command=complete(action, actor, status))
         assert state.status is rule.to and entry.from_status is status and entry.to_status is rule.to
         assert state.seq == 6 and entry.seq == 6
     for actor in set(Actor) - rule.actors:
         with pytest.raises(ActorNotAllowed) as err:
-            apply(in_state(status), replace(complete(action, next(iter(rule.actors)), status), actor=actor))
+            apply(
+                in_state(status),
+                command=replace(complete(action, next(iter(rule.actors)), status), actor=actor),
+            )
         assert err.value.code == "actor_not_allowed" and err.value.status == 403
 
 
@@ -80,7 +83,7 @@ UNDEFINED = sorted(((s, a) for s in Status for a in Action if (s, a) not in TABL
 @pytest.mark.parametrize(("status", "action"), UNDEFINED)
 def test_every_undefined_transition_is_refused_by_name(status: Status, action: Action) -> None:
     with pytest.raises(TransitionRefused) as err:
-        apply(in_state(status), Command(action, Actor.OFFICE, "o", T0, reason="r", evidence=("e",)))
+        apply(in_state(status), command=Command(action, Actor.OFFICE, "o", T0, reason="r", evidence=("e",)))
     assert err.value.code == "transition_refused" and err.value.status == 409
     assert str(action) in err.value.message and str(status) in err.value.message
 
@@ -126,34 +129,38 @@ def test_closed_and_withdrawn_accept_almost_nothing() -> None:
 )
 def test_requirements_are_named(status: Status, command: Command, field: str) -> None:
     with pytest.raises(RequirementMissing) as err:
-        apply(in_state(status), command)
+        apply(in_state(status), command=command)
     assert err.value.field == field and err.value.status == 422
 
 
 def test_entries_may_not_go_back_in_time() -> None:
-    state, _ = apply(in_state(Status.ASSIGNED), lead(Action.ACCEPT, T0))
+    state, _ = apply(in_state(Status.ASSIGNED), command=lead(Action.ACCEPT, T0))
     with pytest.raises(RequirementMissing) as err:
-        apply(state, lead(Action.REPORT_PROGRESS, T0 - timedelta(minutes=1), reason="r"))
+        apply(state, command=lead(Action.REPORT_PROGRESS, T0 - timedelta(minutes=1), reason="r"))
     assert err.value.field == "at"
 
 
 def test_compare_and_set_one_of_two_concurrent_commands_wins() -> None:
     state = in_state(Status.ASSIGNED)
-    won, _ = apply(state, lead(Action.ACCEPT, T0), expected_seq=state.seq)
+    won, _ = apply(state, command=lead(Action.ACCEPT, T0), expected_seq=state.seq)
     with pytest.raises(StaleState) as err:
-        apply(won, office(Action.WITHDRAW, T0, reason="重复交办"), expected_seq=state.seq)
+        apply(won, command=office(Action.WITHDRAW, T0, reason="重复交办"), expected_seq=state.seq)
     assert err.value.code == "stale_state" and err.value.status == 409
 
 
 def test_extension_keeps_the_old_deadline_and_a_part_extension_moves_only_that_part() -> None:
-    s, _ = replay(ITEM, [office(Action.ASSIGN, T0), lead(Action.ACCEPT, T0)])
-    s, _ = apply(s, lead(Action.REQUEST_EXTENSION, T0, reason="汛期施工受限", new_deadline=date(2026, 4, 30)))
-    s, e = apply(s, office(Action.APPROVE_EXTENSION, T0, new_deadline=date(2026, 4, 20)))
+    s, _ = replay(ITEM, commands=[office(Action.ASSIGN, T0), lead(Action.ACCEPT, T0)])
+    s, _ = apply(
+        s, command=lead(Action.REQUEST_EXTENSION, T0, reason="汛期施工受限", new_deadline=date(2026, 4, 30))
+    )
+    s, e = apply(s, command=office(Action.APPROVE_EXTENSION, T0, new_deadline=date(2026, 4, 20)))
     assert s.deadline == date(2026, 4, 20) and s.deadlines == (date(2026, 3, 31), date(2026, 4, 20))
     assert e.new_deadline == date(2026, 4, 20) and s.pending_extension is None
-    s, _ = apply(s, coop(Action.REQUEST_EXTENSION, T0, reason="设备未到", new_deadline=date(2026, 4, 10)))
+    s, _ = apply(
+        s, command=coop(Action.REQUEST_EXTENSION, T0, reason="设备未到", new_deadline=date(2026, 4, 10))
+    )
     assert s.pending_extension == (COOP, date(2026, 4, 10))
-    s, _ = apply(s, office(Action.APPROVE_EXTENSION, T0, new_deadline=date(2026, 4, 10)))
+    s, _ = apply(s, command=office(Action.APPROVE_EXTENSION, T0, new_deadline=date(2026, 4, 10)))
     assert s.part_deadline(COOP) == date(2026, 4, 10) and s.deadline == date(2026, 4, 20)
 
 
@@ -165,7 +172,7 @@ def test_reopen_starts_a_new_cycle_and_timeline_chains() -> None:
         office(Action.VERIFY_CLOSURE, T0 + timedelta(days=4), reason="现场核验属实"),
         office(Action.REOPEN, T0 + timedelta(days=20), reason="问题反弹", new_deadline=date(2026, 4, 30)),
     ]
-    s, entries = replay(ITEM, cmds)
+    s, entries = replay(ITEM, commands=cmds)
     assert s.status is Status.IN_PROGRESS and s.cycle == 2 and entries[-1].cycle == 2
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5] and s.deadlines[-1] == date(2026, 4, 30)
     prev, chain = GENESIS, []
@@ -207,7 +214,7 @@ def test_random_sequences_stay_in_the_table_and_close_only_through_verification(
         c = replace(c, at=T0 + timedelta(minutes=minute))
         before = state
         try:
-            state, e = apply(state, c)
+            state, e = apply(state, command=c)
         except KaoheError:
             assert state is before
             continue

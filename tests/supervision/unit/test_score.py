@@ -114,11 +114,10 @@ def test_score_is_clamped_explained_and_a_card_never_raises_it(facts: list[Fact]
 
 def item_facts(cmds, start, end, now):
     item = make_item()
-    _, entries = replay(item, sorted(cmds, key=lambda c: c.at))
-    a = assess(
-        item, evaluate(item, entries, calendar=CAL, now=now), calendar=CAL, policy=CardPolicy(), now=now
-    )
-    return facts_from(item, a, entries, calendar=CAL, start=start, end=end, rules=RULES)
+    _, entries = replay(item, commands=sorted(cmds, key=lambda c: c.at))
+    board = evaluate(item, entries=entries, calendar=CAL, now=now)
+    a = assess(item, board=board, calendar=CAL, policy=CardPolicy(), now=now)
+    return facts_from(item, assessment=a, entries=entries, calendar=CAL, start=start, end=end, rules=RULES)
 
 
 def test_a_late_partner_loses_points_in_the_period_the_days_elapsed() -> None:
