@@ -194,12 +194,12 @@ class ItemState:  # 事项状态
         return next((d for u, d in self.parts if u == unit_id), None)
 
 
-def rule_for(state: Status, action: Action) -> Rule | None:
+def rule_for(state: Status, *, action: Action) -> Rule | None:
     """The table's rule, or None when the action is undefined in that state."""
     return TABLE.get((state, action))
 
 
-def allowed_actions(state: Status, actor: Actor) -> list[Action]:
+def allowed_actions(state: Status, *, actor: Actor) -> list[Action]:
     """What this role may do now, for menus and the API's `availableActions`."""
     return [a for (s, a), r in TABLE.items() if s is state and actor in r.actors]
 

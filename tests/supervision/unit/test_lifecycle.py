@@ -89,10 +89,10 @@ def test_every_undefined_transition_is_refused_by_name(status: Status, action: A
 
 
 def test_closed_and_withdrawn_accept_almost_nothing() -> None:
-    assert allowed_actions(Status.CLOSED, Actor.OFFICE) == [Action.REOPEN]
-    assert allowed_actions(Status.WITHDRAWN, Actor.OFFICE) == []
-    assert allowed_actions(Status.CLOSED, Actor.LEAD) == []
-    assert set(allowed_actions(Status.IN_PROGRESS, Actor.COOPERATING)) == {
+    assert allowed_actions(Status.CLOSED, actor=Actor.OFFICE) == [Action.REOPEN]
+    assert allowed_actions(Status.WITHDRAWN, actor=Actor.OFFICE) == []
+    assert allowed_actions(Status.CLOSED, actor=Actor.LEAD) == []
+    assert set(allowed_actions(Status.IN_PROGRESS, actor=Actor.COOPERATING)) == {
         Action.REPORT_PROGRESS,
         Action.SUBMIT_PART,
         Action.REQUEST_EXTENSION,
