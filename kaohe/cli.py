@@ -71,6 +71,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from kaohe.stack import Ports, Stack
 
+    logs.configure("INFO")  # stack.component.* events (restarts) as JSON lines on stderr
     stack = Stack(DATA_DIR, Ports.defaults(dict(os.environ)), progress=_say)
     stopping = False
 
@@ -92,12 +93,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             base = f"http://127.0.0.1:{stack.ports.components[c]}"
             _say(f"{c:<12} {base}/healthz  {base}/readyz  {base}/metrics")
         _say("development token: `kaohe token --role assessment_office --org /`  · Ctrl-C stops everything")
-        while True:
-            for name, p in stack.procs.items():
-                if p.proc.poll() is not None:
-                    _say(f"{name} exited with {p.proc.returncode}; see {DATA_DIR / 'logs' / (name + '.log')}")
-                    return 1
-            time.sleep(0.5)
+        stack.supervise()  # a component that dies is restarted with backoff; the others keep running
+        return 0
     except KeyboardInterrupt:
         _say("stopping…")
         return 0

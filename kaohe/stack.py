@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from kaohe import devnats, devstack, migrate, natsauth
+from kaohe import devnats, devstack, logs, migrate, natsauth
 from kaohe.db import asyncpg_dsn
 from kaohe.devstack import Managed, S3Ports, StackError
 from kaohe.natsauth import Identity
@@ -25,6 +26,7 @@ from kaohe.settings import COMPONENTS, DEFAULT_PORTS, SETTINGS_BY_COMPONENT
 
 DB_NAME = "kaohe"
 Progress = Callable[[str], None]
+log = logs.get("kaohe.stack")
 
 
 def _quiet(_: str) -> None:
@@ -64,6 +66,27 @@ class Ports:
 
 
 @dataclass
+class Restarts:
+    """How `Stack.supervise` restarts a component that died: exponential backoff, capped; a run of at
+    least `stable_s` forgives earlier crashes; after `max_restarts` quick crashes in a row it gives up."""
+
+    base_s: float = 1.0
+    cap_s: float = 30.0
+    stable_s: float = 60.0
+    max_restarts: int = 6
+
+
+@dataclass
+class _Run:
+    started: float
+    crashes: int = 0  # quick crashes in a row
+    due: float | None = None  # when a dead component is started again
+    exit_code: int | None = None
+    delay_s: float = 0.0
+    abandoned: bool = False
+
+
+@dataclass
 class Stack:
     """Starts what the environment does not already provide, then the components as child processes."""
 
@@ -77,6 +100,8 @@ class Stack:
     urls: dict[str, str] = field(default_factory=dict)
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
     nats_passwords: dict[str, str] = field(default_factory=dict)  # identity -> password (embedded NATS)
+    restarts: Restarts = field(default_factory=Restarts)
+    _runs: dict[str, _Run] = field(default_factory=dict)
 
     def _attempts(self) -> int:
         return 3 if self.ports.auto else 1
@@ -198,13 +223,17 @@ class Stack:
                     self.ports.components[c] = devstack.free_port()
             self.progress(f"{c} ready on http://127.0.0.1:{self.ports.components[c]}")
 
+    def _spawn_component(self, c: str) -> Managed:
+        cmd = [sys.executable, "-m", "kaohe.cli", "serve", c]
+        log_file = self.data_dir / "logs" / f"{c}.log"
+        return devstack._spawn(c, cmd, log_file, env=self.component_env(c), cwd=str(migrate.ROOT))
+
     def _start_component(self, c: str, timeout: float) -> None:
-        env = self.component_env(c)
         log = self.data_dir / "logs" / f"{c}.log"
         port = self.ports.components[c]
         devstack.ensure_free(port, c)
-        cmd = [sys.executable, "-m", "kaohe.cli", "serve", c]
-        self.procs[c] = devstack._spawn(c, cmd, log, env=env, cwd=str(migrate.ROOT))
+        self.procs[c] = self._spawn_component(c)
+        self._runs[c] = _Run(started=time.monotonic())
         deadline = time.monotonic() + timeout
         while True:
             if self.procs[c].proc.poll() is not None:
@@ -213,11 +242,56 @@ class Stack:
             if status is not None:
                 if status.get("instance") != self.instance:
                     raise StackError(f"port {port} is answered by another stack's {status.get('component')}")
-                if status.get("status") == "ready":
+                if status.get("status") in ("ready", "degraded"):  # degraded: an upstream is silent
                     return
             if time.monotonic() > deadline:
                 raise StackError(f"{c} not ready after {timeout}s:\n{devstack._tail(log)}")
             time.sleep(0.1)
+
+    def supervise_once(self) -> None:
+        """Restart components that died, each after its backoff; the others are left alone."""
+        now = time.monotonic()
+        policy = self.restarts
+        for c, p in list(self.procs.items()):
+            run = self._runs.setdefault(c, _Run(started=now))
+            code = p.proc.poll()
+            if code is None or run.abandoned:
+                continue
+            if run.due is None:  # just found dead: schedule the restart
+                run.crashes = 1 if now - run.started >= policy.stable_s else run.crashes + 1
+                run.exit_code = code
+                if run.crashes > policy.max_restarts:
+                    run.abandoned = True
+                    log.error("stack.component.abandoned", component=c, exit_code=code, crashes=run.crashes)
+                    self.progress(
+                        f"{c} keeps crashing (exit code {code}, {run.crashes} times in a row); "
+                        f"not restarting it again, see {p.log}"
+                    )
+                    continue
+                run.delay_s = min(policy.cap_s, policy.base_s * 2 ** (run.crashes - 1))
+                run.due = now + run.delay_s
+                log.warning("stack.component.exited", component=c, exit_code=code, restart_in_s=run.delay_s)
+            elif now >= run.due:
+                self.procs[c] = self._spawn_component(c)
+                run.started, run.due = now, None
+                log.warning(
+                    "stack.component.restarted",
+                    component=c,
+                    exit_code=run.exit_code,
+                    delay_s=run.delay_s,
+                    restarts=run.crashes,
+                )
+                self.progress(
+                    f"{c} exited with {run.exit_code}; restarted after {run.delay_s:g}s "
+                    f"(restart {run.crashes} in a row; log {p.log})"
+                )
+
+    def supervise(self, stop: threading.Event | None = None, poll_s: float = 0.5) -> None:
+        """Keep the components running until `stop` is set (forever without one; Ctrl-C ends `kaohe up`)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            self.supervise_once()
+            stop.wait(poll_s)
 
     def start(self) -> Stack:
         self.start_infra()
