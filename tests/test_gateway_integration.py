@@ -19,8 +19,8 @@ import uvicorn
 import websockets
 
 from kaohe import devstack
-from tests.conftest import eventually
-from tests.gateway_fixtures import Harness, gw, http, make_tree  # noqa: F401
+from tests.conftest import Infra, eventually
+from tests.gateway_fixtures import Harness, harness, http, make_tree  # noqa: F401
 
 SUBMIT = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id } errors { code message } } }"""
@@ -28,6 +28,13 @@ APPROVE = """mutation($s: String!) {
   submissionApprove(submissionId: $s) { node { status } errors { code message } } }"""
 REJECT = """mutation($s: String!, $r: String!) {
   submissionReject(submissionId: $s, reason: $r) { node { status } errors { code message } } }"""
+
+
+@pytest_asyncio.fixture(scope="module")
+async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
+    """The full harness; webhooks may target this suite's receiver on loopback (a development setting)."""
+    async with harness(infra, template_db, webhook_allow_private=True) as h:
+        yield h
 
 
 def _started(server: uvicorn.Server) -> Any:
@@ -77,7 +84,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def tree(gw: Harness) -> dict[str, Any]:  # noqa: F811
+async def tree(gw: Harness) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(timeout=30) as client:
         t = await make_tree(gw, client, tag)
@@ -104,7 +111,7 @@ async def _submit(h: Harness, client: httpx.AsyncClient, unit: str, code: str, p
 
 
 async def test_webhook_signed_retried_with_backoff_and_history(
-    gw: Harness,  # noqa: F811
+    gw: Harness,
     http: httpx.AsyncClient,  # noqa: F811
     tree: dict[str, Any],
     receiver: Receiver,
@@ -123,7 +130,7 @@ async def test_webhook_signed_retried_with_backoff_and_history(
     )
     assert r.status_code == 201, r.text
     hook, secret = r.json(), r.json()["secret"]
-    dept = gw.headers(["department"], "/")
+    dept = gw.headers(["department"], "/", indicator_codes=[tree["code"]])
     for unit in ("B1", "A1"):  # B1 lies outside the integration's subtree: never delivered
         sub = await _submit(gw, http, tree[unit]["id"], tree["code"], "2026-03")
         res = await gw.gql(http, REJECT, {"s": sub, "r": "数据与统计局口径不一致"}, headers=dept)
@@ -155,6 +162,7 @@ async def test_webhook_signed_retried_with_backoff_and_history(
     r = await http.get(f"{gw.url}/api/v1/webhooks/{hook['id']}/deliveries", headers=key)
     [d] = r.json()["items"]
     assert d["attempts"] == 3 and [a["status_code"] for a in d["attempt_log"]] == [500, 500, 200]
+    assert [a["error"] for a in d["attempt_log"]] == ["http_500", "http_500", None]  # categories only
     q = """query($id: ID!) { webhook(id: $id) { url deliveries(first: 5) {
       edges { node { status attempts attemptLog { attempt statusCode } } } } } }"""
     g = await gw.gql(http, q, {"id": hook["id"]}, headers=key)
@@ -177,7 +185,7 @@ async def _ws(h: Harness, token: str) -> Any:
 
 
 async def test_subscription_receives_live_ranking_changes_for_its_subtree(
-    gw: Harness,  # noqa: F811
+    gw: Harness,
     http: httpx.AsyncClient,  # noqa: F811
     tree: dict[str, Any],
 ) -> None:
@@ -188,7 +196,7 @@ async def test_subscription_receives_live_ranking_changes_for_its_subtree(
           unitId period score { total version } unit { name path } } }"""
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": q, "variables": {}}}))
         await asyncio.sleep(0.3)  # the subscription is registered before the events happen
-        dept = gw.headers(["department"], "/")
+        dept = gw.headers(["department"], "/", indicator_codes=[tree["code"]])
         for unit in ("B1", "A2"):
             sub = await _submit(gw, http, tree[unit]["id"], tree["code"], "2026-04")
             res = await gw.gql(http, APPROVE, {"s": sub}, headers=dept)
@@ -214,7 +222,7 @@ def _error_code(msg: dict[str, Any]) -> str:
     return str(errors[0]["extensions"]["code"])
 
 
-async def test_subscription_needs_authentication(gw: Harness) -> None:  # noqa: F811
+async def test_subscription_needs_authentication(gw: Harness) -> None:
     ws = await websockets.connect(
         gw.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
     )
@@ -231,7 +239,7 @@ async def test_subscription_needs_authentication(gw: Harness) -> None:  # noqa: 
 
 
 async def test_no_n_plus_one_requests_do_not_grow_with_page_size(
-    gw: Harness,  # noqa: F811
+    gw: Harness,
     http: httpx.AsyncClient,  # noqa: F811
     tree: dict[str, Any],
 ) -> None:
@@ -260,7 +268,7 @@ async def test_no_n_plus_one_requests_do_not_grow_with_page_size(
 
 
 async def test_rest_openapi_problems_bulk_and_export(
-    gw: Harness,  # noqa: F811
+    gw: Harness,
     http: httpx.AsyncClient,  # noqa: F811
     tree: dict[str, Any],
 ) -> None:
