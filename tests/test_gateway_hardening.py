@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from pydantic import BaseModel
 
+from kaohe import bus
 from kaohe.identity import Caller
 from kaohe.rpc import RpcServer
 from tests.conftest import Infra
@@ -40,7 +41,10 @@ async def hg(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
         max_body_bytes=20_000,
         max_list=10,
     ) as h:
-        rpc = RpcServer(h.gateway.nc, service="scoring", prefix=h.ns.rpc_prefix)  # type: ignore[arg-type]
+        # Stand-ins connect as the service they play: only it may serve its RPC subjects.
+        nc = await bus.connect(infra.nats_url, name="stub-scoring", identity=infra.identity("scoring"))
+        h.extra["infra"] = infra
+        rpc = RpcServer(nc, service="scoring", prefix=h.ns.rpc_prefix)
 
         @rpc.method("explanation", Explain)
         async def explanation(caller: Caller, p: Explain) -> Any:
@@ -62,6 +66,7 @@ async def hg(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
         h.extra["rpc"] = rpc
         yield h
         await rpc.stop(1)
+        await nc.close()
 
 
 def _hdr(h: Harness, user: str) -> dict[str, str]:
@@ -88,7 +93,9 @@ async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(
     assert r["errors"][0]["extensions"]["code"] == "not_found"
     assert r["errors"][0]["extensions"]["field"] == "unit_id"
     # A stub indicators answer so that unit(...) resolves, then a broken scoring reply inside the gateway.
-    rpc = RpcServer(hg.gateway.nc, service="indicators", prefix=hg.ns.rpc_prefix)  # type: ignore[arg-type]
+    infra = hg.extra["infra"]
+    nc = await bus.connect(infra.nats_url, name="stub-indicators", identity=infra.identity("indicators"))
+    rpc = RpcServer(nc, service="indicators", prefix=hg.ns.rpc_prefix)
 
     class Ids(BaseModel):
         ids: list[str]
@@ -112,6 +119,7 @@ async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(
         r = await hg.gql(http, '{ unit(id: "u9") { id score { total } } }', headers=_hdr(hg, "t2"))
     finally:
         await rpc.stop(1)
+        await nc.close()
     assert r["data"]["unit"]["id"] == "u9"
     [err] = r["errors"]
     assert err["message"] == "internal error"
