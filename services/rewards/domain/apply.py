@@ -19,6 +19,7 @@ from services.rewards.domain.inputs import (
     Cadre,
     History,
     Snapshot,
+    SnapshotRow,
     months_in,
     opaque_key_problem,
     period_kind,
@@ -71,9 +72,9 @@ def _apply(
     pools: Mapping[str, int] | None,
 ) -> ProposalList:
     pools = pools or {}
-    rows = snapshot.rows
     digest = snapshot.digest
     problems: list[Problem] = []
+    rows = _unique_units(snapshot.rows, problems)
     staff = group_staff(roster, {r.unit_id for r in rows}, problems)
     active = rules.for_period(kind)
     lines: list[Line] = []
@@ -137,6 +138,23 @@ def _apply(
         pools=balances,
         problems=problems,
     )
+
+
+def _unique_units(rows: Sequence[SnapshotRow], problems: list[Problem]) -> list[SnapshotRow]:
+    """Each unit once (a unit listed twice would have two pools): later rows are dropped as problems."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r.unit_id in seen:
+            problems.append(
+                Problem(
+                    "duplicate_unit", "the unit is listed twice; the first row is used", unit_id=r.unit_id
+                )
+            )
+            continue
+        seen.add(r.unit_id)
+        out.append(r)
+    return out
 
 
 def _adjusted(

@@ -137,6 +137,8 @@ def _key(holder: str, p: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Same content in canonical form (a payload read back from JSON has lists where lines had tuples)."""
+    if all(a.get(f) == b.get(f) for f in _CONTENT):
+        return True
     return canonical({f: a.get(f) for f in _CONTENT}) == canonical({f: b.get(f) for f in _CONTENT})
 
 

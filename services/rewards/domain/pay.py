@@ -148,7 +148,8 @@ def pay_unit(
             unit_line("released", "返还暂扣", w, released, release_share=str(w.released(row.grade)))
             kept = withheld - released
         distributable = pool - kept
-    weights = [c.monthly_pay_fen * months * weights_by_grade[c.grade] for c in staff]
+    bases = [c.monthly_pay_fen * months for c in staff]
+    weights = [b * weights_by_grade[c.grade] for b, c in zip(bases, staff, strict=True)]
     if distributable and not staff:
         problems.append(Problem("no_staff", "the unit has a pool but no staff in the roster", unit_id=uid))
         kept, distributable = pool, 0
@@ -157,34 +158,24 @@ def pay_unit(
         kept, distributable = pool, 0
     shares = allocate(distributable, weights, keys=[c.person_key for c in staff]) if staff else []
     rule = rules.pay if rules.pay is not None else primary
-    for c, amount in zip(staff, shares, strict=True):
-        lines.append(
-            Line(
-                "person",
-                uid,
-                c.person_key,
-                "pay",
-                PAY,
-                rule.id,
-                rule.basis,
-                amount,
-                {
-                    "grade": c.grade,
-                    "post": c.post,
-                    "rank": c.rank,
-                    "unit_grade": row.grade,
-                    "unit_rank": row.rank,
-                    "of": row.of,
-                    "category": row.category,
-                    "base_fen": c.monthly_pay_fen * months,
-                    "factor": str(factors[c.grade]),
-                    "zeroed": zeroed,
-                    "unit_paid_fen": distributable,
-                },
-                period,
-                digest,
-            )
-        )
+    rid, basis, ugrade, urank, of, cat = rule.id, rule.basis, row.grade, row.rank, row.of, row.category
+    shown = {g: str(f) for g, f in factors.items()}
+    add = lines.append
+    for c, base, amount in zip(staff, bases, shares, strict=True):
+        inputs = {
+            "grade": c.grade,
+            "post": c.post,
+            "rank": c.rank,
+            "unit_grade": ugrade,
+            "unit_rank": urank,
+            "of": of,
+            "category": cat,
+            "base_fen": base,
+            "factor": shown[c.grade],
+            "zeroed": zeroed,
+            "unit_paid_fen": distributable,
+        }
+        add(Line("person", uid, c.person_key, "pay", PAY, rid, basis, amount, inputs, period, digest))
     return lines, PoolBalance(uid, pool, sum(shares), kept), problems
 
 

@@ -166,6 +166,12 @@ def test_a_pool_with_nobody_to_pay_stays_withheld() -> None:
     assert (b.pool_fen, b.paid_fen, b.withheld_fen) == (5000, 0, 5000)
 
 
+def test_a_unit_listed_twice_is_paid_once() -> None:
+    pl = apply(snap([row("u1", "良好", 1, 1), row("u1", "优秀", 1, 1)]), rules=ruleset(QPAY), roster=STAFF)
+    assert [(p.code, p.unit_id) for p in pl.problems] == [("duplicate_unit", "u1")]
+    assert len([ln for ln in pl.lines if ln.kind == "pool"]) == 1 and pl.pools["u1"].paid_fen == 9000
+
+
 def test_a_rule_set_of_another_year_is_refused() -> None:
     with pytest.raises(ValueError):
         apply(snap([row("u1", "良好", 1, 1)], period="2025Q4"), rules=ruleset(QPAY), roster=STAFF)
