@@ -16,11 +16,20 @@ from kaohe.errors import KaoheError
 from kaohe.identity import Role
 from services.indicators import bulk_store
 from services.indicators.domain import bulk as bulk_domain
-from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
+from services.indicators.testing import (
+    OFFICE,
+    Running,
+    caller,
+    harness_kwargs,
+    published_city,
+    running,
+    small_city,
+    small_scheme,
+)
 from tests.conftest import Infra, Namespace
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
-DEPT = caller(Role.department, org="/14/1405/", user="fagai")
+DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 
 
 @pytest_asyncio.fixture
@@ -287,3 +296,45 @@ async def test_history_keeps_what_each_import_wrote_through_reviews_and_hand_edi
         ("updated", 3, 7.5, None),
         ("updated", 4, 7.6, None),
     ]
+
+
+async def test_a_unit_named_like_a_formula_is_text_in_templates_and_they_still_import(svc: Running) -> None:
+    await small_city(svc)
+    await svc.call(
+        "unit_create",
+        OFFICE,
+        id="140581",
+        name="=1+1",
+        kind="county",
+        parent_id="1405",
+        valid_from="2025-01-01",
+    )
+    await svc.call(
+        "categories_set",
+        OFFICE,
+        assessing_unit="1405",
+        year=2026,
+        categories=[{"name": "县区", "description": "县（市、区）"}],
+        members={"140502": "县区", "140525": "县区", "140581": "县区"},
+    )
+    saved = await svc.call("scheme_save", OFFICE, assessing_unit="1405", year=2026, scheme=small_scheme())
+    sid = saved["scheme"]["id"]
+    await svc.call("scheme_publish", OFFICE, scheme_id=sid)
+    scope = dict(scheme_id=sid, period="2026-Q1", department="1405fg")
+    t = await svc.call("bulk_template", DEPT, **scope, format="csv")
+    body = base64.b64decode(t["content_base64"])
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert ["140581", "'=1+1"] in [r[:2] for r in rows]  # shown as the text =1+1, never computed
+    x = await svc.call("bulk_template", DEPT, **scope, format="xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(base64.b64decode(x["content_base64"])))["填报"]
+    cells = {r[0].value: r[1] for r in ws.iter_rows(min_row=2)}
+    assert cells["140581"].value == "'=1+1" and cells["140581"].data_type == "s"
+    filled = fill(body, {(u, "K0101"): "6.5" for u in ("140502", "140525", "140581")})
+    res = await svc.call(
+        "bulk_import",
+        DEPT,
+        **scope,
+        filename="back.csv",
+        content_base64=base64.b64encode(filled).decode(),
+    )
+    assert (res["ok"], res["accepted"]) == (True, 3), res

@@ -12,6 +12,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
+from kaohe.exports import safe_cell
+
 from .bulk import HEADERS, KEY, NOTE, VALUE, AssessedUnit, ImportContext, TemplateRow
 from .errors import fmt
 from .periods import normalize_period, period_label
@@ -86,8 +88,9 @@ def describe_spec(spec: FieldSpec) -> str:
 
 
 def _safe(text: str) -> str:
-    # a display cell starting with = + - @ would run as a formula when the CSV is opened in Excel
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # a display cell starting with = + - @ would run as a formula when the file is opened in Excel; the
+    # import reads only the key columns (unit and indicator codes, period, value, note), never names
+    return str(safe_cell(text))
 
 
 def template_rows(ctx: ImportContext) -> list[TemplateRow]:
@@ -95,7 +98,7 @@ def template_rows(ctx: ImportContext) -> list[TemplateRow]:
     label = period_label(ctx.period)
     return [
         TemplateRow(uid, _safe(ctx.unit_names[uid]), code, _safe(spec.name), _safe(spec.unit_of_measure),
-                    describe_spec(spec), label, "", "")
+                    _safe(describe_spec(spec)), label, "", "")
         for (uid, code), spec in ctx.expected.items()
     ]  # fmt: skip
 
