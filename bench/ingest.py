@@ -145,7 +145,7 @@ async def warm_store(svc: Running) -> None:
 
 
 async def api_import(svc: Running, content: bytes, sid: str, period: str) -> tuple[float, dict]:
-    dept = caller("department", org="/14/1405/", user="fagai")
+    dept = caller("department", org="/14/1405/", user="fagai", codes=tuple(CODES))  # the 发改委's indicators
     t0 = time.perf_counter()
     up = await svc.call("bulk_upload_url", dept, filename="统计数据.csv")
     async with httpx.AsyncClient() as http:

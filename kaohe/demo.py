@@ -150,7 +150,7 @@ def run(
         up = rep.mutate(
             "evidenceUploadRequest",
             """mutation($i: EvidenceUploadInput!) { evidenceUploadRequest(input: $i) {
-            evidenceId uploadUrl expiresInS errors { code field message } } }""",
+            evidenceId uploadUrl uploadHeaders expiresInS errors { code field message } } }""",
             {
                 "i": {
                     "submissionId": sub["id"],
@@ -161,7 +161,7 @@ def run(
                 }
             },
         )
-        put = http.put(up["uploadUrl"], content=pdf)
+        put = http.put(up["uploadUrl"], content=pdf, headers=up["uploadHeaders"] or {})
         if put.status_code != 200:
             raise DemoError(f"upload to the presigned URL failed: {put.status_code} {put.text[:200]}")
         ev = rep.mutate(
@@ -174,7 +174,11 @@ def run(
             f"4/6 evidence uploaded straight to S3 and verified: sha256 {ev['evidence']['sha256'][:16]}…"
         )
         dept = issue_dev_token(
-            settings, user_id="jincheng-fagai", roles=["department"], org_path=city["unit"]["path"]
+            settings,
+            user_id="jincheng-fagai",
+            roles=["department"],
+            org_path=city["unit"]["path"],
+            indicator_codes=[f"FAI-{tag}"],  # a 责任部门 reviews only its own indicators
         )
         progress("5/6 晋城市发改委 (responsible department) approves → outbox → JetStream → scoring")
         t0 = time.monotonic()

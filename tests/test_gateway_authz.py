@@ -252,14 +252,15 @@ def _caller(role: Role, w: World) -> tuple[Caller, dict[str, str]]:
             Caller(user_id="k", roles=frozenset({role}), org_path=path, scopes=frozenset({"*"})),
             {"X-Api-Key": w.keys["all"]},
         )
-    return Caller(user_id="u", roles=frozenset({role}), org_path=path), {}
+    codes = frozenset({w.code} if role is Role.department else ())  # a 责任部门 writes only its own
+    return Caller(user_id="u", roles=frozenset({role}), org_path=path, indicator_codes=codes), {}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
 async def test_matrix(gw: Harness, world: World, role: Role) -> None:  # noqa: F811
     caller, hdr = _caller(role, world)
     if not hdr:
-        hdr = gw.headers([role.value], caller.org_path)
+        hdr = gw.headers([role.value], caller.org_path, indicator_codes=sorted(caller.indicator_codes))
     b1 = world.tree["B1"]
     async with httpx.AsyncClient(timeout=30) as http:
         for op, run in OPS.items():

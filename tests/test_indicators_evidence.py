@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from services.indicators.testing import OFFICE, Running, caller, harness_kwargs,
 from tests.conftest import Infra, Namespace
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
-DEPT = caller(Role.department, org="/14/1405/", user="fagai")
+DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -26,19 +27,17 @@ async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[R
         yield r
 
 
-async def upload(svc: Running, sub_id: str, body: bytes, *, declared: bytes | None = None) -> str:
-    meta = declared if declared is not None else body
-    up = await svc.call(
-        "evidence_upload_url",
-        REPORTER,
-        submission_id=sub_id,
-        filename="报告.pdf",
-        content_type="application/pdf",
-        size=len(meta),
-        sha256=hashlib.sha256(meta).hexdigest(),
-    )
+async def request(svc: Running, sub_id: str, body: bytes, **kw: Any) -> dict[str, Any]:
+    params = dict(filename="报告.pdf", content_type="application/pdf", size=len(body))
+    params.update(sha256=hashlib.sha256(body).hexdigest(), **kw)
+    return dict(await svc.call("evidence_upload_url", DEPT, submission_id=sub_id, **params))
+
+
+async def upload(svc: Running, sub_id: str, body: bytes) -> str:
+    """Declare, then PUT to the presigned URL with the headers it was signed with (K0101 is DEPT's)."""
+    up = await request(svc, sub_id, body)
     async with httpx.AsyncClient() as http:
-        r = await http.put(up["upload_url"], content=body)
+        r = await http.put(up["upload_url"], content=body, headers=up["upload_headers"])
         assert r.status_code == 200, r.text
     return str(up["evidence_id"])
 
@@ -60,7 +59,7 @@ async def test_upload_confirm_approve_locks_and_downloads_only_in_scope(svc: Run
     with pytest.raises(KaoheError) as e:  # uploaded but not yet confirmed
         await svc.call("submission_approve", DEPT, submission_id=sub["id"])
     assert e.value.code == "evidence_unverified"
-    ev = await svc.call("evidence_confirm", REPORTER, evidence_id=eid)
+    ev = await svc.call("evidence_confirm", DEPT, evidence_id=eid)
     assert ev["status"] == "verified" and ev["sha256"] == hashlib.sha256(PDF).hexdigest()
     dl = await svc.call("evidence_download_url", REPORTER, evidence_id=eid)
     async with httpx.AsyncClient() as http:
@@ -107,27 +106,32 @@ async def test_upload_confirm_approve_locks_and_downloads_only_in_scope(svc: Run
 async def test_tampered_bytes_are_detected_on_confirm_and_before_approval(svc: Running) -> None:
     await published_city(svc)
     sub = await department_submission(svc)
-    # declared digest of one file, other bytes uploaded: refused on confirm
-    bad = await upload(svc, sub["id"], PDF.replace(b"1.4", b"1.7"), declared=PDF)
+    store = svc.rt.store
+    assert store is not None
+    # declared digest of one file, other bytes stored (written past the presigned URL, which the store
+    # would refuse): refused on confirm, and the object is deleted
+    up = await request(svc, sub["id"], PDF)
+    other = PDF.replace(b"1.4", b"1.7")
+    key = f"evidence/140502/2026-Q1/{up['evidence_id']}"
+    await store._run(
+        store.client.put_object, store.bucket, key, io.BytesIO(other), len(other), "application/pdf"
+    )
     with pytest.raises(KaoheError) as e:
-        await svc.call("evidence_confirm", REPORTER, evidence_id=bad)
-    assert e.value.code == "evidence_digest_mismatch"
+        await svc.call("evidence_confirm", DEPT, evidence_id=up["evidence_id"])
+    assert (e.value.code, e.value.field) == ("evidence_digest_mismatch", "sha256")
+    assert await store.stat(key) is None
     sub2 = await svc.call(
         "submission_create", DEPT, unit_id="140502", indicator_code="K0101", period="2026-Q2", value=6.1
     )
     eid = await upload(svc, sub2["id"], PDF)
-    assert (await svc.call("evidence_confirm", REPORTER, evidence_id=eid))["status"] == "verified"
-    # the stored object is overwritten behind the service's back (e.g. with a leaked presigned URL)
-    store = svc.rt.store
-    assert store is not None
+    assert (await svc.call("evidence_confirm", DEPT, evidence_id=eid))["status"] == "verified"
+    # the pinned version is deleted behind the service's back (an admin bypassing governance retention)
+    key2 = f"evidence/140502/2026-Q2/{eid}"
+    pinned = await store.stat(key2)
+    assert pinned is not None and pinned.version_id
+    await store.remove_version(key2, pinned.version_id)
     forged = PDF.replace(b"obj", b"OBJ")
-    await store._run(
-        store.client.put_object,
-        store.bucket,
-        f"evidence/140502/2026-Q2/{eid}",
-        io.BytesIO(forged),
-        len(forged),
-    )
+    await store._run(store.client.put_object, store.bucket, key2, io.BytesIO(forged), len(forged))
     with pytest.raises(KaoheError) as e:
         await svc.call("submission_approve", DEPT, submission_id=sub2["id"])
     assert e.value.code == "evidence_digest_mismatch"

@@ -18,7 +18,7 @@ from tests.conftest import Infra, Namespace, eventually
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101", "K0102"))
-DEPT2 = caller(Role.department, org="/14/1405/", user="fagai-2")
+DEPT2 = caller(Role.department, org="/14/1405/", user="fagai-2", codes=("K0101", "K0102"))
 
 
 @pytest_asyncio.fixture
@@ -84,9 +84,11 @@ async def test_two_level_review_reject_reopen_are_recorded(
     assert (upd["status"], upd["value"]) == ("submitted", 7.5)
     lvl1 = await svc.call("submission_approve", DEPT, submission_id=sub["id"])
     assert (lvl1["status"], lvl1["review_level"], lvl1["final"]) == ("reviewed", 1, False)
-    with pytest.raises(KaoheError) as e:  # the department cannot give the 考核办's second approval
-        await svc.call("submission_approve", DEPT, submission_id=sub["id"])
+    with pytest.raises(KaoheError) as e:  # a department cannot give the 考核办's second approval
+        await svc.call("submission_approve", DEPT2, submission_id=sub["id"])
     assert e.value.code == "review_conflict"
+    again = await svc.call("submission_approve", DEPT, submission_id=sub["id"])  # DEPT's own, retried
+    assert (again["status"], again["version"]) == ("reviewed", lvl1["version"])
     final = await svc.call("submission_approve", OFFICE, submission_id=sub["id"])
     assert (final["status"], final["review_level"], final["final"]) == ("approved", 2, True)
     with pytest.raises(KaoheError) as e:
@@ -248,3 +250,37 @@ async def test_bulk_approve_decides_each_submission_like_a_single_approval(svc: 
     with pytest.raises(KaoheError) as e:
         await svc.call("submission_bulk_approve", REPORTER, ids=[k1["id"]])
     assert e.value.code == "forbidden_role"
+
+
+async def test_a_retried_decision_succeeds_and_a_different_one_still_conflicts(svc: Running) -> None:
+    await published_city(svc)
+    sub = await submit(svc, 7.0)
+    params = {"submission_id": sub["id"], "expected_version": 1}
+    # the first attempt's answer is lost: the caller sees upstream_timeout, the service carries on
+    with pytest.raises(KaoheError) as e:
+        await svc.client.call("indicators", "submission_approve", params, DEPT, timeout_s=0.001)
+    assert e.value.code == "upstream_timeout"
+    again = await svc.call("submission_approve", DEPT, **params)  # the identical decision, retried
+    assert (again["status"], again["version"], again["reviewed_by"]) == ("approved", 2, "fagai")
+    assert await svc.call("submission_approve", DEPT, **params) == again  # and once more: same answer
+    state = await svc.call("submission_get", OFFICE, submission_id=sub["id"])
+    assert [h["action"] for h in state["history"]] == ["submitted", "approved"]  # decided once
+    for who, method, kw in (
+        (DEPT2, "submission_approve", {}),  # another reviewer's decision
+        (DEPT, "submission_reject", {"reason": "不对"}),  # a different decision by the same reviewer
+    ):
+        with pytest.raises(KaoheError) as e:
+            await svc.call(method, who, **params, **kw)
+        assert e.value.code == "review_conflict", (who.user_id, method)
+    rej = await submit(svc, 7.0, period="2026-Q2")
+    first = await svc.call("submission_reject", DEPT, submission_id=rej["id"], reason="口径不符")
+    assert await svc.call("submission_reject", DEPT, submission_id=rej["id"], reason="口径不符") == first
+    with pytest.raises(KaoheError) as e:  # the same verb with another reason is another decision
+        await svc.call("submission_reject", DEPT, submission_id=rej["id"], reason="数据有误")
+    assert e.value.code == "review_conflict"
+    bulk = await submit(svc, 7.0, period="2026-Q3")
+    one = await svc.call("submission_bulk_approve", DEPT, ids=[bulk["id"]])
+    two = await svc.call("submission_bulk_approve", DEPT, ids=[bulk["id"]])
+    assert one["items"][0]["ok"] and two == one
+    other = await svc.call("submission_bulk_approve", DEPT2, ids=[bulk["id"]])
+    assert other["items"][0]["error"]["code"] == "review_conflict"

@@ -39,3 +39,29 @@ async def test_upload_digest_presigned_roundtrip_and_tamper_detection(store: Evi
     store.client.put_object(store.bucket, key_b, io.BytesIO(b"%PDF-1.4 forged evidence!!"), 26)
     assert not await store.verify(key_b, digest_b)
     assert not await store.verify("evidence/none/missing.pdf", digest_b)
+
+
+async def test_one_shot_upload_url_and_pinned_version_downloads(store: EvidenceStore) -> None:
+    body = b"%PDF-1.4 declared"
+    key = "evidence/u1/2026-Q1/pinned"
+    up = store.presign_upload(
+        key, size=len(body), content_type="application/pdf", sha256=hashlib.sha256(body).hexdigest(), ttl_s=60
+    )
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(up.url, content=body, headers=up.headers)).status_code == 200
+        assert (await http.put(up.url, content=body, headers=up.headers)).status_code == 412  # once only
+        first = await store.stat(key)
+        assert first is not None and (first.size, first.content_type) == (len(body), "application/pdf")
+        store.client.put_object(store.bucket, key, io.BytesIO(b"later version"), 13)  # past the URL
+        url = store.presign_get(
+            key, ttl_s=60, filename="报告.pdf", content_type="application/pdf", version_id=first.version_id
+        )
+        got = await http.get(url)
+    assert got.content == body and got.headers["content-type"] == "application/pdf"
+    assert (
+        got.headers["content-disposition"]
+        == "attachment; filename=\"__.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf"
+    )
+    assert await store.verify(key, hashlib.sha256(body).hexdigest(), first.version_id)
+    await store.remove_version(key, first.version_id)  # governance retention bypassed on purpose
+    assert not await store.verify(key, hashlib.sha256(body).hexdigest(), first.version_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.context import Context
@@ -37,6 +38,11 @@ class EvidenceUploadInput:
 class EvidenceUploadPayload:
     evidence_id: str | None = None
     upload_url: str | None = None
+    upload_headers: JSON | None = strawberry.field(
+        default=None,
+        description="headers the PUT must send as given (signed into the URL: Content-Type, the SHA-256"
+        " checksum, If-None-Match); the body must be exactly the declared size. The URL works once.",
+    )
     expires_in_s: int | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -60,14 +66,19 @@ class EvidenceQuery:
 
 @strawberry.type
 class EvidenceMutation:
-    @strawberry.mutation(description="Returns a presigned URL to PUT the file to; confirm it afterwards")
+    @strawberry.mutation(
+        description="Returns a presigned URL to PUT the file to (with uploadHeaders); confirm it afterwards"
+    )
     async def evidence_upload_request(
         self, info: Info[Context, None], input: EvidenceUploadInput
     ) -> EvidenceUploadPayload:
         try:
             r = await call(info, Op.evidence_write, "indicators", "evidence_upload_url", inp(input))
             return EvidenceUploadPayload(
-                evidence_id=r["evidence_id"], upload_url=r["upload_url"], expires_in_s=r["expires_in_s"]
+                evidence_id=r["evidence_id"],
+                upload_url=r["upload_url"],
+                upload_headers=r.get("upload_headers") or {},
+                expires_in_s=r["expires_in_s"],
             )
         except KaoheError as e:
             return EvidenceUploadPayload(errors=[UserError.of(e)])

@@ -23,7 +23,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import IndicatorsSettings
-from services.indicators import bulk_store, scheme_store, targets
+from services.indicators import access, bulk_store, scheme_store, targets
 from services.indicators.common import REPORTERS, In, emit, require_unit, uow
 from services.indicators.domain import (
     CopyRow,
@@ -126,7 +126,10 @@ async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scop
     expected: dict[tuple[str, str], FieldSpec] = {}
     per_unit = {u: _fields(scheme, u, roster[u], source, dept, cache, own) for u in units}
     shared = {id(f): f for f in per_unit.values()}.values()  # one dict per category: 10 codes, not 100k
-    codes = list(dict.fromkeys(c for f in shared for c in f))
+    # codes the caller may not write (another department's, or a department's source for a unit's
+    # reporter) are left out of the template and reported as problems by a dry run or a commit
+    denied = {code: d.zh for code, d in access.denied_codes(caller, scheme).items()}
+    codes = [c for c in dict.fromkeys(c for f in shared for c in f) if c not in denied]
     for code in codes:  # grouped by indicator, as department_context orders a department's template
         for u in units:
             if code in per_unit[u]:
@@ -144,6 +147,7 @@ async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scop
         unit_names={u: names.get(u, u) for u in units},
         known_codes=_known_codes(scheme),
         locked=frozenset((a, b) for a, b in locked),
+        denied=denied,
     )
 
 

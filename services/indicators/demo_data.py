@@ -57,6 +57,9 @@ class _Seeder:
         self.second_review = second_review
         self.city_path = plan.city.path(CITY)
         self.counts: Counter[str] = Counter()
+        self.dept_codes: dict[str, set[str]] = {}  # 责任部门 → the indicators it provides or reviews
+        for v in plan.values:
+            self.dept_codes.setdefault(v.department, set()).add(v.code)
 
     async def call(self, method: str, who: Caller, **params: Any) -> Any:
         return await self.client.call("indicators", method, params, who, timeout_s=TIMEOUT_S)
@@ -65,11 +68,12 @@ class _Seeder:
         """The unit's own 填报员, scoped to its subtree."""
         return self._as(f"tb-{unit_id}", Role.reporter, self.plan.city.path(unit_id))
 
-    def department(self, dept: str, codes: Iterable[str] = ()) -> Caller:
-        """A 责任部门 reviewer over the city, limited to the department's own indicators."""
+    def department(self, dept: str) -> Caller:
+        """A 责任部门 over the city, limited to its own indicators (those it provides or reviews)."""
         if dept == OFFICE_UNIT:
             return self.office
-        return self._as(f"sh-{dept}", Role.department, self.city_path, codes=frozenset(codes))
+        codes = frozenset(self.dept_codes.get(dept, ()))
+        return self._as(f"sh-{dept}", Role.department, self.city_path, codes=codes)
 
     def _as(self, user: str, role: Role, org: str, codes: frozenset[str] = frozenset()) -> Caller:
         return Caller(
@@ -222,7 +226,7 @@ class _Seeder:
                 size=len(body),
                 sha256=hashlib.sha256(body).hexdigest(),
             )
-            await self.upload(up["upload_url"], body)
+            await self.upload(up["upload_url"], body, up["upload_headers"])
             await self.call("evidence_confirm", who, evidence_id=up["evidence_id"])
             self.counts["evidence"] += 1
 
@@ -240,9 +244,6 @@ class _Seeder:
 
     async def reviews(self, subs: dict[tuple[str, str, str], dict[str, Any]]) -> None:
         """责任部门 approve in pages (批量审核), a few rejected and corrected first; 考核办: second level."""
-        codes: dict[str, set[str]] = {}
-        for v in self.plan.values:
-            codes.setdefault(v.department, set()).add(v.code)
         todo = [
             v
             for v in self.plan.values
@@ -253,7 +254,7 @@ class _Seeder:
             # department-provided statistics are checked by the 考核办 itself; unit reports by the 责任部门
             if v.source == "department":
                 return self.office
-            return self.department(v.department, codes[v.department])
+            return self.department(v.department)
 
         async def reject(v: PlannedValue) -> None:
             sid = subs[v.key]["id"]

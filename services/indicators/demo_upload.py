@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-Uploader = Callable[[str, bytes], Awaitable[None]]  # (presigned PUT URL, bytes)
+Uploader = Callable[[str, bytes, dict[str, str]], Awaitable[None]]  # (presigned PUT URL, bytes, headers)
 
 
 class UploadFailed(RuntimeError):
@@ -35,10 +35,11 @@ def evidence_pdf(title: str) -> bytes:
 
 
 def http_uploader(http: httpx.AsyncClient) -> Uploader:
-    """The built-in uploader: PUT to the presigned URL (one client: TLS set-up costs ~30 ms each)."""
+    """The built-in uploader: PUT to the presigned URL with its signed headers (one client: TLS set-up costs
+    ~30 ms each)."""
 
-    async def put(url: str, body: bytes) -> None:
-        r = await http.put(url, content=body)
+    async def put(url: str, body: bytes, headers: dict[str, str]) -> None:
+        r = await http.put(url, content=body, headers=headers)
         if r.status_code != 200:
             raise UploadFailed(f"evidence upload failed: HTTP {r.status_code} {r.text[:200]}")
 

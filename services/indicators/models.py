@@ -165,6 +165,7 @@ class Evidence(SQLModel, table=True):  # 佐证材料
     sha256: str = Field(max_length=64)
     status: str = Field(default="pending", max_length=20)  # pending → verified | mismatch; tampered
     locked: bool = False
+    version_id: str | None = Field(default=None, max_length=200)  # the S3 version verified at confirm
     created_at: datetime = Field(default_factory=_now)
 
 

@@ -2,32 +2,72 @@
 
 from __future__ import annotations
 
-from kaohe.errors import Conflict, Forbidden, ValidationFailed
-from kaohe.identity import Caller, Role
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.errors import Conflict, ValidationFailed
+from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import targets
+from services.indicators import access, targets
 from services.indicators.common import OFFICE
 from services.indicators.evidence import reverify
 from services.indicators.models import Evidence, Submission
 
 APPROVABLE = ("submitted", "reopened", "reviewed")
+# what a decision leaves as the submission's status (and its log action)
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "approved": ("approved", "reviewed"),
+    "rejected": ("rejected",),
+    "reopened": ("reopened",),
+}
+LAST_LOG = """
+SELECT DISTINCT ON (submission_id) submission_id, action, actor, reason, version FROM submission_log
+WHERE submission_id = ANY(:ids) ORDER BY submission_id, seq DESC
+"""
+
+
+async def repeated(
+    s: AsyncSession,
+    subs: list[Submission],
+    caller: Caller,
+    *,
+    verb: str,
+    reason: str | None,
+    expected: dict[str, int | None] | None = None,
+) -> set[str]:
+    """Ids whose latest change is this very decision by this very reviewer: a retry (e.g. after an
+    upstream_timeout whose first attempt committed), answered with the current state instead of
+    review_conflict. Nothing may have happened since (the log entry carries the current version); with
+    `expected_version` the decision must have been made on that version. A different decision, another
+    reviewer's, or the same one after any change still conflicts."""
+    outcome = OUTCOMES[verb]
+    maybe = {
+        x.id: x
+        for x in subs
+        if x.reviewed_by == caller.user_id
+        and x.status in outcome
+        and (expected is None or expected.get(x.id) in (None, x.version - 1))
+    }
+    if not maybe:
+        return set()
+    rows: Any = await s.execute(text(LAST_LOG), {"ids": list(maybe)})
+    return {
+        r.submission_id
+        for r in rows
+        if r.actor == caller.user_id
+        and r.action in outcome
+        and r.version == maybe[r.submission_id].version
+        and (r.reason or None) == (reason or None)
+    }
 
 
 def decide(
     sub: Submission, caller: Caller, t: targets.Target, *, verb: str, allowed: tuple[str, ...]
 ) -> tuple[str, int, bool]:
     """(status, review_level, final) after `verb`; raises what submission_<verb> reports when not allowed."""
-    if (
-        caller.has(Role.department)
-        and not caller.has(*OFFICE)
-        and caller.indicator_codes
-        and sub.code not in caller.indicator_codes
-    ):
-        raise Forbidden(
-            f"indicator {sub.code} is not one of your department's",
-            field="submission_id",
-            code="forbidden_indicator",
-        )
+    access.require_review(caller, sub.code, field="submission_id")
     if verb == "approved":
         if sub.status == "approved" or (sub.status == "reviewed" and not caller.has(*OFFICE)):
             raise Conflict(

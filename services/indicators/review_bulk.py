@@ -1,7 +1,8 @@
 """Bulk review (批量审核): a responsible department approves a page of submissions in one call.
 
 Each submission is decided exactly as `submission_approve` decides it (roles, indicator codes, two levels,
-evidence re-hashed and required evidence present) and fails or succeeds on its own; the successful ones are
+evidence re-hashed and required evidence present, the reviewer's own approval retried answered as done) and
+fails or succeeds on its own; the successful ones are
 written set-based in one transaction: one compare-and-set UPDATE, one log insert, one evidence lock, and one
 `submission.approved` event each. A submission changed concurrently comes back as `review_conflict`.
 """
@@ -62,6 +63,7 @@ def register(rt: Runtime) -> None:
         ids = list(dict.fromkeys(p.ids))
         errors: dict[str, KaoheError] = {}
         plans: dict[str, _Plan] = {}
+        repeats: dict[str, Submission] = {}
         async with uow(rt) as s:
             subs = {
                 x.id: x for x in (await s.exec(select(Submission).where(col(Submission.id).in_(ids)))).all()
@@ -89,6 +91,10 @@ def register(rt: Runtime) -> None:
                     errors[sid] = e
                     continue
                 plans[sid] = plan
+            conflicted = [subs[i] for i, e in errors.items() if e.code == "review_conflict"]
+            for sid in await review.repeated(s, conflicted, caller, verb="approved", reason=p.reason):
+                del errors[sid]  # this reviewer's own approval, retried: answered as it was
+                repeats[sid] = subs[sid]
             found = select(Evidence).where(col(Evidence.submission_id).in_(list(plans)))
             for e in (await s.exec(found.order_by(col(Evidence.created_at)))).all():
                 plans[e.submission_id].evidence.append(e)
@@ -105,7 +111,8 @@ def register(rt: Runtime) -> None:
             if sid in errors:
                 out.append({"id": sid, "ok": False, "submission": None, "error": errors[sid].to_dict()})
             else:
-                sub = SubmissionPublic.model_validate(plans[sid].sub, from_attributes=True)
+                done = repeats[sid] if sid in repeats else plans[sid].sub
+                sub = SubmissionPublic.model_validate(done, from_attributes=True)
                 out.append({"id": sid, "ok": True, "submission": sub.model_dump(mode="json"), "error": None})
         return {"items": out}
 
@@ -166,7 +173,7 @@ async def _write(
     for plan in plans.values():
         if plan.final:
             for e in plan.evidence:
-                await rt.store.lock(e.key)
+                await rt.store.lock(e.key, version_id=e.version_id)
 
 
 def submission_event(plan: _Plan, *, actor: str, at: datetime) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Literal
 
@@ -26,6 +27,30 @@ ALLOWED_TYPES = {
     "application/zip",
     "application/x-7z-compressed",
 }
+
+
+# Characters a filename may not hold: path separators, and what would end or extend a quoted
+# Content-Disposition parameter (`a"; filename*=UTF-8''evil.exe`) or trouble Windows when saved.
+FILENAME_FORBIDDEN = set("/\\\"';:<>|?*")
+
+
+def check_filename(name: str) -> str:
+    """The name as given if it is safe to store and to hand back in a Content-Disposition, else ValueError.
+
+    Refused: control and format characters (NUL, CR/LF, bidi overrides such as U+202E that make
+    `exe.pdf` look like `fdp.exe`, zero-width characters), path separators and `..`, quotes, semicolons
+    and other characters Windows forbids, and names starting with a dot."""
+    bad = sorted(
+        {f"U+{ord(c):04X}" for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co")}
+    )
+    if bad:
+        raise ValueError(f"filename contains control or direction characters ({', '.join(bad)})")
+    if FILENAME_FORBIDDEN.intersection(name):
+        shown = " ".join(sorted(FILENAME_FORBIDDEN.intersection(name)))
+        raise ValueError(f"filename may not contain {shown}")
+    if ".." in name or name.startswith("."):
+        raise ValueError("filename may not contain '..' or start with '.'")
+    return name
 
 
 class _In(BaseModel):
@@ -153,11 +178,18 @@ class EvidenceRequest(_In):
             raise ValueError("file type not accepted; use PDF, images, Office documents or zip/7z archives")
         return v
 
+    @field_validator("filename")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_filename(v)
+
 
 class EvidenceUpload(BaseModel):
     evidence_id: str
     upload_url: str
     expires_in_s: int
+    # headers the PUT must carry (signed into the URL); the body must be exactly the declared size
+    upload_headers: dict[str, str] = {}
 
 
 class EvidenceRef(_In):

@@ -11,10 +11,11 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe import paths
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import bulk_store, review, targets
+from services.indicators import access, bulk_store, review, targets
 from services.indicators.common import (
     OFFICE,
     REPORTERS,
@@ -165,6 +166,7 @@ def register(rt: Runtime) -> None:
                 period=p.period,
                 assessing_unit=p.assessing_unit,
             )
+            t.require_write(caller, "indicator_code")
             sub = Submission(
                 id=uuid.uuid4().hex,
                 unit_id=p.unit_id,
@@ -219,6 +221,7 @@ def register(rt: Runtime) -> None:
                     f"a {sub.status} submission cannot be changed", field="submission_id", code=code
                 )
             t = await targets.resolve_existing(s, sub, path)
+            t.require_write(caller, "submission_id")
             old_version = sub.version
             if p.value is not None:
                 sub.value = p.value
@@ -275,9 +278,16 @@ def register(rt: Runtime) -> None:
         allowed: tuple[str, ...],
         reason: str | None,
     ) -> SubmissionPublic:
-        """Compare-and-set a review decision; of two concurrent reviews exactly one matches."""
+        """Compare-and-set a review decision; of two concurrent reviews exactly one matches.
+
+        The same reviewer repeating the decision that is already the submission's latest change (a retry
+        after a timeout) gets the current submission back instead of review_conflict."""
         async with uow(rt) as s:
             sub, path, unit_name = await load(s, caller, submission_id)
+            access.require_review(caller, sub.code, field="submission_id")
+            retry = {sub.id: expected}
+            if await review.repeated(s, [sub], caller, verb=verb, reason=reason, expected=retry):
+                return pub(sub)
             t = await targets.resolve_existing(s, sub, path)
             status, level, final = review.decide(sub, caller, t, verb=verb, allowed=allowed)
             evidence = await evidence_of(s, sub.id)
@@ -308,6 +318,11 @@ def register(rt: Runtime) -> None:
             )
             row = res.first()
             if row is None:
+                now_sub = await s.get(Submission, sub.id, populate_existing=True)
+                if now_sub is not None and await review.repeated(
+                    s, [now_sub], caller, verb=verb, reason=reason, expected={sub.id: expected}
+                ):  # the first attempt of this retry committed while we decided
+                    return pub(now_sub)
                 raise Conflict(
                     "the submission was reviewed or changed by someone else",
                     field="submission_id",
@@ -342,7 +357,7 @@ def register(rt: Runtime) -> None:
         if final:
             assert rt.store is not None
             for e in evidence:
-                await rt.store.lock(e.key)
+                await rt.store.lock(e.key, version_id=e.version_id)
         return pub(sub)
 
     @rpc.method("submission_approve", SubmissionReview)
@@ -416,7 +431,7 @@ def register(rt: Runtime) -> None:
         ]  # fmt: skip
         return {
             **pub(sub).model_dump(mode="json"),
-            "evidence": [e.model_dump(mode="json", exclude={"key"}) for e in evidence],
+            "evidence": [e.model_dump(mode="json", exclude={"key", "version_id"}) for e in evidence],
             "history": sorted(entries, key=lambda e: (e["version"], e["at"])),
         }
 
@@ -427,12 +442,11 @@ def register(rt: Runtime) -> None:
         after = decode_cursor(p.after)
         async with uow(rt) as s:
             root = await require_unit(s, caller, p.unit_id) if p.unit_id else caller.org_path
-            pattern = root.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            sql = (
-                "SELECT s.id FROM submission s JOIN unit u ON u.id = s.unit_id"
-                " WHERE u.path LIKE :pat ESCAPE '\\'"
+            lo, hi = paths.bounds(root)
+            sql = "SELECT s.id FROM submission s JOIN unit u ON u.id = s.unit_id WHERE " + paths.sql(
+                "u.path", ":lo", ":hi"
             )
-            params: dict[str, Any] = {"pat": pattern, "n": p.first + 1}
+            params: dict[str, Any] = {"lo": lo, "hi": hi, "n": p.first + 1}
             for name in ("period", "status", "code", "assessing_unit"):
                 if (v := getattr(p, name)) is not None:
                     sql += f" AND s.{name} = :{name}"

@@ -11,7 +11,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.errors import NotFound
-from services.indicators import scheme_store
+from kaohe.identity import Caller
+from services.indicators import access, scheme_store
 from services.indicators.domain import EffectiveLeaf, FieldSpec, Scheme, effective_leaves, submission_fields
 from services.indicators.domain.scheme import ValueSpec
 from services.indicators.models import Indicator, SchemeRow, Submission
@@ -27,6 +28,12 @@ class Target:
     leaf: EffectiveLeaf | None = None  # None for a data element (数据元素)
     legacy: Indicator | None = None
     category: str | None = None
+    source: str = "unit_report"  # 数据来源 of the leaf or data element (standalone indicators: unit reports)
+    department: str | None = None  # 责任部门 named by the scheme
+
+    def require_write(self, caller: Caller, field: str) -> None:
+        """access.require_write for this target's indicator and data source."""
+        access.require_write(caller, self.code, source=self.source, department=self.department, field=field)
 
     @property
     def assessing_unit(self) -> str:
@@ -154,8 +161,21 @@ async def resolve(
             continue
         fields, leaves = compiled.view(unit_id)
         if code in fields:
-            row = compiled.row
-            return Target(code, fields[code], row=row, leaf=leaves.get(code), category=roster.get(unit_id))
+            row, leaf = compiled.row, leaves.get(code)
+            if leaf is not None:
+                source, department = leaf.source, leaf.department
+            else:
+                element = next(e for e in compiled.scheme.data_elements if e.name == code)
+                source, department = element.source, element.department
+            return Target(
+                code,
+                fields[code],
+                row=row,
+                leaf=leaf,
+                category=roster.get(unit_id),
+                source=source,
+                department=department,
+            )
     if assessing_unit is None:
         legacy = (await s.exec(select(Indicator).where(Indicator.code == code))).first()
         if legacy is not None:

@@ -88,6 +88,7 @@ class ImportContext:
     unit_names: dict[str, str]
     known_codes: frozenset[str]  # every code of the scheme, to tell "unknown" from "not yours"
     locked: frozenset[tuple[str, str]] = frozenset()  # (unit, code) already approved for this period
+    denied: Mapping[str, str] = field(default_factory=dict)  # code → why the uploader may not write it
 
 
 @dataclass
@@ -158,12 +159,13 @@ def _check(
     iu, ic, ip, iv = cols[UNIT], cols[CODE], cols[PERIOD], cols[VALUE]
     inote, ikey = cols.get(NOTE), cols.get(KEY)
     width = max(cols.values()) + 1
-    expected, units, known, want, locked = (
+    expected, units, known, want, locked, denied = (
         ctx.expected,
         ctx.unit_names,
         ctx.known_codes,
         ctx.period,
         ctx.locked,
+        ctx.denied,
     )
     previous, rule = previous or {}, rule or Plausibility()
     periods: dict[object, tuple[ErrorCode, str] | None] = {}  # per raw spelling: its problem, if any
@@ -195,6 +197,8 @@ def _check(
                 sink.add(rowno, UNIT, ErrorCode.UNKNOWN_UNIT, f"单位代码「{unit}」不在本次填报范围内")
             if not code:
                 sink.add(rowno, CODE, ErrorCode.FIELD_MISSING, "未填写指标代码")
+            elif code in denied:
+                sink.add(rowno, CODE, ErrorCode.FORBIDDEN_INDICATOR, denied[code])
             elif code not in known:
                 sink.add(rowno, CODE, ErrorCode.UNKNOWN_INDICATOR, f"指标代码「{code}」在考核方案中不存在")
             elif unit in units:

@@ -68,6 +68,7 @@ class ErrorCode(StrEnum):
     WRONG_PERIOD = "wrong_period"
     KEY_MISMATCH = "key_mismatch"
     SUBMISSION_LOCKED = "submission_locked"
+    FORBIDDEN_INDICATOR = "forbidden_indicator"  # not the uploader's to write (责任部门 or 数据来源)
 
 
 class Problem(BaseModel):
