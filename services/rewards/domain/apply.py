@@ -75,7 +75,8 @@ def _apply(
     digest = snapshot.digest
     problems: list[Problem] = []
     rows = _unique_units(snapshot.rows, problems)
-    staff = group_staff(roster, {r.unit_id for r in rows}, problems)
+    staff, trouble = group_staff(roster, units={r.unit_id for r in rows})
+    problems.extend(trouble)
     active = rules.for_period(kind)
     lines: list[Line] = []
     balances: dict[str, PoolBalance] = {}
@@ -170,12 +171,13 @@ def _adjusted(
     return len(people), by
 
 
-def group_staff(roster: Sequence[Cadre], units: set[str], problems: list[Problem]) -> dict[str, list[Cadre]]:
+def group_staff(roster: Sequence[Cadre], *, units: set[str]) -> tuple[dict[str, list[Cadre]], list[Problem]]:
     """Usable roster rows of the snapshot's units, by unit and person key; unusable rows become problems.
 
     A key that is not opaque (a name, an ID-card number) is dropped and reported by its row number only,
     so the identifier never reaches a line, a ledger entry or a log.
     """
+    problems: list[Problem] = []
     seen: set[str] = set()
     out: dict[str, list[Cadre]] = {}
     for i, c in enumerate(roster):
@@ -199,7 +201,7 @@ def group_staff(roster: Sequence[Cadre], units: set[str], problems: list[Problem
         out.setdefault(c.unit_id, []).append(c)
     for people in out.values():
         people.sort(key=_by_key)
-    return out
+    return out, problems
 
 
 def _by_key(c: Cadre) -> str:

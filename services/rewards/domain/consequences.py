@@ -64,7 +64,13 @@ def cadre_consequences(
     lines: list[Line] = []
     problems: list[Problem] = []
     for row in rows:
-        run = unit_run(row, history.units.get(row.unit_id, ()), rule.condition, rule.consecutive, period)
+        run = unit_run(
+            row,
+            past=history.units.get(row.unit_id, ()),
+            condition=rule.condition,
+            n=rule.consecutive,
+            period=period,
+        )
         if run is None:
             continue
         people = [c for c in staff.get(row.unit_id, ()) if c.post in rule.posts]
@@ -97,7 +103,13 @@ def streaks(
     for row in rows:
         if rule.subject == "unit":
             assert rule.condition is not None
-            run = unit_run(row, history.units.get(row.unit_id, ()), rule.condition, rule.periods, period)
+            run = unit_run(
+                row,
+                past=history.units.get(row.unit_id, ()),
+                condition=rule.condition,
+                n=rule.periods,
+                period=period,
+            )
             if run is None:
                 continue
             if rule.posts is None:
@@ -113,7 +125,13 @@ def streaks(
         for c in staff.get(row.unit_id, ()):
             if c.grade not in rule.grades or (rule.posts is not None and c.post not in rule.posts):
                 continue
-            prun = person_run(c, history.persons.get(c.person_key, ()), rule.grades, rule.periods, period)
+            prun = person_run(
+                c,
+                past=history.persons.get(c.person_key, ()),
+                grades=rule.grades,
+                n=rule.periods,
+                period=period,
+            )
             if prun is not None:
                 inputs = {**_unit_in(row), "person_grade": c.grade, "post": c.post, "consecutive": prun}
                 out.append(_line(rule, row, c.person_key, "streak", rule.proposal, inputs, period, digest))
@@ -148,7 +166,7 @@ def linkage(
 
 
 def unit_run(
-    row: SnapshotRow, past: Sequence[Any], condition: UnitCondition, n: int, period: str
+    row: SnapshotRow, *, past: Sequence[Any], condition: UnitCondition, n: int, period: str
 ) -> list[dict[str, Any]] | None:
     """The n periods (this one first) in which the unit met the condition without a gap, or None."""
     if not condition.holds(row):
@@ -168,7 +186,7 @@ def unit_run(
 
 
 def person_run(
-    c: Cadre, past: Sequence[Any], grades: frozenset[str], n: int, period: str
+    c: Cadre, *, past: Sequence[Any], grades: frozenset[str], n: int, period: str
 ) -> list[dict[str, Any]] | None:
     """The n periods (this one first) in which the person was graded in `grades` without a gap, or None."""
     run = [{"period": period, "grade": c.grade}]
