@@ -49,6 +49,8 @@ def main() -> int:
         return subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT).returncode
     if cmd == "bench":
         return subprocess.run([str(BIN / "python"), "-m", f"bench.{rest[0]}", *rest[1:]], cwd=ROOT).returncode
+    if cmd == "demo":  # the demo is a client package beside bench/, not part of the kernel's CLI
+        return subprocess.run([str(BIN / "python"), "-m", "demo", *rest], cwd=ROOT).returncode
     return subprocess.run([str(BIN / "kaohe"), cmd, *rest], cwd=ROOT).returncode
 
 

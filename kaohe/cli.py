@@ -6,16 +6,15 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
 import sys
-import time
 from pathlib import Path
 
-from kaohe import logs, natsauth
+from kaohe import logs
 from kaohe.devstack import StackError
 from kaohe.settings import COMPONENTS
 
+DEMO_MODULE = "demo.__main__"
 DATA_DIR = Path(os.environ.get("KAOHE_DATA_DIR", Path.cwd() / ".kaohe" / "data"))
 
 
@@ -104,71 +103,16 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kaohe import demo
-    from kaohe.settings import DEFAULT_PORTS
-    from kaohe.stack import Ports, Stack, gateway_running
+    """The demo lives in the top-level `demo` package (a client of the public APIs, not shipped)."""
+    import importlib
 
-    started = time.monotonic()
-    port = int(os.environ.get("KAOHE_GATEWAY_HTTP_PORT", DEFAULT_PORTS["gateway"]))
-    nats_port = int(os.environ.get("KAOHE_NATS_PORT", DEFAULT_PORTS["nats"]))
-    stack = None
     try:
-        if gateway_running(port):
-            _say(f"using the running stack at http://127.0.0.1:{port}")
-            url = f"http://127.0.0.1:{port}"
-        else:
-            run_dir = Path.cwd() / ".kaohe" / "demo"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            _say(f"starting a fresh stack in {run_dir} (PostgreSQL, NATS JetStream, S3, five components)")
-            stack = Stack(run_dir, Ports.free(), progress=_say)
-            stack.start()
-            url = stack.gateway_url
-        _say("— act 1: the walking skeleton, one value end to end —")
-        unit = demo.run(url, progress=_say)
-        _say("result, as fetched through GraphQL:")
-        print(json.dumps(unit, ensure_ascii=False, indent=2), flush=True)
-        if not args.skeleton_only:
-            from kaohe import demo_city
-
-            _say("— act 2: 晋城 '1+4': a city, its scheme and a quarter of reviewed data —")
-            nats_url = (
-                stack.urls["nats"] if stack else os.environ.get("NATS_URL", f"nats://127.0.0.1:{nats_port}")
-            )
-            t = time.monotonic()
-            identity = stack.identity() if stack else _running_stack_admin()
-            summary = asyncio.run(demo_city.seed(nats_url, _say, identity=identity))
-            _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
-            demo_city.report(demo.client(url), summary, _say)
-        _say(f"demo finished in {time.monotonic() - started:.1f}s")
-        return 0
-    except demo.DemoError as e:
-        _say(f"demo failed: {e}")
-        return 1
-    finally:
-        if stack is not None:  # also after a failed start: nothing is left running
-            stack.stop()
-
-
-def _running_stack_admin() -> natsauth.Identity | None:
-    """The admin NATS identity of the `kaohe up` stack in DATA_DIR (else KAOHE_ADMIN_NATS_* or none)."""
-    creds = DATA_DIR / "nats-credentials.json"
-    if creds.exists():
-        password = json.loads(creds.read_text())[natsauth.ADMIN]
-        return natsauth.Identity(natsauth.ADMIN, password, natsauth.inbox_prefix(natsauth.ADMIN))
-    return natsauth.admin_identity()
-
-
-def _brief(summary: dict[str, object]) -> dict[str, object]:
-    keys = (
-        "units",
-        "indicators",
-        "submissions",
-        "evidence",
-        "approved",
-        "rejected_then_corrected",
-        "pending",
-    )
-    return {k: summary[k] for k in keys if k in summary}
+        demo = importlib.import_module(DEMO_MODULE)  # by name: the kernel depends on no client of itself
+    except ModuleNotFoundError:
+        _say("the demo is not installed here: run `python -m demo` from a checkout of the repository")
+        return 2
+    argv = ["--skeleton-only"] if args.skeleton_only else []
+    return int(demo.main(argv))
 
 
 def cmd_token(args: argparse.Namespace) -> int:

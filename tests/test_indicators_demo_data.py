@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import pytest_asyncio
 
+from demo.seed import seed
+from demo.values import build_plan
 from kaohe.db import asyncpg_dsn
-from services.indicators.demo_data import seed
-from services.indicators.demo_values import build_plan
 from services.indicators.testing import OFFICE, Running, harness_kwargs, running
 from tests.conftest import Infra, Namespace
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kaohe import demo
+from demo import act1 as demo
 from kaohe.settings import COMPONENTS
 from kaohe.stack import Ports, Stack
 from tests.conftest import Infra, Namespace

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from services.indicators.demo_city import City, build_city
-from services.indicators.demo_scheme import YEAR, DemoScheme, LeafModel, build_scheme
+from demo.city import City, build_city
+from demo.scheme import YEAR, DemoScheme, LeafModel, build_scheme
 from services.indicators.domain import Scheme, effective_leaves
 
 QUARTER = f"{YEAR}-Q1"

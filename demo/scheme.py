@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from services.indicators.demo_city import CITY, OFFICE_UNIT, City
+from demo.city import CITY, OFFICE_UNIT, City
 
 YEAR = 2026
 Kind = Literal["amount", "rate", "lower", "score", "incidents", "grade", "honours", "veto", "rank"]

@@ -21,14 +21,14 @@ from typing import Any
 
 import httpx
 
+from demo.city import CITY, OFFICE_UNIT
+from demo.scheme import YEAR
+from demo.upload import Uploader, evidence_pdf, http_uploader
+from demo.values import REJECT_REASON, Plan, PlannedValue, build_plan
+from services.indicators.domain import Scheme
 from kaohe.errors import KaoheError
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
-from services.indicators.demo_city import CITY, OFFICE_UNIT
-from services.indicators.demo_scheme import YEAR
-from services.indicators.demo_upload import Uploader, evidence_pdf, http_uploader
-from services.indicators.demo_values import REJECT_REASON, Plan, PlannedValue, build_plan
-from services.indicators.domain import Scheme
 
 TIMEOUT_S = 60.0
 BATCH = 200  # submissions per 批量审核 call

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from demo.act1 import DemoError, GraphQLClient
 from kaohe import bus
-from kaohe.demo import DemoError, GraphQLClient
 from kaohe.identity import Caller, Role
 from kaohe.natsauth import Identity
 from kaohe.rpc import RpcClient
@@ -56,7 +56,7 @@ async def seed(
     timeout_s: float = 180,
 ) -> dict[str, Any]:
     """Seed the city through RPC, then wait until scoring has taken in every event it produced."""
-    from services.indicators.demo_data import seed as seed_city
+    from demo.seed import seed as seed_city
 
     settings = ScoringSettings()
     nc = await bus.connect(nats_url, name="kaohe-demo", identity=identity)  # the admin identity
