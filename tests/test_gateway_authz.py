@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from gateway.policy import Op, allowed
+from gateway.testing import SYSTEM, YEAR
 from kaohe.identity import Caller, Role
 from tests.conftest import eventually
 from tests.gateway_fixtures import Harness, gw, make_tree  # noqa: F401
@@ -47,13 +48,7 @@ async def world(gw: Harness) -> World:  # noqa: F811
         tree = await make_tree(gw, http, tag)
         office = gw.headers(["assessment_office"], "/")
         code = f"AZ-{tag}"
-        r = await gw.gql(
-            http,
-            """mutation($i: IndicatorCreateInput!) { indicatorCreate(input: $i) { errors { code } } }""",
-            {"i": {"code": code, "name": "测试指标", "weight": 10, "target": 8}},
-            headers=office,
-        )
-        assert not r["data"]["indicatorCreate"]["errors"], r
+        await one_leaf_scheme(gw, tree["P"]["id"], [tree[k]["id"] for k in ("A1", "A2", "B1")], code)
         subs = {}
         for key in ("A1", "B1"):
             scored = await _submit(gw, http, office, tree[key]["id"], code, "2026-Q1")
@@ -87,6 +82,25 @@ async def world(gw: Harness) -> World:  # noqa: F811
             assert r.status_code == 201, r.text
             keys[name] = r.json()["key"]
     return World(tag, tree, code, subs, keys)
+
+
+async def one_leaf_scheme(h: Harness, assessing_unit: str, members: list[str], code: str) -> None:
+    """Publish a scheme whose only indicator is the leaf `code` (completion ratio, target 8) for `members`."""
+
+    async def call(method: str, params: dict[str, Any]) -> Any:
+        return await h.gw.upstream.call("indicators", method, params, SYSTEM)
+
+    cat = "县区"
+    base = {"assessing_unit": assessing_unit, "year": YEAR}
+    await call(
+        "categories_set", {**base, "categories": [{"name": cat}], "members": dict.fromkeys(members, cat)}
+    )
+    leaf = {"code": code, "name": "测试指标", "level": 1, "weight": 100, "target": 8}
+    leaf["standard"] = {"type": "completion_ratio", "cap": 1.2}
+    scheme = {**base, "name": f"{YEAR}年度考核 ({code})", "categories": [cat], "trunk": [leaf]}
+    saved = await call("scheme_save", {**base, "scheme": scheme})
+    assert not saved["problems"], saved
+    await call("scheme_publish", {"scheme_id": saved["scheme"]["id"]})
 
 
 EVIDENCE_UPLOAD = """mutation($i: EvidenceUploadInput!) {

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from tests.gateway_fixtures import Harness, gw, http, make_tree  # noqa: F401
+from tests.test_gateway_authz import one_leaf_scheme
 
 CREATE = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id version value narrative } errors { code field message } } }"""
@@ -23,13 +24,7 @@ async def _world(gw: Harness, http: httpx.AsyncClient) -> dict[str, Any]:  # noq
     tag = uuid.uuid4().hex[:6]
     tree = await make_tree(gw, http, tag)
     code = f"DD-{tag}"
-    r = await gw.gql(
-        http,
-        "mutation($i: IndicatorCreateInput!) { indicatorCreate(input: $i) { errors { code } } }",
-        {"i": {"code": code, "name": "安全生产事故起数", "weight": 10, "target": 1}},
-        headers=gw.headers(["assessment_office"], "/"),
-    )
-    assert not r["data"]["indicatorCreate"]["errors"], r
+    await one_leaf_scheme(gw, tree["P"]["id"], [tree[k]["id"] for k in ("A1", "A2", "B1")], code)
     return {**tree, "code": code}
 
 
