@@ -25,7 +25,7 @@ from demo.city import CITY, OFFICE_UNIT
 from demo.scheme import YEAR
 from demo.upload import Uploader, evidence_pdf, http_uploader
 from demo.values import REJECT_REASON, Plan, PlannedValue, build_plan
-from services.indicators.domain import Scheme
+from kaohe.contracts.scheme import Scheme
 from kaohe.errors import KaoheError
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient

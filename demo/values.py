@@ -14,7 +14,7 @@ from typing import Literal
 
 from demo.city import City, build_city
 from demo.scheme import YEAR, DemoScheme, LeafModel, build_scheme
-from services.indicators.domain import Scheme, effective_leaves
+from kaohe.contracts.scheme import Scheme, effective_leaves
 
 QUARTER = f"{YEAR}-Q1"
 MONTHS = tuple(f"{YEAR}-{m:02d}" for m in (1, 2, 3))

@@ -8,8 +8,8 @@ from datetime import date
 import asyncpg
 import pytest
 
+from kaohe.contracts.standards import Schedule
 from kaohe.db import asyncpg_dsn
-from kaohe.standards import Schedule
 from services.scoring.config import WarningSettings
 from services.scoring.engine.pace import assess_pace
 from services.scoring.engine.trace import TraceNode, check_trace

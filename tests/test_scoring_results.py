@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
+from kaohe.contracts.standards import Schedule
 from kaohe.db import asyncpg_dsn
 from kaohe.errors import KaoheError as Conflict  # remote codes arrive as KaoheError
-from kaohe.standards import Schedule
 from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.trace import TraceNode, check_trace
 from tests.conftest import eventually

@@ -1,7 +1,7 @@
 """The scheme's vocabulary for GraphQL: enums for the model's literals and the description of every field.
 
 Shared by the typed input (`scheme_types`) and output (`scheme_document`), taken from the scheme model's
-docstrings and field descriptions (`services/indicators/domain/scheme.py`, `kaohe/standards.py`).
+docstrings and field descriptions (`kaohe/contracts/scheme.py`, `kaohe/contracts/standards.py`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Typed scheme input (考核方案): GraphQL inputs mirroring the scheme model, and their conversion to JSON.
 
-The scheme model lives in the indicators service (`Scheme`, `Indicator`, …) and `kaohe.standards`; the
-gateway does not import the service, so these types mirror it field by field (camelCase in GraphQL). Maps
+The scheme model lives in `kaohe.contracts.scheme` (`Scheme`, `Indicator`, …) and `kaohe.contracts.standards`;
+these GraphQL types mirror it field by field (camelCase in GraphQL). Maps
 become lists of pairs (`targetsByUnit: [{unitId, target}]`), literals become enums, and the standard is a
 `@oneOf` input whose one key is the standard's kind. `scheme_dict` turns a `SchemeInput` into exactly the
 JSON the indicators RPC `scheme_save`/`scheme_validate` take, leaving out what the client did not set so the

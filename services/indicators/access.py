@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kaohe.contracts.scheme import SOURCE_ZH, Scheme, all_indicators
 from kaohe.errors import Forbidden
 from kaohe.identity import Caller, Role
-from services.indicators.domain.scheme import SOURCE_ZH, Scheme, all_indicators
 
 OFFICE = (Role.assessment_office, Role.system)
 SOURCES_BY_ROLE: dict[Role, frozenset[str]] = {

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe import gcpause, logs
+from kaohe.contracts.scheme import Scheme
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -30,7 +31,6 @@ from services.indicators.domain import (
     FieldSpec,
     ImportContext,
     ImportReport,
-    Scheme,
     parse_upload,
     write_csv,
     write_xlsx,

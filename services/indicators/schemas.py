@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kaohe.standards import Direction, Standard
+from kaohe.contracts.standards import Direction, Standard
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
 PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")  # 2026, 2026-03, 2026-Q1, 2026-H1

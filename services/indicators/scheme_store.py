@@ -8,10 +8,11 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.contracts.scheme import Scheme
 from kaohe.errors import NotFound, ValidationFailed
 from kaohe.identity import Caller
 from services.indicators.common import unit_path
-from services.indicators.domain import Problem, Scheme, validate_inheritance, validate_scheme
+from services.indicators.domain import Problem, validate_inheritance, validate_scheme
 from services.indicators.domain.errors import ErrorCode, problem
 from services.indicators.models import SchemeRow
 

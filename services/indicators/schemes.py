@@ -10,20 +10,20 @@ from pydantic import Field, model_validator
 from sqlalchemy import literal, text, tuple_
 from sqlmodel import col, select
 
+from kaohe.contracts.scheme import (
+    Scheme,
+    counted_total,
+    effective_leaves,
+    unit_coefficient,
+    with_unit_targets,
+)
 from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators import scheme_store as store
 from services.indicators.common import OFFICE, In, Page, decode_cursor, emit, page, require_unit, uow
-from services.indicators.domain import (
-    Scheme,
-    check_decomposition,
-    diff_schemes,
-    effective_leaves,
-    render_diff,
-)
+from services.indicators.domain import check_decomposition, diff_schemes, render_diff
 from services.indicators.domain.decompose import Decomposition, Rule
-from services.indicators.domain.scheme import counted_total, unit_coefficient, with_unit_targets
 from services.indicators.models import SchemeRow
 
 AU = Field(max_length=40)

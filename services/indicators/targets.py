@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.contracts.scheme import EffectiveLeaf, Scheme, ValueSpec, effective_leaves
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from services.indicators import access, scheme_store
-from services.indicators.domain import EffectiveLeaf, FieldSpec, Scheme, effective_leaves, submission_fields
-from services.indicators.domain.scheme import ValueSpec
+from services.indicators.domain import FieldSpec, submission_fields
 from services.indicators.models import Indicator, SchemeRow, Submission
 
 SOURCES = ("unit_report", "department", "statistic_import")

@@ -14,8 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from kaohe.expr import ExprError, Ref
-from kaohe.standards import (
+from kaohe.contracts.standards import (
     GRADES,
     Banded,
     Bonus,
@@ -26,6 +25,7 @@ from kaohe.standards import (
     RankAmongPeers,
     Veto,
 )
+from kaohe.expr import ExprError, Ref
 from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.rollup import RollupConfig, rollup_batch
 from services.scoring.engine.rules import formula_expr, score_batch

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe import paths
+from kaohe.contracts import paths
 from kaohe.events import CloudEvent, Outbox, event_type
 from kaohe.runtime import Runtime
 from services.scoring import legacy, store

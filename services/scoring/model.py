@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from kaohe.standards import Banded, Bonus, CompletionRatio, Deduction, Schedule, Standard
-from services.indicators.domain.scheme import (
+from kaohe.contracts.scheme import (
     EffectiveLeaf,
     Scheme,
     all_indicators,
     effective_leaves,
     unit_coefficient,
 )
+from kaohe.contracts.standards import Banded, Bonus, CompletionRatio, Deduction, Schedule, Standard
 from services.scoring.config import ScoringConfig
 from services.scoring.engine.rollup import CompiledScheme, ScoreNode, compile_scheme, from_points
 

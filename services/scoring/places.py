@@ -21,8 +21,8 @@ from typing import NamedTuple, Protocol
 
 import asyncpg
 
-from kaohe import paths
-from kaohe.standards import GRADES
+from kaohe.contracts import paths
+from kaohe.contracts.standards import GRADES
 from services.scoring import store_results
 from services.scoring.compute import ResultRow
 from services.scoring.engine.ranking import GradeRules, excellent_quota

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from kaohe import paths
+from kaohe.contracts import paths
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.events import new_event
 from kaohe.identity import Caller

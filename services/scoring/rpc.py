@@ -7,11 +7,11 @@ from typing import Any
 
 import orjson
 
-from kaohe import paths
+from kaohe.contracts import paths
+from kaohe.contracts.standards import GRADES, WARNING_LEVEL_ZH
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from kaohe.standards import GRADES, WARNING_LEVEL_ZH
 from services.scoring import snapshot, store
 from services.scoring.engine.ranking import excellent_quota
 from services.scoring.engine.trace import canonical_bytes, check_trace

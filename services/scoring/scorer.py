@@ -17,8 +17,8 @@ import asyncpg
 import numpy as np
 import orjson
 
+from kaohe.contracts.standards import WARNING_LEVEL_ZH
 from kaohe.events import event_type
-from kaohe.standards import WARNING_LEVEL_ZH
 from services.scoring import store, store_results
 from services.scoring.compute import ResultRow, kind_of, months_of, quarter_end_values, score_period
 from services.scoring.model import BookModel

@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from kaohe.standards import Banded, CompletionRatio
+from kaohe.contracts.standards import Banded, CompletionRatio
 from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, gather, period_end
 from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.ranking import rank_columns

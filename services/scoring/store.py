@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.indicators.domain.scheme import Scheme, all_indicators
+from kaohe.contracts.scheme import Scheme, all_indicators
 from services.scoring.compute import Values
 from services.scoring.config import ScoringConfig
 from services.scoring.model import BookModel, build_model

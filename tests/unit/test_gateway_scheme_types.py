@@ -25,9 +25,9 @@ from gateway.graphql.scheme_types import (
     scheme_param,
 )
 from gateway.testing import scheme_body
+from kaohe.contracts.scheme import Scheme, all_indicators
 from kaohe.errors import ValidationFailed
 from kaohe.rpc import validation_error
-from services.indicators.domain.scheme import Scheme, all_indicators
 from services.indicators.domain.validate import validate_inheritance, validate_scheme
 from services.indicators.schemes import SchemeSave
 from tests.scheme_documents import DOCUMENT, as_input, parent_input, rich_input, rich_json

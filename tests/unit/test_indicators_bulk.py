@@ -10,7 +10,8 @@ import json
 import openpyxl
 import pytest
 
-from kaohe.standards import CompletionRatio, Qualitative
+from kaohe.contracts.scheme import Indicator, Scheme, ValueSpec
+from kaohe.contracts.standards import CompletionRatio, Qualitative
 from services.indicators.domain.bulk import (
     HEADERS,
     AssessedUnit,
@@ -31,7 +32,6 @@ from services.indicators.domain.bulk_template import (
 )
 from services.indicators.domain.errors import ErrorCode
 from services.indicators.domain.periods import normalize_period, period_label
-from services.indicators.domain.scheme import Indicator, Scheme, ValueSpec
 from services.indicators.domain.values import FieldSpec
 
 CITY = AssessedUnit(id="140502", name="城区", category="县区")

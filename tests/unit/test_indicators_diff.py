@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from kaohe.standards import CompletionRatio, Deduction
-from services.indicators.domain.diff import describe_standard, diff_schemes, render_diff
-from services.indicators.domain.scheme import (
+from kaohe.contracts.scheme import (
     Coefficient,
     DataElement,
     Indicator,
@@ -12,6 +10,8 @@ from services.indicators.domain.scheme import (
     Supplement,
     WeightOverride,
 )
+from kaohe.contracts.standards import CompletionRatio, Deduction
+from services.indicators.domain.diff import describe_standard, diff_schemes, render_diff
 
 
 def v1() -> Scheme:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from kaohe.standards import Bonus, CompletionRatio, Deduction, Qualitative
-from services.indicators.domain.scheme import (
+from kaohe.contracts.scheme import (
     Coefficient,
     Indicator,
     Scheme,
@@ -19,6 +18,7 @@ from services.indicators.domain.scheme import (
     value_spec,
     with_unit_targets,
 )
+from kaohe.contracts.standards import Bonus, CompletionRatio, Deduction, Qualitative
 
 
 def leaf(code: str, name: str, weight: float | None, level: int = 2, **kw: object) -> Indicator:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from kaohe.standards import Bonus, CompletionRatio, Formula, Qualitative
-from services.indicators.domain.errors import ErrorCode
-from services.indicators.domain.scheme import (
+from kaohe.contracts.scheme import (
     DataElement,
     Indicator,
     Scheme,
@@ -15,6 +13,8 @@ from services.indicators.domain.scheme import (
     Supplement,
     WeightOverride,
 )
+from kaohe.contracts.standards import Bonus, CompletionRatio, Formula, Qualitative
+from services.indicators.domain.errors import ErrorCode
 from services.indicators.domain.validate import validate_inheritance, validate_scheme
 
 ROSTER = {"城区": "县区", "泽州县": "县区", "北石店镇": "乡镇"}

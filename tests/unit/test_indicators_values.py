@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from kaohe.standards import CompletionRatio, Formula, Qualitative
+from kaohe.contracts.scheme import DataElement, Indicator, Scheme, ValueSpec
+from kaohe.contracts.standards import CompletionRatio, Formula, Qualitative
 from services.indicators.domain.errors import ErrorCode
-from services.indicators.domain.scheme import DataElement, Indicator, Scheme, ValueSpec
 from services.indicators.domain.values import (
     FieldSpec,
     InvalidValue,

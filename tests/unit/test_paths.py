@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaohe import paths
+from kaohe.contracts import paths
 
 segment = st.text(alphabet="abcxyz019_%-", min_size=1, max_size=4)
 tree_path = st.lists(segment, min_size=1, max_size=4).map(lambda s: "/" + "/".join(s) + "/")

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from services.indicators.domain.scheme import Scheme
+from kaohe.contracts.scheme import Scheme
 from services.scoring.compute import Values, leaf_fractions, quarter_end_values, score_period
 from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.engine.pace import assess_pace

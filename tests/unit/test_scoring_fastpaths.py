@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.indicators.domain.scheme import Scheme
+from kaohe.contracts.scheme import Scheme
 from services.scoring.compute import Values, gather
 from services.scoring.config import ScoringConfig
 from services.scoring.engine.ranking import Candidate, GradeRules, rank_category, rank_columns, round6

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kaohe.standards import Milestone, Schedule, WarningLevel
+from kaohe.contracts.standards import Milestone, Schedule, WarningLevel
 from services.scoring.engine.pace import (
     FOUR_LEVEL,
     THREE_COLOUR,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaohe.standards import (
+from kaohe.contracts.standards import (
     Band,
     Banded,
     CompletionRatio,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from kaohe.standards import Bonus, CompletionRatio, Veto
+from kaohe.contracts.standards import Bonus, CompletionRatio, Veto
 from services.scoring.engine.periods import (
     HENGKOU_ANNUAL,
     HENGKOU_QUARTER,

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kaohe.expr import Ref
-from kaohe.standards import (
+from kaohe.contracts.standards import (
     Band,
     Banded,
     Bonus,
@@ -20,6 +19,7 @@ from kaohe.standards import (
     RankAmongPeers,
     Veto,
 )
+from kaohe.expr import Ref
 from services.scoring.engine.rules import LeafInput, RuleError, score_batch, score_leaf
 
 BANDS = Banded(

@@ -8,18 +8,6 @@ from .bulk_template import department_context, template_rows, unit_context, writ
 from .decompose import Decomposition, check_decomposition, split_by_base, split_even
 from .diff import DiffEntry, FieldChange, diff_schemes, render_diff
 from .errors import ErrorCode, Problem
-from .scheme import (
-    Coefficient,
-    DataElement,
-    EffectiveLeaf,
-    Indicator,
-    Scheme,
-    SchemeRef,
-    Supplement,
-    ValueSpec,
-    WeightOverride,
-    effective_leaves,
-)
 from .validate import validate_inheritance, validate_scheme
 from .values import (
     FieldSpec,
@@ -33,34 +21,24 @@ from .values import (
 
 __all__ = [
     "AssessedUnit",
-    "Coefficient",
     "CopyRow",
-    "DataElement",
     "Decomposition",
     "DiffEntry",
-    "EffectiveLeaf",
     "ErrorCode",
     "FieldChange",
     "FieldSpec",
     "ImportContext",
     "ImportReport",
-    "Indicator",
     "Plausibility",
     "Problem",
     "Reported",
     "RowProblem",
-    "Scheme",
-    "SchemeRef",
-    "Supplement",
     "ValueCheck",
     "ValueIssue",
-    "ValueSpec",
-    "WeightOverride",
     "check_decomposition",
     "copy_lines",
     "department_context",
     "diff_schemes",
-    "effective_leaves",
     "parse_upload",
     "render_diff",
     "split_by_base",

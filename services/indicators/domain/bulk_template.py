@@ -12,12 +12,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
+from kaohe.contracts.scheme import DataSource, Scheme, all_indicators
 from kaohe.exports import safe_cell
 
 from .bulk import HEADERS, KEY, NOTE, VALUE, AssessedUnit, ImportContext, TemplateRow
 from .errors import fmt
 from .periods import normalize_period, period_label
-from .scheme import DataSource, Scheme, all_indicators
 from .values import KIND_ZH, FieldSpec, submission_fields
 
 # --- contexts --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kaohe.standards import (
+from kaohe.contracts.scheme import SOURCE_ZH, Indicator, Scheme, ValueSpec, walk
+from kaohe.contracts.standards import (
     Banded,
     Bonus,
     CompletionRatio,
@@ -21,7 +22,6 @@ from kaohe.standards import (
 )
 
 from .errors import fmt
-from .scheme import SOURCE_ZH, Indicator, Scheme, ValueSpec, walk
 
 Kind = Literal["added", "removed", "changed"]
 Subject = Literal["scheme", "indicator", "data_element", "override", "coefficient"]

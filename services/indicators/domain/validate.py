@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from kaohe.expr import Expr, ExprError, dependency_cycles, parse
-from kaohe.standards import Formula
-
-from .errors import ErrorCode, Problem, fmt, problem
-from .scheme import (
+from kaohe.contracts.scheme import (
     LEVEL_ZH,
     MAX_LEVEL,
     WEIGHT_TOLERANCE,
@@ -27,6 +23,10 @@ from .scheme import (
     resolve,
     walk,
 )
+from kaohe.contracts.standards import Formula
+from kaohe.expr import Expr, ExprError, dependency_cycles, parse
+
+from .errors import ErrorCode, Problem, fmt, problem
 
 __all__ = ["Problem", "validate_inheritance", "validate_scheme"]
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaohe.contracts.scheme import DataElement, DataSource, Scheme, ValueSpec, effective_leaves
+from kaohe.contracts.standards import Formula
 from kaohe.expr import ExprError, parse
-from kaohe.standards import Formula
 
 from .errors import ErrorCode, fmt
-from .scheme import DataElement, DataSource, Scheme, ValueSpec, effective_leaves
 
 KIND_ZH: dict[str, str] = {"number": "数值", "count": "整数", "percent": "百分比", "grade": "等级"}
 

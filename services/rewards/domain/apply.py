@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kaohe.contracts.standards import GRADES
 from kaohe.gcpause import paused
-from kaohe.standards import GRADES
 from services.rewards.domain import consequences as cq
 from services.rewards.domain.inputs import (
     POSTS,

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kaohe.standards import GRADES
+from kaohe.contracts.standards import GRADES
 
 Post = Literal["主要负责人", "班子成员", "一般干部"]  # head / leadership member / staff
 POSTS: tuple[str, ...] = ("主要负责人", "班子成员", "一般干部")

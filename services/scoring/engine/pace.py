@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from kaohe.standards import Schedule, WarningLevel
+from kaohe.contracts.standards import Schedule, WarningLevel
 
 SEVERITY: tuple[WarningLevel, ...] = ("green", "yellow", "orange", "red")
 Colour = Literal["green", "yellow", "red"]  # 三色榜: 绿 / 黄 / 红

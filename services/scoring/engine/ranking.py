@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kaohe.standards import GRADES
+from kaohe.contracts.standards import GRADES
 
 EXCELLENT, GOOD = GRADES[0], GRADES[1]
 

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from kaohe.standards import GRADES
+from kaohe.contracts.standards import GRADES
 
 from .rules import FloatArray, LeafResult
 

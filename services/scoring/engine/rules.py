@@ -15,8 +15,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from kaohe.expr import Expr, ExprError, Ref, parse
-from kaohe.standards import (
+from kaohe.contracts.standards import (
     Banded,
     Bonus,
     CompletionRatio,
@@ -28,6 +27,7 @@ from kaohe.standards import (
     Standard,
     Veto,
 )
+from kaohe.expr import Expr, ExprError, Ref, parse
 
 Role = Literal["scored", "bonus", "veto"]
 FloatArray = npt.NDArray[np.float64]

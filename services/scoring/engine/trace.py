@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kaohe.standards import Standard
+from kaohe.contracts.standards import Standard
 
 from .periods import PeriodResult
 from .ranking import Ranked

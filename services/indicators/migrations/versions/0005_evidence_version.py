@@ -20,7 +20,7 @@ def upgrade() -> None:
     # only that version, so a later PUT to the same key never changes what is served. NULL: confirmed
     # before 0005 (pinned at its next verified download) or not confirmed yet.
     op.add_column("evidence", sa.Column("version_id", sa.String(200), nullable=True), schema=S)
-    # kaohe.paths selects a subtree as a COLLATE "C" range; text_pattern_ops serves only LIKE prefixes
+    # kaohe.contracts.paths selects a subtree as a COLLATE "C" range; text_pattern_ops serves only LIKE prefixes
     op.execute(f'CREATE INDEX unit_path_c ON {S}.unit ((path COLLATE "C"))')
 
 

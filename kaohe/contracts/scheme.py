@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kaohe.standards import (
+from kaohe.contracts.standards import (
     Banded,
     Bonus,
     CompletionRatio,

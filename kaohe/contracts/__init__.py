@@ -1,0 +1,1 @@
+"""Contracts shared by producers, consumers and tests: scheme, standards, periods, events, pages, paths."""
