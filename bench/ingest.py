@@ -28,7 +28,7 @@ import httpx
 
 from bench._stack import report, start_infra
 from kaohe.db import asyncpg_dsn
-from services.indicators.testing import OFFICE, Running, caller, running_on
+from tests.support.indicators import OFFICE, Running, caller, running_on
 
 CODES = [f"S{i:02d}" for i in range(10)]
 

@@ -22,7 +22,7 @@ import asyncpg
 
 from bench._stack import percentile, report, start_infra
 from kaohe.db import asyncpg_dsn
-from services.indicators.testing import OFFICE, Running, running_on
+from tests.support.indicators import OFFICE, Running, running_on
 
 PAST, CHANGE = date(2025, 6, 1), date(2026, 1, 1)
 

@@ -20,10 +20,10 @@ from kaohe.errors import UpstreamTimeout
 from kaohe.rpc import RpcClient
 from kaohe.settings import COMPONENTS
 from kaohe.stack import Ports, Stack
-from services.indicators.testing import OFFICE as IND_OFFICE
-from services.indicators.testing import Running, harness_kwargs, running
 from tests.conftest import Infra, Namespace, eventually
 from tests.scoring_fixtures import OFFICE, Scoring, fill, scoring, totals  # noqa: F401
+from tests.support.indicators import OFFICE as IND_OFFICE
+from tests.support.indicators import Running, harness_kwargs, running
 
 JAN = "2026-01"
 

@@ -17,8 +17,8 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
 from tests.conftest import Infra, Namespace
+from tests.support.indicators import OFFICE, Running, caller, harness_kwargs, published_city, running
 
 OWN = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 K02 = caller(Role.department, org="/14/1405/", user="tongji", codes=("K0102",))

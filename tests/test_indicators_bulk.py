@@ -16,7 +16,8 @@ from kaohe.errors import KaoheError
 from kaohe.identity import Role
 from services.indicators import bulk_store
 from services.indicators.domain import bulk as bulk_domain
-from services.indicators.testing import (
+from tests.conftest import Infra, Namespace
+from tests.support.indicators import (
     OFFICE,
     Running,
     caller,
@@ -26,7 +27,6 @@ from services.indicators.testing import (
     small_city,
     small_scheme,
 )
-from tests.conftest import Infra, Namespace
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))

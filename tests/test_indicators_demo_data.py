@@ -13,8 +13,8 @@ import pytest_asyncio
 from demo.seed import seed
 from demo.values import build_plan
 from kaohe.db import asyncpg_dsn
-from services.indicators.testing import OFFICE, Running, harness_kwargs, running
 from tests.conftest import Infra, Namespace
+from tests.support.indicators import OFFICE, Running, harness_kwargs, running
 
 SMALL: dict[str, Any] = {"departments": 15, "towns_per_county": 2, "villages_per_town": 2}
 TINY: dict[str, Any] = {"departments": 15, "towns_per_county": 1, "villages_per_town": 1}

@@ -13,8 +13,8 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from services.indicators.testing import OFFICE, Running, caller, harness_kwargs, published_city, running
 from tests.conftest import Infra, Namespace
+from tests.support.indicators import OFFICE, Running, caller, harness_kwargs, published_city, running
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))

@@ -12,7 +12,8 @@ from nats.js import JetStreamContext
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from services.indicators.testing import (
+from tests.conftest import Infra, Namespace, eventually
+from tests.support.indicators import (
     OFFICE,
     Running,
     caller,
@@ -21,7 +22,6 @@ from services.indicators.testing import (
     small_city,
     small_scheme,
 )
-from tests.conftest import Infra, Namespace, eventually
 
 
 @pytest_asyncio.fixture

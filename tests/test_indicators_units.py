@@ -12,8 +12,8 @@ from nats.js import JetStreamContext
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from services.indicators.testing import OFFICE, Running, caller, running
 from tests.conftest import Infra, Namespace, eventually
+from tests.support.indicators import OFFICE, Running, caller, running
 
 D0, D1, D2 = date(2025, 1, 1), date(2026, 3, 1), date(2026, 7, 1)
 
