@@ -10,16 +10,31 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from gateway.policy import ALL_SCOPES, Op, authorize
+from gateway.rest_models import (
+    ERRORS,
+    RESULT_COLUMNS,
+    ApiKey,
+    ApiKeyCreated,
+    DeliveriesPage,
+    ImportReport,
+    ResultsPage,
+    Webhook,
+    WebhookCreated,
+)
 from gateway.webhooks import EVENT_TYPES
 from kaohe.exports import safe_dict
 from kaohe.identity import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["integration"])
-PROBLEM = {"content": {"application/problem+json": {}}, "description": "problem details (RFC 9457)"}
-ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (401, 403, 404, 409, 422, 429, 504)}
+ROW_KEYS = (
+    "Each row is an object keyed `unit_id`, `indicator_code`, `period`, `value` and optionally `note`, "
+    "`unit_name`, `indicator_name` (or the template's Chinese headers 单位代码, 指标代码, 期间, 数值, 说明); "
+    '`value` is a number, or a grade name for graded indicators. Example: `{"unit_id": "140502", '
+    '"indicator_code": "K0101", "period": "2026-Q1", "value": 6.5}`.'
+)
 
 
 async def current_caller(request: Request) -> Caller:
@@ -40,42 +55,67 @@ async def _call(
     return await request.app.state.services.upstream.call(service, method, params, caller)
 
 
-class BulkSubmission(BaseModel):
+class ImportScope(BaseModel):
+    """Whose values: one assessed unit (`unit_id`, 按单位) or one department (`department`, 按责任部门)."""
+
+    scheme_id: str = Field(max_length=64)
+    period: str = Field(max_length=20, description="2026-Q1, 2026-05, 2026-H1 or 2026")
+    unit_id: str | None = Field(None, max_length=40, description="the assessed unit (按单位); or department")
+    department: str | None = Field(
+        None, max_length=40, description="the responsible department's unit id (按责任部门); or unit_id"
+    )
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> ImportScope:
+        if (self.unit_id is None) == (self.department is None):
+            raise ValueError("give exactly one of unit_id (按单位) or department (按责任部门)")
+        return self
+
+
+class BulkSubmission(ImportScope):
     """批量填报: one file or JSON rows for a scheme and period; dry run first, then commit with a key."""
 
-    scheme_id: str
-    period: str
-    unit_id: str | None = None
-    department: str | None = None
-    filename: str = Field("rows.json", description=".csv, .xlsx or .json")
-    content_base64: str | None = None
-    object_key: str | None = Field(None, description="a file uploaded via bulk_upload_url (large files)")
-    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000)
+    filename: str = Field("rows.json", min_length=1, max_length=200, description=".csv, .xlsx or .json")
+    content_base64: str | None = Field(None, description="the file's bytes (CSV/XLSX template or JSON)")
+    object_key: str | None = Field(None, description="a large file PUT to a bulk upload URL first")
+    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000, description=ROW_KEYS)
     dry_run: bool = True
-    client_key: str | None = Field(None, max_length=200, description="idempotency key; required to commit")
+    client_key: str | None = Field(
+        None, min_length=8, max_length=100, description="idempotency key; required to commit"
+    )
 
 
-class StatisticsImport(BaseModel):
-    """统计数据导入 (GDP 增速, 固定资产投资 …) from a statistics bureau, as data-element rows."""
+class StatisticsImport(ImportScope):
+    """统计数据导入 (GDP 增速, 固定资产投资 …) from a statistics bureau, as rows for its department scope."""
 
-    scheme_id: str
-    period: str
-    rows: list[dict[str, Any]] = Field(min_length=1, max_length=100_000)
+    rows: list[dict[str, Any]] = Field(min_length=1, max_length=100_000, description=ROW_KEYS)
     dry_run: bool = True
-    client_key: str | None = Field(None, max_length=200)
+    client_key: str | None = Field(
+        None, min_length=8, max_length=100, description="idempotency key; required to commit"
+    )
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-@router.post("/submissions/bulk", responses=ERRORS, summary="Bulk submission (批量填报), dry run or commit")
+@router.post(
+    "/submissions/bulk",
+    responses=ERRORS,
+    response_model=ImportReport,
+    summary="Bulk submission (批量填报), dry run or commit",
+)
 async def bulk_submission(body: BulkSubmission, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     params = _drop_none(body.model_dump())
     return await _call(request, caller, Op.submission_write, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
 
 
-@router.post("/statistics", responses=ERRORS, summary="Statistics import (统计数据导入)")
+@router.post(
+    "/statistics",
+    responses=ERRORS,
+    response_model=ImportReport,
+    summary="Statistics import (统计数据导入): a department's rows, dry run then commit with client_key",
+)
 async def statistics_import(
     body: StatisticsImport, request: Request, caller: CurrentCaller
 ) -> dict[str, Any]:
@@ -83,9 +123,21 @@ async def statistics_import(
     return await _call(request, caller, Op.statistics_import, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
 
 
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "a page of results; with format=csv a UTF-8 CSV (BOM) with the columns "
+        f"{', '.join(RESULT_COLUMNS)}, the next cursor in X-Next-Cursor",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "headers": {"X-Next-Cursor": {"schema": {"type": "string"}, "description": "empty on the last page"}},
+    },
+    **ERRORS,
+}
+
+
 @router.get(
     "/results",
-    responses=ERRORS,
+    responses=CSV_RESPONSE,
+    response_model=ResultsPage,
     summary="Results export (考核结果导出) for a subtree, by keyset pages: the published figures by default",
 )
 async def results_export(
@@ -131,7 +183,7 @@ async def results_export(
         )
     if format == "csv":
         out = io.StringIO()
-        w = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["unit_id"])
+        w = csv.DictWriter(out, fieldnames=RESULT_COLUMNS)
         w.writeheader()
         w.writerows(safe_dict(r) for r in rows)  # names like =HYPERLINK(…) are text, not formulas
         label = period if period and re.fullmatch(r"[0-9A-Za-z-]{1,12}", period) else "latest"
@@ -149,7 +201,13 @@ class ApiKeyCreate(BaseModel):
     org_path: str | None = Field(None, description="subtree of the key; default: yours")
 
 
-@router.post("/api-keys", status_code=201, responses=ERRORS, summary="Create an API key (考核办)")
+@router.post(
+    "/api-keys",
+    status_code=201,
+    responses=ERRORS,
+    response_model=ApiKeyCreated,
+    summary="Create an API key (考核办)",
+)
 async def api_key_create(body: ApiKeyCreate, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     authorize(caller, Op.apikey_manage)
     keys = request.app.state.services.apikeys
@@ -158,13 +216,13 @@ async def api_key_create(body: ApiKeyCreate, request: Request, caller: CurrentCa
     )  # type: ignore[no-any-return]
 
 
-@router.get("/api-keys", responses=ERRORS, summary="API keys in your subtree")
+@router.get("/api-keys", responses=ERRORS, response_model=list[ApiKey], summary="API keys in your subtree")
 async def api_key_list(request: Request, caller: CurrentCaller) -> list[dict[str, Any]]:
     authorize(caller, Op.apikey_manage)
     return await request.app.state.services.apikeys.list(caller)  # type: ignore[no-any-return]
 
 
-@router.delete("/api-keys/{key_id}", responses=ERRORS, summary="Revoke an API key")
+@router.delete("/api-keys/{key_id}", responses=ERRORS, response_model=ApiKey, summary="Revoke an API key")
 async def api_key_revoke(key_id: str, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     authorize(caller, Op.apikey_manage)
     return await request.app.state.services.apikeys.revoke(caller, key_id)  # type: ignore[no-any-return]
@@ -177,7 +235,13 @@ class WebhookCreate(BaseModel):
     )
 
 
-@router.post("/webhooks", status_code=201, responses=ERRORS, summary="Register a webhook (secret shown once)")
+@router.post(
+    "/webhooks",
+    status_code=201,
+    responses=ERRORS,
+    response_model=WebhookCreated,
+    summary="Register a webhook (secret shown once)",
+)
 async def webhook_create(body: WebhookCreate, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     authorize(caller, Op.webhook_manage)
     return await request.app.state.services.webhooks.create(
@@ -185,19 +249,26 @@ async def webhook_create(body: WebhookCreate, request: Request, caller: CurrentC
     )  # type: ignore[no-any-return]
 
 
-@router.get("/webhooks", responses=ERRORS, summary="Webhooks in your subtree")
+@router.get("/webhooks", responses=ERRORS, response_model=list[Webhook], summary="Webhooks in your subtree")
 async def webhook_list(request: Request, caller: CurrentCaller) -> list[dict[str, Any]]:
     authorize(caller, Op.webhook_manage)
     return await request.app.state.services.webhooks.list(caller)  # type: ignore[no-any-return]
 
 
-@router.delete("/webhooks/{webhook_id}", responses=ERRORS, summary="Deactivate a webhook")
+@router.delete(
+    "/webhooks/{webhook_id}", responses=ERRORS, response_model=Webhook, summary="Deactivate a webhook"
+)
 async def webhook_delete(webhook_id: str, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     authorize(caller, Op.webhook_manage)
     return await request.app.state.services.webhooks.delete(caller, webhook_id)  # type: ignore[no-any-return]
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", responses=ERRORS, summary="Delivery history, newest first")
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    responses=ERRORS,
+    response_model=DeliveriesPage,
+    summary="Delivery history, newest first",
+)
 async def webhook_deliveries(
     webhook_id: str,
     request: Request,
