@@ -9,6 +9,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import store
+from services.scoring.compute import kind_of
 from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.recompute import create_job, run_recompute
@@ -118,7 +119,12 @@ def register(rt: Runtime) -> None:
     @rpc.method("aspect_scores_set", AspectScoresSet)
     async def aspect_scores_set(caller: Caller, p: AspectScoresSet) -> dict[str, Any]:
         caller.require(*OFFICE)
+        if kind_of(p.period) not in ("quarter", "year"):
+            raise ValidationFailed("period: aspect scores belong to a quarter or a year", field="period")
         for code, v in p.scores.items():
+            if code == "indicators":  # scoring computes it from the indicator values
+                msg = "scores.indicators: the indicator aspect is computed from approved values"
+                raise ValidationFailed(msg, field="scores.indicators")
             if not 0.0 <= v <= 100.0:
                 raise ValidationFailed(f"scores.{code}: must be within 0..100", field=f"scores.{code}")
         async with db().uow() as s:

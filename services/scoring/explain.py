@@ -8,19 +8,20 @@ part as its children. Same inputs → byte-identical canonical trace → same di
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from kaohe.expr import Ref
-from services.scoring import store
-from services.scoring.compute import SUPERVISION_DEFAULT, due_fraction, kind_of, months_of, quarter_of
+from services.scoring import store, supervision_source
+from services.scoring.compute import due_fraction, kind_of, months_of
 from services.scoring.engine.ranking import Candidate, Ranked, rank_category
 from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.engine.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
 from services.scoring.engine.trace import TraceNode, build_trace
-from services.scoring.model import BookModel, UnitInfo
+from services.scoring.model import BookModel, NodeWeight, UnitInfo
 
 
 async def _ranking(c: asyncpg.Connection, model: BookModel, period: str, unit: UnitInfo) -> Ranked | None:
@@ -45,15 +46,30 @@ async def _ranking(c: asyncpg.Connection, model: BookModel, period: str, unit: U
     return None
 
 
-async def _supervision(c: asyncpg.Connection, unit: UnitInfo, period: str) -> float:
-    q = quarter_of(period)
-    rows = await c.fetch(
-        "SELECT period, score FROM supervision WHERE unit_id = $1 AND period = ANY($2)",
-        unit.unit_id,
-        [period, q],
+def _weights(node: TraceNode, weights: Mapping[str, NodeWeight], depth: int = 0) -> TraceNode:
+    """Every indicator node names its 分值 and share beside its category's (差异化赋分): `points`,
+    `category_points`, `category_weight` and `overridden_weight` (the 分值 differ)."""
+    kids = tuple(_weights(k, weights, depth + 1) for k in node.children)
+    details = node.details
+    w = weights.get(node.code) if depth > 0 else None
+    if w is not None:
+        details = {
+            **details,
+            "points": round(w.points, 6),
+            "category_points": None if w.category_points is None else round(w.category_points, 6),
+            "category_weight": None if w.category_share is None else round(w.category_share, 6),
+            "overridden_weight": w.overridden,
+        }
+    return replace(node, details=details, children=kids)
+
+
+def _sourced(trace: TraceNode, source: str) -> TraceNode:
+    """The total and its 平时督查 part name where the 平时督查 score came from (service, manual, default)."""
+    kids = tuple(
+        replace(k, details={**k.details, "source": source}) if k.kind == "supervision" else k
+        for k in trace.children
     )
-    got = {r["period"]: r["score"] for r in rows}
-    return float(got.get(period, got.get(q, SUPERVISION_DEFAULT)))
+    return replace(trace, details={**trace.details, "supervision_source": source}, children=kids)
 
 
 def _order(period: str, quarter_end: bool) -> list[str]:
@@ -149,7 +165,7 @@ async def explain_rollup(
         except RuleError as e:
             leaves[leaf.code] = LeafResult(0.0, 0.0, notes=(e.code,), role=_role(leaf.standard.type))
     cfg = model.config
-    sup = await _supervision(c, unit, period)
+    sup, sup_source = await supervision_source.of_unit(c, model.book, unit.unit_no, period)
     result = rollup_unit(
         group.root,
         leaves,
@@ -159,6 +175,7 @@ async def explain_rollup(
     standards = {leaf.code: leaf.standard for leaf in group.leaves if leaf.standard is not None}
     ranking = None if quarter_end else await _ranking(c, model, period, unit)
     trace = build_trace(result, standards=standards, inputs=inputs, ranking=ranking, category=unit.category)
+    trace = _sourced(_weights(trace, group.weights), sup_source)
     if not quarter_end:
         return trace
     sources = {by_code[no]: r["period"] for no, r in mine.items() if no in by_code}
@@ -228,9 +245,7 @@ async def explain_quarter(
         if not months:
             return await explain_rollup(c, model, unit, quarter)
     direct = await store.aspect_scores(c, model.book, quarter)
-    sup = await c.fetchval(
-        "SELECT score FROM supervision WHERE unit_id = $1 AND period = $2", unit.unit_id, quarter
-    )
+    sup, sup_source = await supervision_source.of_unit(c, model.book, unit.unit_no, quarter)
     parts, score = [], 0.0
     for a in model.config.aspects():
         kids: tuple[TraceNode, ...] = ()
@@ -260,9 +275,7 @@ async def explain_quarter(
             )
             source = "months"
         elif a.code == "supervision":
-            v, source = (
-                (SUPERVISION_DEFAULT, "none") if sup is None else (float(sup), "supervision.result.scored")
-            )
+            v, source = sup, sup_source
         else:
             v, source = direct.get((unit.unit_no, a.code), 0.0), "aspect_scores_set"
         parts.append(
@@ -270,7 +283,12 @@ async def explain_quarter(
         )
         score += a.weight * v
     ranking = await _ranking(c, model, quarter, unit)
-    details = {"unit_code": unit.unit_id, "category": unit.category, "ranking": _ranking_details(ranking)}
+    details = {
+        "unit_code": unit.unit_id,
+        "category": unit.category,
+        "ranking": _ranking_details(ranking),
+        "supervision_source": sup_source,
+    }
     return TraceNode(
         unit.unit_id, f"{quarter} 季度得分", "period", score, score, None, 1.0, details, tuple(parts)
     )
@@ -288,18 +306,28 @@ async def explain_year(
     if not quarters:
         return None
     direct = await store.aspect_scores(c, model.book, year)
+    sup_source = quarters[-1].details.get("supervision_source", "default")  # the row shows the latest's
     parts, score = [], 0.0
     for sh in model.config.shares():
         kids: tuple[TraceNode, ...] = ()
+        info: dict[str, Any] = {}
         if sh.source == "quarters_mean":
             v = math.fsum(t.value for t in quarters) / len(quarters)
             kids = tuple(_as_child(t, "quarter", 1.0 / len(quarters)) for t in quarters)
+        elif sh.code == supervision_source.MANUAL_CODE:
+            v, sup_source = await supervision_source.of_unit(c, model.book, unit.unit_no, year)
+            info = {"source": sup_source}
         else:
             v = direct.get((unit.unit_no, sh.code), 0.0)
-        parts.append(TraceNode(sh.code, sh.name, "period_part", v, sh.weight * v, sh.weight, 1.0, {}, kids))
+        parts.append(TraceNode(sh.code, sh.name, "period_part", v, sh.weight * v, sh.weight, 1.0, info, kids))
         score += sh.weight * v
     ranking = await _ranking(c, model, year, unit)
-    details = {"unit_code": unit.unit_id, "category": unit.category, "ranking": _ranking_details(ranking)}
+    details = {
+        "unit_code": unit.unit_id,
+        "category": unit.category,
+        "ranking": _ranking_details(ranking),
+        "supervision_source": sup_source,
+    }
     return TraceNode(
         unit.unit_id, f"{year} 年度得分", "period", score, score, None, 1.0, details, tuple(parts)
     )

@@ -44,11 +44,34 @@ class LeafSpec:  # 计分指标
 
 
 @dataclass(frozen=True)
+class NodeWeight:  # 分值 of an indicator node for a group, beside its category's (差异化赋分)
+    """Points (分值: the sum of its counted leaves' points) and share of the parent (0..1), the group's
+    and its category's (None where the category has no such node)."""
+
+    points: float
+    share: float
+    category_points: float | None
+    category_share: float | None
+
+    @property
+    def overridden(self) -> bool:
+        """The unit's 分值 differs from its category's (an override, or a 个性指标 under the node)."""
+        return self.category_points is None or abs(self.points - self.category_points) > 1e-9
+
+
+@dataclass(frozen=True)
 class Level1:  # 一级指标
     code: str
     name: str
     weight: float  # share of the indicator part
     node: int  # column in BatchRollup.node_scores
+    points: float = 0.0  # 分值, as the scheme is written
+    category_weight: float | None = None  # the category's share (差异化赋分 changes the unit's)
+    category_points: float | None = None
+
+    @property
+    def overridden(self) -> bool:
+        return self.category_points is None or abs(self.points - self.category_points) > 1e-9
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,7 @@ class Group:
     compiled: CompiledScheme
     leaves: tuple[LeafSpec, ...]  # in compiled.leaf_codes order
     level1: tuple[Level1, ...]
+    weights: Mapping[str, NodeWeight]  # every node below the root, by code
     # Leaves scored together by the batch rules: same numeric standard and direction (tree order)
     buckets: tuple[tuple[int, ...], ...]
 
@@ -108,6 +132,11 @@ class BookModel:
 
     def categories(self) -> list[str]:
         return sorted({u.category for u in self.units.values()})
+
+    @cached_property
+    def leaf_names(self) -> dict[str, str]:
+        """Indicator code → name, over every group's leaves."""
+        return {leaf.code: leaf.name for g in self.groups.values() for leaf in g.leaves}
 
     @cached_property
     def peers(self) -> dict[str, list[int]]:
@@ -212,10 +241,34 @@ def build_tree(leaves: list[EffectiveLeaf], names: Mapping[str, str]) -> ScoreNo
     return from_points(make(ROOT_CODE, root))
 
 
+def node_weights(leaves: list[EffectiveLeaf], names: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """Per node code below the root: (分值 points, share of its parent) of a tree's effective leaves."""
+    points: dict[str, float] = {}
+    for leaf in leaves:
+        w = leaf.weight if leaf.counted else 0.0
+        for code in (*leaf.path, leaf.code):
+            points[code] = points.get(code, 0.0) + w
+    out: dict[str, tuple[float, float]] = {}
+    stack = list(build_tree(leaves, names).children)
+    while stack:
+        n = stack.pop()
+        out[n.code] = (points.get(n.code, 0.0), n.weight)
+        stack.extend(n.children)
+    return out
+
+
 def _group(
-    key: str, leaves: list[EffectiveLeaf], names: Mapping[str, str], code_no: Mapping[str, int]
+    key: str,
+    leaves: list[EffectiveLeaf],
+    names: Mapping[str, str],
+    code_no: Mapping[str, int],
+    base: Mapping[str, tuple[float, float]] | None = None,
 ) -> Group:
+    """A group's tree; `base` is its category's node weights (None: the group is the category)."""
     root = build_tree(leaves, names)
+    own = node_weights(leaves, names)
+    base = own if base is None else base
+    weights = {code: NodeWeight(p, sh, *(base.get(code) or (None, None))) for code, (p, sh) in own.items()}
     compiled = compile_scheme(root)
     by_code = {leaf.code: leaf for leaf in leaves}
     specs = tuple(
@@ -233,12 +286,23 @@ def _group(
         for c in compiled.leaf_codes
     )
     index = {c: i for i, c in enumerate(compiled.codes)}
-    level1 = tuple(Level1(n.code, n.name, n.weight, index[n.code]) for n in root.children)
+    level1 = tuple(
+        Level1(
+            n.code,
+            n.name,
+            n.weight,
+            index[n.code],
+            weights[n.code].points,
+            weights[n.code].category_share,
+            weights[n.code].category_points,
+        )
+        for n in root.children
+    )
     buckets: dict[tuple[str, str], list[int]] = {}
     for j, spec in enumerate(specs):
         if isinstance(spec.standard, CompletionRatio | Banded | Deduction | Bonus):
             buckets.setdefault((repr(spec.standard), spec.direction), []).append(j)
-    return Group(key, root, compiled, specs, level1, tuple(tuple(js) for js in buckets.values()))
+    return Group(key, root, compiled, specs, level1, weights, tuple(tuple(js) for js in buckets.values()))
 
 
 def unit_specific(scheme: Scheme) -> set[str]:
@@ -266,6 +330,13 @@ def build_model(
                 per_unit_targets.setdefault(uid, {})[codes[ind.code]] = t
     groups: dict[str, Group] = {}
     infos: dict[int, UnitInfo] = {}
+    by_category: dict[str | None, dict[str, tuple[float, float]]] = {}
+
+    def category_weights(cat: str | None) -> dict[str, tuple[float, float]]:
+        if cat not in by_category:
+            by_category[cat] = node_weights(effective_leaves(scheme, None, cat), names)
+        return by_category[cat]
+
     for unit_no, unit_id, name, path, category in units:
         cat = category or None
         key = f"unit:{unit_id}" if unit_id in special else f"cat:{category}"
@@ -275,7 +346,8 @@ def build_model(
                 continue  # codes are registered when the scheme is stored; no leaves, nothing to score
             if sum(leaf.weight for leaf in leaves if leaf.counted) <= 0:
                 continue
-            groups[key] = _group(key, leaves, names, codes)
+            base = category_weights(cat) if unit_id in special else None
+            groups[key] = _group(key, leaves, names, codes, base)
         coef = unit_coefficient(scheme, unit_id)
         infos[unit_no] = UnitInfo(
             unit_no, unit_id, name, path, category, key, coef, per_unit_targets.get(unit_id, {})

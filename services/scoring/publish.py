@@ -15,6 +15,7 @@ from kaohe.events import new_event
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import snapshot, store
+from services.scoring.compute import kind_of
 from services.scoring.places import Models, Standings
 from services.scoring.schemas import (
     OBJECTORS,
@@ -24,6 +25,7 @@ from services.scoring.schemas import (
     ObjectionCreate,
     ObjectionsQuery,
     Publish,
+    SchemeRef,
     SnapshotQuery,
     WindowOpen,
     book_of,
@@ -78,6 +80,29 @@ async def state(c: Any, book: int, scheme_id: str, period: str) -> dict[str, Any
     }
 
 
+KIND_ORDER = {"month": 0, "quarter": 1, "other": 2, "year": 3}
+
+
+def period_list(periods: list[str], states: dict[str, Any]) -> list[dict[str, Any]]:
+    """Periods with results (or a results state), by year, then months, quarters, other spans, the year."""
+    out = []
+    for period in sorted(set(periods) | set(states), key=lambda x: (x[:4], KIND_ORDER[kind_of(x)], x)):
+        st = states.get(period)
+        published = bool(st and st["snapshot_id"])
+        window = bool(st and st["window_until"])
+        out.append(
+            {
+                "period": period,
+                "kind": kind_of(period) if kind_of(period) != "other" else "half_year",
+                "status": "published" if published else "objection_window" if window else "preliminary",
+                "window_until": st["window_until"].isoformat() if window else None,
+                "snapshot_id": st["snapshot_id"] if published else None,
+                "published_at": st["published_at"].isoformat() if published and st["published_at"] else None,
+            }
+        )
+    return out
+
+
 def register(rt: Runtime, models: Models | None = None, places: Standings | None = None) -> None:
     models = models or ModelCache()
     places = places or Standings()
@@ -92,6 +117,24 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
         async with db().uow() as s:
             c = await store.raw(s)
             return await state(c, await book_of(c, p.scheme_id), p.scheme_id, p.period)
+
+    @rpc.method("result_periods", SchemeRef)
+    async def result_periods(caller: Caller, p: SchemeRef) -> list[dict[str, Any]]:
+        async with db().uow() as s:
+            c = await store.raw(s)
+            book = await book_of(c, p.scheme_id)
+            # the distinct periods with results, one index probe each (loose index scan)
+            found = await c.fetch(
+                "WITH RECURSIVE p AS ((SELECT period FROM result WHERE book = $1 ORDER BY period LIMIT 1)"
+                " UNION ALL SELECT (SELECT r.period FROM result r WHERE r.book = $1 AND r.period > p.period"
+                " ORDER BY r.period LIMIT 1) FROM p WHERE p.period IS NOT NULL)"
+                " SELECT period FROM p WHERE period IS NOT NULL",
+                book,
+            )
+            states = {
+                r["period"]: r for r in await c.fetch("SELECT * FROM results_state WHERE book = $1", book)
+            }
+        return period_list([r["period"] for r in found], states)
 
     @rpc.method("objection_window_open", WindowOpen)
     async def objection_window_open(caller: Caller, p: WindowOpen) -> dict[str, Any]:

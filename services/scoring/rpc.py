@@ -12,7 +12,7 @@ from kaohe.contracts.standards import GRADES, WARNING_LEVEL_ZH
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import snapshot, store
+from services.scoring import snapshot, store, supervision_source
 from services.scoring.engine.ranking import excellent_quota
 from services.scoring.engine.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
@@ -125,6 +125,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
             rows, pls = [], []
+            sources: dict[int, str] = {}
             if model is not None:
                 st = await places.get(c, model, p.period)
                 pls = st.page(model, p.category, caller.org_path, int(after), p.first + 1)
@@ -137,6 +138,9 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 )
                 by_no = {r["unit_no"]: r for r in got}
                 rows = [(by_no[no], pl) for no, pl in pls if no in by_no]
+                sources = await supervision_source.sources(
+                    c, book, p.period, [r["unit_no"] for r, _ in rows[: p.first]]
+                )
         items = []
         for r, pl in rows[: p.first]:
             group = model.groups.get(r["grp"]) if model else None
@@ -148,6 +152,10 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                             "code": node.code,
                             "name": node.name,
                             "weight": r6(node.weight),
+                            "points": r6(node.points),
+                            "category_weight": r6(node.category_weight),
+                            "category_points": r6(node.category_points),
+                            "overridden": node.overridden,
                             "score": r6(score),
                             "contribution": r6(node.weight * score),
                         }
@@ -163,6 +171,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                     "total": r6(r["total"]),
                     "indicators": r6(r["indicators"]),
                     "supervision": r6(r["supervision"]),
+                    "supervision_source": sources.get(r["unit_no"], "default"),
                     "bonus": r6(r["bonus"]),
                     "penalty": r6(r["penalty"]),
                     "coefficient": r6(r["coefficient"]),
@@ -223,6 +232,8 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
         async with db().uow() as s:
             c = await store.raw(s)
             book = await book_of(c, p.scheme_id)
+            model = await cache.get(c, book)
+            names = model.leaf_names if model is not None else {}
             month = p.period  # a quarter's board is its own: checked at the quarter's end
             rows = await c.fetch(
                 "SELECT r.unit_no, r.category, r.colour, r.checks, u.unit_id, u.name, u.path FROM result r"
@@ -260,7 +271,18 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                     "yellow": yellow,
                     "green": r["checks"] - red - yellow,
                     "worst_lag": r6(ws[0]["lag"]) if ws else None,
+                    "on_schedule": not ws,
                     "behind": [w["code"] for w in ws],
+                    "behind_indicators": [
+                        {
+                            "code": w["code"],
+                            "name": names.get(w["code"], w["code"]),
+                            "level": w["level"],
+                            "level_zh": WARNING_LEVEL_ZH[w["level"]],
+                            "lag": r6(w["lag"]),
+                        }
+                        for w in ws
+                    ],
                 }
             )
         order = {"red": 0, "yellow": 1, "green": 2}

@@ -180,10 +180,11 @@ async def require_book_scope(c: asyncpg.Connection, caller: Caller, book: int) -
 
 
 async def unit_row(c: asyncpg.Connection, caller: Caller, book: int, unit_id: str) -> asyncpg.Record:
-    """The unit in the book, or not_found (also when outside the caller's subtree)."""
+    """The unit in the book, or not_found — worded exactly like a unit that does not exist, also when it
+    exists but is outside the caller's subtree or not assessed in this book (nothing is disclosed)."""
     row = await c.fetchrow("SELECT * FROM book_unit WHERE book = $1 AND unit_id = $2", book, unit_id)
     if row is None or not caller.covers(row["path"]):
-        raise NotFound(f"unit {unit_id!r} is not assessed in this scheme", field="unit_id")
+        raise NotFound(f"unit {unit_id} not found", field="unit_id")
     return row
 
 

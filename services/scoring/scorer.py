@@ -360,7 +360,8 @@ async def _year(
             if r is not None:
                 quarters[no].append(r)
     direct = await store.aspect_scores(c, model.book, year)
-    rows = compose_year_rows(model, quarters, direct)
+    sup = (await store.supervision(c, model, [year]))[year]
+    rows = compose_year_rows(model, quarters, direct, sup)
     await _write(c, model, year, rows, units, full, out, causes, announce, places, sts, exempts)
 
 

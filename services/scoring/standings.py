@@ -115,8 +115,11 @@ def compose_year_rows(
     model: BookModel,
     quarters: Mapping[int, list[ResultRow]],
     direct: Mapping[tuple[int, str], float],
+    supervision: Mapping[int, float] | None = None,
 ) -> list[ResultRow]:
-    """年度: Σ share weight × value; quarters_mean shares take the mean of the quarters held so far."""
+    """年度: Σ share weight × value; quarters_mean shares take the mean of the quarters held so far; a
+    `supervision` share is the year's 平时督查 (the service's, else the manual one, else 100)."""
+    supervision = supervision or {}
     out = []
     shares = [(sh.code, sh.weight, sh.source == "quarters_mean") for sh in model.config.shares()]
     for no, qs in sorted(quarters.items()):
@@ -124,11 +127,17 @@ def compose_year_rows(
             continue
         mean_q = math.fsum([q.total for q in qs]) / len(qs)
         parts, score = [], 0.0
+        last = qs[-1]
+        sup = last.supervision  # the latest quarter's, unless the year has a 平时督查 share of its own
         for code, weight, from_quarters in shares:
-            v = mean_q if from_quarters else direct.get((no, code), 0.0)
+            if from_quarters:
+                v = mean_q
+            elif code == "supervision":
+                v = sup = supervision.get(no, SUPERVISION_DEFAULT)
+            else:
+                v = direct.get((no, code), 0.0)
             parts.append(v)
             score += weight * v
-        last = qs[-1]
         veto = None
         for q in qs:
             if q.veto_grade is not None:
@@ -141,7 +150,7 @@ def compose_year_rows(
                 "year",
                 score,
                 mean_q,
-                last.supervision,
+                sup,
                 0.0,
                 0.0,
                 last.coefficient,

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.contracts.scheme import Scheme, all_indicators
+from services.scoring import supervision_source
 from services.scoring.compute import Values
 from services.scoring.config import ScoringConfig
 from services.scoring.model import BookModel, build_model
@@ -301,17 +302,9 @@ async def load_values(
 async def supervision(
     c: asyncpg.Connection, model: BookModel, periods: list[str]
 ) -> dict[str, dict[int, float]]:
-    """平时督查 scores by period and unit_no."""
-    rows = await c.fetch(
-        "SELECT s.period, u.unit_no, s.score FROM supervision s JOIN book_unit u ON u.unit_id = s.unit_id"
-        " WHERE u.book = $1 AND s.period = ANY($2)",
-        model.book,
-        periods,
-    )
-    out: dict[str, dict[int, float]] = {p: {} for p in periods}
-    for r in rows:
-        out[r["period"]][r["unit_no"]] = r["score"]
-    return out
+    """平时督查 scores by period and unit_no: the supervision service's, else the office's manual one."""
+    got = await supervision_source.entries(c, model.book, periods)
+    return {p: {no: v for no, (v, _) in got.get(p, {}).items()} for p in periods}
 
 
 async def aspect_scores(c: asyncpg.Connection, book: int, period: str) -> dict[tuple[int, str], float]:
