@@ -203,6 +203,9 @@ BOOK_READS: list[tuple[str, Op, Run]] = [  # about a whole book: role decides, n
     ("resultsState", Op.score_read, _q(
         "query($s: ID!, $p: String!) { resultsState(schemeId: $s, period: $p) { status openObjections } }",
         lambda w, t: _bp(w), _present("resultsState"))),
+    ("resultPeriods", Op.score_read, _q(
+        "query($s: ID!) { resultPeriods(schemeId: $s) { period status } }",
+        lambda w, t: {"s": w.s.province.scheme_id}, _present("resultPeriods"))),
 ]  # fmt: skip
 
 
@@ -235,3 +238,29 @@ async def test_results_matrix(gw: Harness, world: World, role: Role) -> None:  #
             ok, text = await run(gw, http, hdr, world, "A1")
             assert ok == allowed(caller, op), f"{role.value} {name}: {text}"
             assert not [x for x in secrets if x in text], f"leak in {name}: {text}"
+
+
+async def test_objection_outside_the_subtree_reads_like_a_missing_unit(gw: Harness, world: World) -> None:  # noqa: F811
+    """申诉 for a unit outside one's subtree: `not_found` worded exactly as for a unit that does not exist
+    (not "not assessed in this scheme", which is untrue and tells the unit exists)."""
+    q = """mutation($i: ObjectionCreateInput!) { objectionCreate(input: $i) {
+      objection { unitId status } errors { code field message } } }"""
+    hdr = gw.headers(["reporter"], world.s.tree["A"]["path"])
+    errors = {}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for t in ("A1", "B1", "nonexistent"):
+            unit = world.unit(t)
+            inp = {
+                "schemeId": world.s.province.scheme_id,
+                "period": world.s.period,
+                "unitId": unit,
+                "reason": "复核",
+            }
+            body = (await gw.gql(http, q, {"i": inp}, headers=hdr))["data"]["objectionCreate"]
+            if t == "A1":
+                assert body["objection"]["unitId"] == unit and body["errors"] == [], body
+                continue
+            [err] = body["errors"]
+            errors[t] = {**err, "message": err["message"].replace(unit, "<unit>")}
+    assert errors["B1"] == errors["nonexistent"], errors
+    assert errors["B1"]["code"] == "not_found" and errors["B1"]["message"] == "unit <unit> not found", errors

@@ -27,7 +27,13 @@ class TraceStep:
     contribution: float | None
     weight: float | None
     multiplier: float | None
-    details: JSON | None = strawberry.field(description="rule, inputs (value, target, evidence ids), notes")
+    details: JSON | None = strawberry.field(
+        description="leaves: rule, inputs (value, target, evidence ids), notes. Indicator nodes: points"
+        " (分值),"
+        " category_points, category_weight (the category's share, 0..1; `weight` is the unit's) and"
+        " overridden_weight (差异化赋分: the unit's 分值 differs). The total and the 平时督查 part:"
+        " supervision_source / source (service | manual | default)"
+    )
 
 
 @strawberry.enum(description="Which figures a read serves")

@@ -18,13 +18,30 @@ from gateway.graphql.units import Unit
 from gateway.policy import Op, authorize
 
 
-@strawberry.type(description="一级指标得分: a level-1 indicator's score in a unit's ranking row")
+@strawberry.type(
+    description="一级指标得分: a level-1 indicator's score in a unit's ranking row. `points` is its 分值"
+    " as the scheme is written (e.g. 30 of a 100-point scheme); `weight` is the same as a share of the"
+    " indicator part (points ÷ the unit's total points, 0..1), which is what the score is weighted by"
+)
 class Level1Score:
     code: str
     name: str
-    weight: float = strawberry.field(description="share of the indicator part (0..1)")
-    score: float = strawberry.field(description="0..100")
-    contribution: float = strawberry.field(description="weight × score")
+    weight: float = strawberry.field(
+        description="the unit's share of the indicator part, 0..1 (points ÷ total points)"
+    )
+    points: float = strawberry.field(
+        description="分值: the unit's points for this indicator (after 差异化赋分)"
+    )
+    category_weight: float | None = strawberry.field(
+        description="the category's share, 0..1 (null: the category has no such indicator)"
+    )
+    category_points: float | None = strawberry.field(description="the category's 分值")
+    overridden: bool = strawberry.field(
+        description="差异化赋分: the unit's 分值 differs from its category's (a per-unit weight, or a"
+        " 个性指标 under this indicator)"
+    )
+    score: float = strawberry.field(description="0..100 (百分制)")
+    contribution: float = strawberry.field(description="weight × score, points of the 0..100 indicator part")
 
 
 @strawberry.type(description="排名行: one unit's place in its category (同类比较) with the level-1 breakdown")
@@ -37,7 +54,12 @@ class RankingRow:
     of: int = strawberry.field(description="units ranked in the category")
     total: float = strawberry.field(description="总分")
     indicators: float | None = strawberry.field(description="指标得分 (before 平时督查, bonus, penalty)")
-    supervision: float | None = strawberry.field(description="平时督查 part")
+    supervision: float | None = strawberry.field(description="平时督查 score, 0..100")
+    supervision_source: str = strawberry.field(
+        description="where the 平时督查 score came from: service (the supervision service's result), manual"
+        " (entered by the 考核办 with aspectScoresSet until the service publishes one), default (none yet:"
+        " 100, no deduction recorded)"
+    )
     bonus: float | None = strawberry.field(description="加分 (争先创优)")
     penalty: float | None = strawberry.field(description="扣分")
     coefficient: float | None = strawberry.field(description="评价系数 / 考核系数")
@@ -70,6 +92,7 @@ def ranking_row(d: dict[str, Any]) -> RankingRow:
         total=d["total"],
         indicators=d.get("indicators"),
         supervision=d.get("supervision"),
+        supervision_source=d.get("supervision_source") or "default",
         bonus=d.get("bonus"),
         penalty=d.get("penalty"),
         coefficient=d.get("coefficient"),
@@ -85,6 +108,10 @@ def ranking_row(d: dict[str, Any]) -> RankingRow:
                 code=x["code"],
                 name=x["name"],
                 weight=x["weight"],
+                points=x.get("points") or 0.0,
+                category_weight=x.get("category_weight"),
+                category_points=x.get("category_points"),
+                overridden=bool(x.get("overridden")),
                 score=x["score"],
                 contribution=x["contribution"],
             )
@@ -124,6 +151,21 @@ def _grades(d: dict[str, Any]) -> GradeSummary:
     )
 
 
+LAG = (
+    "lag behind 序时进度 = expected − actual, as shares of the annual target (0.12: 12% of the year's target"
+    " behind the schedule)"
+)
+
+
+@strawberry.type(description="An indicator behind 序时进度 on the 三色榜, with its name and warning level")
+class BehindIndicator:
+    code: str
+    name: str = strawberry.field(description="指标名称")
+    level: str = strawberry.field(description="yellow | orange | red")
+    level_zh: str = strawberry.field(description="黄 | 橙 | 红")
+    lag: float = strawberry.field(description=LAG)
+
+
 @strawberry.type(description="三色榜 row: a unit's colour from its worst schedule check (橙 counts as 红)")
 class BoardRow:
     unit_id: str
@@ -132,10 +174,21 @@ class BoardRow:
     category: str
     colour: str = strawberry.field(description="red | yellow | green (红/黄/绿)")
     red: int = strawberry.field(description="indicators behind at 红 or 橙")
-    yellow: int
-    green: int
-    worst_lag: float | None = strawberry.field(description="largest lag behind 序时进度")
-    behind: list[str] = strawberry.field(description="codes of the indicators behind, worst first")
+    yellow: int = strawberry.field(description="indicators behind at 黄")
+    green: int = strawberry.field(description="indicators checked and not behind at a warning level")
+    on_schedule: bool = strawberry.field(
+        description="no indicator is behind at a warning level (green): on or ahead of schedule, or behind by"
+        " less than the yellow threshold; worstLag is then null"
+    )
+    worst_lag: float | None = strawberry.field(
+        description=f"the largest {LAG}, among the indicators behind at a warning level; null when onSchedule"
+    )
+    behind: list[str] = strawberry.field(
+        description="codes of the indicators behind at a warning level, worst first (names: behindIndicators)"
+    )
+    behind_indicators: list[BehindIndicator] = strawberry.field(
+        description="the indicators behind at a warning level, worst first, with names and levels"
+    )
 
 
 def _board(d: dict[str, Any]) -> BoardRow:
@@ -148,8 +201,15 @@ def _board(d: dict[str, Any]) -> BoardRow:
         red=d["red"],
         yellow=d["yellow"],
         green=d["green"],
+        on_schedule=bool(d.get("on_schedule", d.get("worst_lag") is None)),
         worst_lag=d.get("worst_lag"),
         behind=list(d.get("behind") or []),
+        behind_indicators=[
+            BehindIndicator(
+                code=x["code"], name=x["name"], level=x["level"], level_zh=x["level_zh"], lag=x["lag"]
+            )
+            for x in d.get("behind_indicators") or ()
+        ],
     )
 
 

@@ -81,6 +81,18 @@ class ResultsState:
     published_by: str | None
 
 
+@strawberry.type(description="A period of a results book that has results, with their status")
+class ResultPeriod:
+    period: str = strawberry.field(description="2026-05 (month), 2026-Q2 (quarter), 2026-H1, 2026 (year)")
+    kind: str = strawberry.field(description="month | quarter | half_year | year")
+    status: str = strawberry.field(
+        description="preliminary (live, moves with every approval) | objection_window (申诉期) | published"
+    )
+    window_until: datetime | None = strawberry.field(description="申诉 accepted until (objection_window)")
+    snapshot_id: str | None = strawberry.field(description="the published snapshot (published)")
+    published_at: datetime | None
+
+
 @strawberry.type(description="A unit's published result (immutable)")
 class SnapshotRow:
     unit_id: str
@@ -141,6 +153,14 @@ class ResultsQuery:
     ) -> ResultsState:
         params = {"scheme_id": str(scheme_id), "period": period}
         return mk(ResultsState, await call(info, Op.score_read, "scoring", "results_state", params))
+
+    @strawberry.field(
+        description="Which periods of a results book have results, and their status: months, then"
+        " quarters, half-years and the year, per year. Ask ranking, board or resultsSnapshot for one of them"
+    )
+    async def result_periods(self, info: Info[Context, None], scheme_id: strawberry.ID) -> list[ResultPeriod]:
+        rows = await call(info, Op.score_read, "scoring", "result_periods", {"scheme_id": str(scheme_id)})
+        return [mk(ResultPeriod, d) for d in rows]
 
     @strawberry.field(description="已发布结果: the published snapshot (rows of your subtree)")
     async def results_snapshot(

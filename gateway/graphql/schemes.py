@@ -90,6 +90,13 @@ class Scheme:
     def document(self) -> SchemeDocument | None:
         return document_of(self.scheme) if self.scheme else None
 
+    @strawberry.field(
+        description="分类: the category names the scheme differentiates, as ranking's `category` takes them"
+        " (null in lists, which carry no body: ask `scheme(id:)` or `scheme(assessingUnit:, year:)`)"
+    )
+    def categories(self) -> list[str] | None:
+        return list(self.scheme.get("categories") or []) if self.scheme else None
+
     @strawberry.field(description="共性指标: the trunk's indicator tree")
     def trunk(self) -> list[IndicatorNode]:
         return [_node(d) for d in (self.scheme or {}).get("trunk", [])]

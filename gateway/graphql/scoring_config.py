@@ -52,7 +52,10 @@ class AspectScoresSetInput:
     scheme_id: str
     period: str
     unit_id: str
-    scores: JSON = strawberry.field(description="{aspect code: 0..100}, at most 20 aspects")
+    scores: JSON = strawberry.field(
+        description="{aspect code: 0..100}, at most 20 aspects; `supervision` is a manual 平时督查 score"
+        " (marked manual, replaced by the supervision service's once it publishes); `indicators` is refused"
+    )
 
 
 @strawberry.type
