@@ -1,0 +1,83 @@
+"""Events the scoring service (评分) publishes: scores, 序时进度 warnings and published results."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kaohe.contracts.events import EventPayload
+from kaohe.contracts.periods import PATTERN as PERIOD
+from kaohe.contracts.standards import WarningLevel
+
+
+class ScoreUpdated(EventPayload):
+    """A unit's score for a period changed; subject: `<unit_id>:<period>`."""
+
+    TYPE = "kaohe.scoring.score.updated"
+
+    unit_id: str
+    unit_path: str
+    unit_name: str | None = None
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    category: str | None = None
+    total: float
+    rank: int | None = None  # rank/of/grade absent while preliminary
+    of: int | None = None
+    grade: str | None = None
+    version: int  # increases per unit and period
+    leaves: int | None = None
+    digest: str | None = None
+    cause_event: str
+
+
+class WarningEvent(EventPayload):
+    """A 序时进度 warning of one unit and indicator; subject: `<unit_id>:<code>:<period>`."""
+
+    unit_id: str
+    unit_path: str
+    unit_name: str | None = None
+    scheme_id: str | None = None
+    code: str
+    period: str = Field(pattern=PERIOD)  # a month, or a quarter checked on its quarter-end values
+    level: WarningLevel
+    level_zh: str
+    expected: float
+    actual: float
+    lag: float
+    previous_level: WarningLevel | None = None
+
+
+class WarningRaised(WarningEvent):
+    TYPE = "kaohe.scoring.warning.raised"
+
+
+class WarningCleared(WarningEvent):
+    TYPE = "kaohe.scoring.warning.cleared"
+
+
+class PublishedUnit(BaseModel):
+    """One unit's line of a published results snapshot."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    unit_id: str
+    unit_path: str
+    category: str | None = None
+    total: float
+    rank: int | None = None
+    of: int | None = None
+    grade: str | None = None
+    last_place: bool = False
+    vetoed: bool = False
+
+
+class ResultsPublished(EventPayload):
+    """An immutable results snapshot after 申诉 closed; subject: `<scheme_id>:<period>`."""
+
+    TYPE = "kaohe.scoring.results.published"
+
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    snapshot_id: str
+    digest: str
+    units: list[PublishedUnit]
