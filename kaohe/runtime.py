@@ -35,7 +35,7 @@ log = logs.get("kaohe.runtime")
 
 # component name -> "module:function" that wires its RPC methods, subscriptions and routes.
 SETUP: dict[str, str] = {
-    "indicators": "services.indicators.service:setup",
+    "indicators": "services.indicators.app:setup",
     "scoring": "services.scoring.service:setup",
     "supervision": "services.supervision.service:setup",
     "rewards": "services.rewards.service:setup",

@@ -14,8 +14,8 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from services.indicators import bulk_store
 from services.indicators.domain import bulk as bulk_domain
+from services.indicators.repository import bulk as bulk_store
 from tests.conftest import Infra, Namespace
 from tests.support.indicators import (
     OFFICE,

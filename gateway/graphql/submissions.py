@@ -108,7 +108,7 @@ class SubmissionMutation:
         self, info: Info[Context, None], input: SubmissionCreateInput
     ) -> SubmissionPayload:
         # which indicators a 责任部门 or a reporter may write is decided by the service
-        # (services/indicators/access.py), the one place that knows each indicator's data source
+        # (services/indicators/domain/access.py), the one place that knows each indicator's data source
         return await _run(info, Op.submission_write, "submission_create", inp(input))
 
     @strawberry.mutation(description="修改填报 (submitted, rejected or reopened), compare-and-set on version")

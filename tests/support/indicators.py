@@ -12,7 +12,7 @@ from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
 from kaohe.settings import IndicatorsSettings, InfraSettings
-from services.indicators.service import setup
+from services.indicators.app import setup
 
 
 @dataclass

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.indicators.unit_repo import AS_OF, upper
+from services.indicators.repository.units import AS_OF, upper
 
 UNIT_JSON = (
     "json_build_object('id', v.unit_id, 'name', v.name, 'kind', v.kind, 'parent_id', v.parent_id,"

@@ -19,11 +19,12 @@ from sqlmodel import col, select
 from kaohe.errors import Conflict, KaoheError, NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import review, targets
-from services.indicators.common import REVIEWERS, In, emit, uow
 from services.indicators.models import Evidence, Submission, SubmissionLog
+from services.indicators.repository import targets
+from services.indicators.rpc.common import REVIEWERS, In, emit, uow
+from services.indicators.rpc.submissions import event_data
 from services.indicators.schemas import SubmissionPublic
-from services.indicators.submissions import event_data
+from services.indicators.service import review
 
 MAX_BATCH = 500
 

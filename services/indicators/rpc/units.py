@@ -10,9 +10,9 @@ from pydantic import Field
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import unit_reads as reads
-from services.indicators import unit_repo as repo
-from services.indicators.common import WRITERS, In, Page, decode_cursor, emit, encode_cursor, page, uow
+from services.indicators.repository import unit_tree as reads
+from services.indicators.repository import units as repo
+from services.indicators.rpc.common import WRITERS, In, Page, decode_cursor, emit, encode_cursor, page, uow
 from services.indicators.schemas import Ids, UnitCreate, UnitKind
 
 ID = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")

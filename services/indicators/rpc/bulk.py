@@ -24,13 +24,12 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import IndicatorsSettings
-from services.indicators import access, bulk_store, scheme_store, targets
-from services.indicators.common import REPORTERS, In, emit, require_unit, uow
 from services.indicators.domain import (
     CopyRow,
     FieldSpec,
     ImportContext,
     ImportReport,
+    access,
     parse_upload,
     write_csv,
     write_xlsx,
@@ -39,6 +38,10 @@ from services.indicators.domain.bulk_template import _canonical, _known_codes
 from services.indicators.domain.periods import normalize_period
 from services.indicators.domain.values import submission_fields
 from services.indicators.models import SchemeRow
+from services.indicators.repository import bulk as bulk_store
+from services.indicators.repository import schemes as scheme_store
+from services.indicators.repository import targets
+from services.indicators.rpc.common import REPORTERS, In, emit, require_unit, uow
 
 INLINE_MAX = 256 * 1024
 log = logs.get("kaohe.indicators.bulk")

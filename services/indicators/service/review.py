@@ -10,10 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import access, targets
-from services.indicators.common import OFFICE
-from services.indicators.evidence import reverify
+from services.indicators.domain import access
 from services.indicators.models import Evidence, Submission
+from services.indicators.repository import targets
+from services.indicators.rpc.common import OFFICE
+from services.indicators.rpc.evidence import reverify
 
 APPROVABLE = ("submitted", "reopened", "reviewed")
 # what a decision leaves as the submission's status (and its log action)

@@ -15,8 +15,11 @@ from kaohe.contracts import paths
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators import access, bulk_store, review, targets
-from services.indicators.common import (
+from services.indicators.domain import Reported, access, validate_submission
+from services.indicators.models import Evidence, Submission, SubmissionLog
+from services.indicators.repository import bulk as bulk_store
+from services.indicators.repository import targets
+from services.indicators.rpc.common import (
     OFFICE,
     REPORTERS,
     REVIEWERS,
@@ -27,8 +30,6 @@ from services.indicators.common import (
     require_unit,
     uow,
 )
-from services.indicators.domain import Reported, validate_submission
-from services.indicators.models import Evidence, Submission, SubmissionLog
 from services.indicators.schemas import (
     PERIOD_RE,
     SubmissionCreate,
@@ -38,6 +39,7 @@ from services.indicators.schemas import (
     SubmissionReview,
     SubmissionUpdate,
 )
+from services.indicators.service import review
 
 EDITABLE = ("submitted", "rejected", "reopened")
 

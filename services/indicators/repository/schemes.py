@@ -11,10 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe.contracts.scheme import Scheme
 from kaohe.errors import NotFound, ValidationFailed
 from kaohe.identity import Caller
-from services.indicators.common import unit_path
 from services.indicators.domain import Problem, validate_inheritance, validate_scheme
 from services.indicators.domain.errors import ErrorCode, problem
 from services.indicators.models import SchemeRow
+from services.indicators.rpc.common import unit_path
 
 
 def to_domain(row: SchemeRow) -> Scheme:

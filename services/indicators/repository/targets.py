@@ -13,9 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe.contracts.scheme import EffectiveLeaf, Scheme, ValueSpec, effective_leaves
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
-from services.indicators import access, scheme_store
-from services.indicators.domain import FieldSpec, submission_fields
+from services.indicators.domain import FieldSpec, access, submission_fields
 from services.indicators.models import Indicator, SchemeRow, Submission
+from services.indicators.repository import schemes as scheme_store
 
 SOURCES = ("unit_report", "department", "statistic_import")
 

@@ -1,4 +1,4 @@
-"""Indicators service (指标): wiring of the RPC modules; the standalone `indicator_create` lives here."""
+"""Indicators service (指标): wiring only; the standalone `indicator_create` still lives here."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from kaohe.errors import Conflict
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, IndicatorsSettings, InfraSettings
-from services.indicators import bulk_service, evidence, review_bulk, schemes, submissions, units
-from services.indicators.common import WRITERS, uow
 from services.indicators.models import Indicator
+from services.indicators.rpc import bulk, evidence, review, schemes, submissions, units
+from services.indicators.rpc.common import WRITERS, uow
 from services.indicators.schemas import IndicatorCreate, IndicatorPublic
 
 SERVICE = "indicators"
@@ -26,9 +26,9 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     units.register(rt)
     schemes.register(rt)
     submissions.register(rt)
-    review_bulk.register(rt)
+    review.register(rt)
     evidence.register(rt, settings)
-    bulk_service.register(rt, settings)
+    bulk.register(rt, settings)
 
     @rpc.method("indicator_create", IndicatorCreate)
     async def indicator_create(caller: Caller, p: IndicatorCreate) -> IndicatorPublic:

@@ -1,0 +1,1 @@
+"""Every SQL statement of the indicators service, one module per entity."""

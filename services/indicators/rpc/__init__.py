@@ -1,0 +1,1 @@
+"""Thin RPC handlers of the indicators service, one module per entity."""
