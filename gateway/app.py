@@ -17,6 +17,9 @@ from gateway.cache import INVALIDATING_TYPES, ResponseCache
 from gateway.cache_asgi import AUTH_ERROR, CALLER, ResponseCacheMiddleware
 from gateway.config import gateway_config
 from gateway.context import Context
+from gateway.graphiql import mount as mount_graphiql
+from gateway.graphiql import page as graphiql_page
+from gateway.graphiql import wants_ide
 from gateway.graphql.schema import build_schema
 from gateway.health import UpstreamHealth
 from gateway.limits import BodyLimit, InputGuard, RateLimited, RateLimiter
@@ -60,6 +63,8 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         assert services.upstream is not None
         if connection.scope["type"] == "websocket":
             return Context(None, services.upstream, cfg, services, ws_auth=ws_auth)
+        if ide and wants_ide(connection):  # the page itself runs nothing: a browser cannot send a token yet
+            return Context(None, services.upstream, cfg, services)
         if AUTH_ERROR in connection.scope:  # authenticated (and refused) by the response cache already
             raise connection.scope[AUTH_ERROR]
         caller = connection.scope.get(CALLER)
@@ -68,16 +73,19 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
             caller = await services.authenticate(connection.headers, trace_id)
         return Context(caller, services.upstream, cfg, services)
 
+    ide = cfg.environment == "development"
     router = OrjsonGraphQLRouter(
         schema,
         context_getter=context_getter,
-        graphql_ide="graphiql" if cfg.environment == "development" else None,
+        graphql_ide="graphiql" if ide else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         include_in_schema=False,
         max_subscriptions_per_connection=cfg.subscriptions_per_connection * 2,  # ours answers first, coded
     )
     router.max_response_bytes = cfg.max_response_bytes
     app.include_router(router, prefix="/graphql")
+    if ide:
+        mount_graphiql(app)
     app.include_router(rest_router)
     app.state.services = services
     if cfg.response_cache:
@@ -131,6 +139,10 @@ class OrjsonGraphQLRouter(GraphQLRouter[Context, None]):
     """
 
     max_response_bytes = 8_000_000
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()  # local assets, and a default query saying how to paste a token
 
     def encode_json(self, data: object) -> bytes:
         body = orjson.dumps(data)
