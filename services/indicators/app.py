@@ -12,7 +12,7 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, IndicatorsSettings, InfraSettings
 from services.indicators.models import Indicator
-from services.indicators.rpc import bulk, evidence, review, schemes, submissions, units
+from services.indicators.rpc import bulk, categories, evidence, review, schemes, submissions, units
 from services.indicators.rpc.common import WRITERS, uow
 from services.indicators.schemas import IndicatorCreate, IndicatorPublic
 
@@ -24,6 +24,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     rt = Runtime(settings, infra, uses_s3=True)
     rpc = rt.rpc_server()
     units.register(rt)
+    categories.register(rt)
     schemes.register(rt)
     submissions.register(rt)
     review.register(rt)

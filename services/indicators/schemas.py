@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kaohe.contracts.standards import Direction, Standard
+from services.indicators.domain.periods import normalize_period
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
 PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")  # 2026, 2026-03, 2026-Q1, 2026-H1
@@ -207,3 +208,65 @@ class EvidencePublic(BaseModel):
     status: str
     locked: bool
     download_url: str | None = None
+
+
+# 批量填报 (bulk submission)
+class Scope(_In):
+    scheme_id: str = Field(max_length=64)
+    period: str = Field(max_length=20)
+    unit_id: str | None = Field(None, max_length=40)
+    department: str | None = Field(None, max_length=40)
+
+    @model_validator(mode="after")
+    def _one(self) -> Scope:
+        if (self.unit_id is None) == (self.department is None):
+            raise ValueError("give exactly one of unit_id (按单位) or department (按责任部门)")
+        if normalize_period(self.period) is None:
+            raise ValueError("period must look like 2026, 2026-03, 2026-Q1 or 2026-H1")
+        return self
+
+
+class TemplateReq(Scope):
+    format: Literal["csv", "xlsx"] = "xlsx"
+    inline: bool | None = None
+
+
+class UploadReq(_In):
+    filename: str = Field(min_length=1, max_length=200)
+
+
+class ImportReq(Scope):
+    filename: str = Field(min_length=1, max_length=200)
+    content_base64: str | None = Field(None, max_length=12_000_000)
+    object_key: str | None = Field(None, max_length=300)
+    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000)
+    dry_run: bool = True
+    client_key: str | None = Field(None, min_length=8, max_length=100)
+
+    @model_validator(mode="after")
+    def _source(self) -> ImportReq:
+        if sum(x is not None for x in (self.content_base64, self.object_key, self.rows)) != 1:
+            raise ValueError("give exactly one of content_base64, object_key or rows")
+        return self
+
+
+# 分类 (categories)
+AU = Field(max_length=40)
+YEAR = Field(ge=2000, le=2100)
+
+
+class CategoryIn(_In):
+    name: str = Field(min_length=1, max_length=60)
+    description: str = Field("", max_length=500)
+
+
+class CategoriesSet(_In):
+    assessing_unit: str = AU
+    year: int = YEAR
+    categories: list[CategoryIn] = Field(max_length=50)
+    members: dict[str, str] = Field(default_factory=dict, max_length=50_000)
+
+
+class CategoriesRef(_In):
+    assessing_unit: str = AU
+    year: int = YEAR

@@ -1,4 +1,4 @@
-"""Categories (分类) and schemes (考核方案) RPC: draft → published (immutable) → new version with a diff."""
+"""Schemes (考核方案) RPC: draft → published (immutable) → new version with a diff."""
 
 from __future__ import annotations
 
@@ -28,23 +28,6 @@ from services.indicators.rpc.common import OFFICE, In, Page, decode_cursor, emit
 
 AU = Field(max_length=40)
 YEAR = Field(ge=2000, le=2100)
-
-
-class CategoryIn(In):
-    name: str = Field(min_length=1, max_length=60)
-    description: str = Field("", max_length=500)
-
-
-class CategoriesSet(In):
-    assessing_unit: str = AU
-    year: int = YEAR
-    categories: list[CategoryIn] = Field(max_length=50)
-    members: dict[str, str] = Field(default_factory=dict, max_length=50_000)
-
-
-class CategoriesRef(In):
-    assessing_unit: str = AU
-    year: int = YEAR
 
 
 class SchemeSave(In):
@@ -117,78 +100,6 @@ def _immutable(row: SchemeRow) -> Conflict:
 
 def register(rt: Runtime) -> None:
     rpc = rt.rpc_server()
-
-    @rpc.method("categories_set", CategoriesSet)
-    async def categories_set(caller: Caller, p: CategoriesSet) -> dict[str, Any]:
-        caller.require(*OFFICE)
-        async with uow(rt) as s:
-            au_path = await require_unit(s, caller, p.assessing_unit, "assessing_unit")
-            names = [c.name for c in p.categories]
-            details = [
-                {"field": "categories", "code": "duplicate_category", "message": f"分类「{n}」重复"}
-                for n in {n for n in names if names.count(n) > 1}
-            ]
-            paths = dict(
-                (
-                    await s.execute(
-                        text("SELECT id, path FROM unit WHERE id = ANY(:ids)"), {"ids": list(p.members)}
-                    )
-                ).all()
-            )
-            for uid, cat in p.members.items():
-                path = paths.get(uid)
-                if path is None or not path.startswith(au_path) or path == au_path or not caller.covers(path):
-                    details.append(
-                        {
-                            "field": f"members.{uid}",
-                            "code": "unknown_unit",
-                            "message": f"单位 {uid} 不是 {p.assessing_unit} 的下级单位",
-                        }
-                    )
-                elif cat not in names:
-                    details.append(
-                        {
-                            "field": f"members.{uid}",
-                            "code": "unknown_category",
-                            "message": f"单位 {uid} 的分类「{cat}」未定义",
-                        }
-                    )
-            if details:
-                raise ValidationFailed(details[0]["message"], field=details[0]["field"], details=details)
-            key = {"a": p.assessing_unit, "y": p.year}
-            await s.execute(text("DELETE FROM category WHERE assessing_unit = :a AND year = :y"), key)
-            await s.execute(text("DELETE FROM category_member WHERE assessing_unit = :a AND year = :y"), key)
-            if p.categories:
-                await s.execute(
-                    text("INSERT INTO category VALUES (:a, :y, :n, :d, :i)"),
-                    [{**key, "n": c.name, "d": c.description, "i": i} for i, c in enumerate(p.categories)],
-                )
-            if p.members:
-                await s.execute(
-                    text("INSERT INTO category_member VALUES (:a, :y, :u, :c)"),
-                    [{**key, "u": u, "c": c} for u, c in p.members.items()],
-                )
-        return await categories_get(caller, CategoriesRef(assessing_unit=p.assessing_unit, year=p.year))
-
-    @rpc.method("categories_get", CategoriesRef)
-    async def categories_get(caller: Caller, p: CategoriesRef) -> dict[str, Any]:
-        async with uow(rt) as s:
-            await store.readable_path(s, caller, p.assessing_unit, "assessing_unit")
-            key = {"a": p.assessing_unit, "y": p.year}
-            cats = await s.execute(
-                text(
-                    "SELECT name, description FROM category WHERE assessing_unit = :a AND year = :y"
-                    " ORDER BY position"
-                ),
-                key,
-            )
-            members = await store.roster_units(s, p.assessing_unit, p.year)
-        return {
-            "assessing_unit": p.assessing_unit,
-            "year": p.year,
-            "categories": [{"name": n, "description": d} for n, d in cats],
-            "members": [m for m in members if caller.covers(m["path"])],
-        }
 
     @rpc.method("scheme_validate", SchemeCheck)
     async def scheme_validate(caller: Caller, p: SchemeCheck) -> dict[str, Any]:
