@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import typing
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.policy import Op, authorize
+from kaohe.contracts import pages
 from kaohe.errors import KaoheError, ValidationFailed
 
 T = TypeVar("T")
@@ -65,16 +65,13 @@ class Connection(Generic[T]):
 
 def encode_cursor(service_cursor: str) -> str:
     """Wrap a service's opaque keyset cursor (clients must not parse it)."""
-    return base64.urlsafe_b64encode(service_cursor.encode()).decode().rstrip("=")
+    return pages.encode_cursor(service_cursor)
 
 
 def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("malformed cursor", field="after", code="bad_cursor") from None
+    """The service's cursor inside a client's `after` (bad_cursor naming `after` when it is not one)."""
+    key = pages.decode_cursor(cursor, 1)
+    return None if key is None else str(key[0])
 
 
 def page_size(info: Info[Context, None], first: int | None) -> int:
