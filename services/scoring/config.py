@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.scoring.engine.pace import FOUR_LEVEL, THREE_COLOUR, WarningConfig, validate_config
 from services.scoring.engine.periods import (
@@ -32,6 +32,16 @@ class GradeConfig(_Model):  # 等次评定
     excellent_share: float = Field(0.3, ge=0, le=1)
     excellent_min: int = Field(1, ge=0)
     last_place_count: int = Field(1, ge=0)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ordered(cls, v: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        # a validator on the field itself, so a refusal names config.grades.thresholds, not config
+        try:
+            validate_rules(GradeRules(thresholds=tuple((g, float(t)) for g, t in v)))
+        except RankingError as e:
+            raise ValueError(str(e)) from None
+        return v
 
     def rules(self) -> GradeRules:
         """The engine's GradeRules."""
@@ -113,20 +123,42 @@ class ScoringConfig(_Model):  # 计分设置
         ]
     )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ScoringConfig:
+    # each part is checked by a validator of its own field, so a refusal names its path
+    # (config.quarter_aspects, config.warnings …) instead of just config
+    @field_validator("quarter_aspects")
+    @classmethod
+    def _aspects(cls, v: list[AspectConfig]) -> list[AspectConfig]:
         try:
-            validate_rules(self.grades.rules())
-            validate_config(self.warnings.engine())
-            validate_weights(self.aspects(), "quarter_aspects")
-            validate_weights(self.shares(), "annual_shares")
-        except (RankingError, PeriodError, ValueError) as e:
+            validate_weights(
+                tuple(Aspect(a.code, a.name, a.weight, a.from_months) for a in v), "quarter_aspects"
+            )
+        except (PeriodError, ValueError) as e:
             raise ValueError(str(e)) from None
-        if not any(a.code == "indicators" for a in self.quarter_aspects):
+        if not any(a.code == "indicators" for a in v):
             raise ValueError("quarter_aspects must include the 'indicators' aspect (indicator data)")
-        if any(a.from_months == "quarter_end" and a.code != "indicators" for a in self.quarter_aspects):
+        if any(a.from_months == "quarter_end" and a.code != "indicators" for a in v):
             raise ValueError("from_months quarter_end applies to the 'indicators' aspect only")
-        return self
+        return v
+
+    @field_validator("annual_shares")
+    @classmethod
+    def _shares(cls, v: list[ShareConfig]) -> list[ShareConfig]:
+        try:
+            validate_weights(
+                tuple(AnnualShare(s.code, s.name, s.weight, s.source) for s in v), "annual_shares"
+            )
+        except (PeriodError, ValueError) as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("warnings")
+    @classmethod
+    def _warnings(cls, v: WarningSettings) -> WarningSettings:
+        try:
+            validate_config(v.engine())
+        except (PeriodError, ValueError) as e:
+            raise ValueError(str(e)) from None
+        return v
 
     def aspects(self) -> tuple[Aspect, ...]:
         """The engine's quarterly aspects."""
