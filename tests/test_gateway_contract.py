@@ -55,7 +55,7 @@ async def test_every_documented_example_runs(gw: Harness) -> None:  # noqa: F811
     examples = _examples()
     assert len(examples) >= 20
     office = gw.headers(["assessment_office"], "/")
-    found = {"$SUBMISSION_ID": "", "$SCHEME_ID": "", "$OBJECTION_ID": ""}
+    found = {"$SUBMISSION_ID": "", "$SCHEME_ID": "", "$OBJECTION_ID": "", "$DRAFT_ID": ""}
     async with httpx.AsyncClient(timeout=30) as http:
         for query, variables in examples:
             raw = json.dumps(variables, ensure_ascii=False)
@@ -72,6 +72,8 @@ async def test_every_documented_example_runs(gw: Harness) -> None:  # noqa: F811
             subs = data.get("submissions")
             if subs and subs.get("edges"):
                 found["$SUBMISSION_ID"] = subs["edges"][0]["node"]["id"]
+            if (data.get("schemeSave") or {}).get("scheme") and not found["$DRAFT_ID"]:
+                found["$DRAFT_ID"] = data["schemeSave"]["scheme"]["id"]
             if (data.get("objectionCreate") or {}).get("objection"):
                 found["$OBJECTION_ID"] = data["objectionCreate"]["objection"]["objectionId"]
             if "ranking" in data:

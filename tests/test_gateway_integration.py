@@ -21,6 +21,7 @@ import websockets
 from kaohe import devstack
 from tests.conftest import Infra, eventually
 from tests.gateway_fixtures import Harness, harness, http, make_tree  # noqa: F401
+from tests.test_gateway_authz import one_leaf_scheme
 
 SUBMIT = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id } errors { code message } } }"""
@@ -89,13 +90,7 @@ async def tree(gw: Harness) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=30) as client:
         t = await make_tree(gw, client, tag)
         code = f"WH-{tag}"
-        r = await gw.gql(
-            client,
-            "mutation($i: IndicatorCreateInput!) { indicatorCreate(input: $i) { errors { code } } }",
-            {"i": {"code": code, "name": "地区生产总值增速", "weight": 10, "target": 6}},
-            headers=gw.headers(["assessment_office"], "/"),
-        )
-        assert not r["data"]["indicatorCreate"]["errors"]
+        await one_leaf_scheme(gw, t["P"]["id"], [t[k]["id"] for k in ("A1", "A2", "B1")], code)
     return {**t, "code": code, "tag": tag}
 
 

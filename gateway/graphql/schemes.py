@@ -1,4 +1,4 @@
-"""Schemes (考核方案, "1+N"), indicator trees, categories (分类) and the legacy indicatorCreate."""
+"""Schemes (考核方案, "1+N"), indicator trees and categories (分类)."""
 
 from __future__ import annotations
 
@@ -205,23 +205,6 @@ class SchemePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.input
-class IndicatorCreateInput:
-    code: str
-    name: str
-    weight: float
-    target: float | None = None
-    unit_of_measure: str = ""
-    direction: str = "higher_better"
-    standard: JSON = strawberry.field(default_factory=lambda: {"type": "completion_ratio"})
-
-
-@strawberry.type
-class IndicatorPayload:
-    indicator: JSON | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
 async def _saved(info: Info[Context, None], input: SchemeSaveInput) -> SchemePayload:
     params = {k: v for k, v in inp(input).items() if k != "document"}
     params["scheme"] = scheme_param(
@@ -256,16 +239,6 @@ class SchemeMutation:
     async def scheme_new_version(self, info: Info[Context, None], scheme_id: str) -> SchemePayload:
         return await payload(
             SchemePayload, "scheme", _scheme(info, "scheme_new_version", {"scheme_id": scheme_id})
-        )
-
-    @strawberry.mutation(description="Legacy standalone indicator (walking skeleton)")
-    async def indicator_create(
-        self, info: Info[Context, None], input: IndicatorCreateInput
-    ) -> IndicatorPayload:
-        return await payload(
-            IndicatorPayload,
-            "indicator",
-            call(info, Op.scheme_write, "indicators", "indicator_create", inp(input)),
         )
 
 

@@ -54,20 +54,6 @@ class UnitVersion(SQLModel, table=True):  # 组织沿革: one row per validity i
     created_at: datetime = Field(default_factory=_now)
 
 
-class Indicator(SQLModel, table=True):  # 指标 (standalone, from the walking skeleton)
-    __tablename__ = "indicator"
-    __table_args__ = {"schema": SCHEMA}
-    id: str = Field(primary_key=True, max_length=64)
-    code: str = Field(max_length=64, unique=True)
-    name: str = Field(max_length=200)
-    unit_of_measure: str = Field(default="", max_length=30)
-    direction: str = Field(default="higher_better", max_length=20)
-    weight: float
-    target: float | None = None
-    standard: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=_now)
-
-
 class SchemeRow(SQLModel, table=True):  # 考核方案 (one version)
     __tablename__ = "scheme"
     __table_args__ = {"schema": SCHEMA}
@@ -112,10 +98,9 @@ class Submission(SQLModel, table=True):  # 填报
     __table_args__ = {"schema": SCHEMA}
     id: str = Field(primary_key=True, max_length=64)
     unit_id: str = Field(max_length=40)  # looked up through submission_key (unit_id, assessing_unit, …)
-    indicator_id: str | None = Field(default=None, max_length=64)  # standalone indicators only
     scheme_id: str | None = Field(default=None, max_length=64)
     scheme_version: int | None = None
-    assessing_unit: str = Field(default="", max_length=40)  # '' for standalone indicators
+    assessing_unit: str = Field(default="", max_length=40)
     code: str = Field(max_length=64)
     period: str = Field(max_length=20)
     value: float | None = None

@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kaohe.contracts.standards import Direction, Standard
 from services.indicators.domain.periods import normalize_period
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
@@ -80,27 +79,6 @@ class Ids(_In):
     ids: list[str] = Field(max_length=1000)
 
 
-class IndicatorCreate(_In):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    unit_of_measure: str = Field("", max_length=30)
-    direction: Direction = "higher_better"
-    weight: float = Field(gt=0, le=1000)
-    target: float | None = None
-    standard: Standard
-
-
-class IndicatorPublic(BaseModel):
-    id: str
-    code: str
-    name: str
-    unit_of_measure: str
-    direction: str
-    weight: float
-    target: float | None
-    standard: dict[str, object]
-
-
 class SubmissionCreate(_In):
     unit_id: str = Field(max_length=40)
     indicator_code: str = Field(max_length=64)
@@ -121,7 +99,6 @@ class SubmissionCreate(_In):
 class SubmissionPublic(BaseModel):
     id: str
     unit_id: str
-    indicator_id: str | None
     scheme_id: str | None
     scheme_version: int | None
     assessing_unit: str

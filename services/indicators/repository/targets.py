@@ -1,4 +1,4 @@
-"""What a submission is about (填报对象): a published scheme's leaf or data element, or a legacy indicator."""
+"""What a submission is about (填报对象): a published scheme's leaf or data element."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.contracts.scheme import EffectiveLeaf, Scheme, ValueSpec, effective_leaves
+from kaohe.contracts.scheme import EffectiveLeaf, Scheme, effective_leaves
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from services.indicators.domain import FieldSpec, access, submission_fields
-from services.indicators.models import Indicator, SchemeRow, Submission
+from services.indicators.models import SchemeRow, Submission
 from services.indicators.repository import schemes as scheme_store
 
 SOURCES = ("unit_report", "department", "statistic_import")
@@ -24,11 +23,10 @@ SOURCES = ("unit_report", "department", "statistic_import")
 class Target:
     code: str
     spec: FieldSpec
-    row: SchemeRow | None = None  # None: a standalone indicator (walking skeleton)
+    row: SchemeRow | None = None
     leaf: EffectiveLeaf | None = None  # None for a data element (数据元素)
-    legacy: Indicator | None = None
     category: str | None = None
-    source: str = "unit_report"  # 数据来源 of the leaf or data element (standalone indicators: unit reports)
+    source: str = "unit_report"  # 数据来源 of the leaf or data element
     department: str | None = None  # 责任部门 named by the scheme
 
     def require_write(self, caller: Caller, field: str) -> None:
@@ -41,17 +39,6 @@ class Target:
 
     def indicator_block(self) -> dict[str, Any] | None:
         """The effective leaf as the current scoring service reads it from submission.approved."""
-        if self.legacy is not None:
-            i = self.legacy
-            return {
-                "id": i.id,
-                "code": i.code,
-                "name": i.name,
-                "weight": i.weight,
-                "target": i.target,
-                "direction": i.direction,
-                "standard": i.standard,
-            }
         if self.leaf is None or self.row is None:
             return None
         leaf = self.leaf
@@ -141,7 +128,7 @@ async def resolve(
     assessing_unit: str | None,
     memo: Memo | None = None,
 ) -> Target:
-    """The nearest published scheme above the unit that asks for `code`, else a standalone indicator."""
+    """The nearest published scheme above the unit that asks for `code`."""
     year = int(period[:4])
     if assessing_unit is not None:
         candidates = [assessing_unit]
@@ -176,16 +163,6 @@ async def resolve(
                 source=source,
                 department=department,
             )
-    if assessing_unit is None:
-        legacy = (await s.exec(select(Indicator).where(Indicator.code == code))).first()
-        if legacy is not None:
-            return Target(
-                code,
-                FieldSpec(
-                    code=code, name=legacy.name, unit_of_measure=legacy.unit_of_measure, value=ValueSpec()
-                ),
-                legacy=legacy,
-            )
     raise NotFound(
         f"indicator {code} is not in a published scheme for unit {unit_id} in {year}", field="indicator_code"
     )
@@ -194,12 +171,7 @@ async def resolve(
 async def resolve_existing(
     s: AsyncSession, sub: Submission, unit_path: str, memo: Memo | None = None
 ) -> Target:
-    """The target of a stored submission (by its scheme key, or its standalone indicator)."""
-    if sub.indicator_id is not None:
-        legacy = await s.get(Indicator, sub.indicator_id)
-        assert legacy is not None
-        spec = FieldSpec(code=sub.code, name=legacy.name, unit_of_measure=legacy.unit_of_measure)
-        return Target(sub.code, spec, legacy=legacy)
+    """The target of a stored submission (by its scheme key)."""
     return await resolve(
         s,
         unit_id=sub.unit_id,

@@ -13,7 +13,6 @@ from kaohe import gcpause, logs
 from kaohe.errors import NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from kaohe.settings import IndicatorsSettings
 from services.indicators.domain import (
     write_csv,
     write_xlsx,
@@ -22,6 +21,7 @@ from services.indicators.repository import schemes as scheme_store
 from services.indicators.rpc.common import REPORTERS, uow
 from services.indicators.schemas import ImportReq, TemplateReq, UploadReq
 from services.indicators.service.bulk import build_context, read_object, run_import
+from services.indicators.settings import IndicatorsSettings
 
 INLINE_MAX = 256 * 1024
 log = logs.get("kaohe.indicators.bulk")

@@ -17,12 +17,12 @@ from sqlmodel import col, select
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from kaohe.settings import IndicatorsSettings
 from services.indicators.domain import access
 from services.indicators.models import Evidence, Submission, Unit
 from services.indicators.repository import targets
 from services.indicators.rpc.common import REPORTERS, REVIEWERS, unit_path, uow
 from services.indicators.schemas import EvidencePublic, EvidenceRef, EvidenceRequest, EvidenceUpload, Ids
+from services.indicators.settings import IndicatorsSettings
 
 
 def pub(e: Evidence) -> EvidencePublic:

@@ -172,7 +172,6 @@ def register(rt: Runtime) -> None:
             sub = Submission(
                 id=uuid.uuid4().hex,
                 unit_id=p.unit_id,
-                indicator_id=t.legacy.id if t.legacy else None,
                 scheme_id=t.row.id if t.row else None,
                 scheme_version=t.row.version if t.row else None,
                 assessing_unit=t.assessing_unit,
