@@ -1,4 +1,4 @@
-"""The walking-skeleton scenario, driven through the gateway's GraphQL API like a real client would."""
+"""Act 1, the walking skeleton on a one-leaf published scheme, through the gateway as a real client would."""
 
 from __future__ import annotations
 
@@ -10,23 +10,20 @@ from typing import Any
 
 import httpx
 
+from demo.client import DemoError
 from gateway.auth import issue_dev_token
-from kaohe.settings import GatewaySettings
+from gateway.settings import GatewaySettings
 
+PERIOD = "2026-Q3"
 UNIT_QUERY = """
 query Unit($id: ID!) {
   unit(id: $id) {
     id name kind path
-    score { period total leaves version updatedAt }
     evidence { id filename sha256 size status locked downloadUrl }
     supervisionSignals { period total receivedAt }
     resultRecords { period total scoreVersion recordedAt }
   }
 }"""
-
-
-class DemoError(RuntimeError):
-    pass
 
 
 class GraphQLClient:
@@ -77,15 +74,62 @@ def sample_pdf(text: str) -> bytes:
     return bytes(out)
 
 
+RANKING = """query Ranking($s: ID!, $p: String!) {
+  ranking(schemeId: $s, period: $p, category: "县区") { nodes { unitId rank of total indicators } }
+}"""
+CATEGORIES_SET = """mutation($i: CategoriesSetInput!) {
+  categoriesSet(input: $i) { categorySet { members } errors { code field message } }
+}"""
+SCHEME_SAVE = """mutation($i: SchemeSaveInput!) {
+  schemeSave(input: $i) { scheme { id } problems errors { code field message } }
+}"""
+SCHEME_PUBLISH = """mutation($id: String!) {
+  schemePublish(schemeId: $id) { scheme { id status } errors { code field message } }
+}"""
 UNIT_CREATE = """mutation($i: UnitCreateInput!) {
   unitCreate(input: $i) { unit { id path } errors { code field message } }
 }"""
 
 
+def publish_one_leaf(gql: GraphQLClient, *, city: str, member: str, code: str) -> str:
+    """The smallest real book: one category with one member, one scored leaf, published (→ scoring)."""
+    categories = {"name": "县区", "description": "县（市、区）"}
+    members = [{"unitId": member, "category": "县区"}]
+    gql.mutate(
+        "categoriesSet",
+        CATEGORIES_SET,
+        {"i": {"assessingUnit": city, "year": 2026, "categories": [categories], "members": members}},
+    )
+    leaf = {
+        "code": code,
+        "name": "固定资产投资增速",
+        "level": 2,
+        "weight": 10,
+        "target": 8.0,
+        "unit_of_measure": "%",
+        "standard": {"type": "completion_ratio", "cap": 1.2},
+    }
+    scheme = {
+        "assessing_unit": city,
+        "year": 2026,
+        "name": "晋城市2026年度目标责任考核（演示：一项指标）",
+        "total": 10,
+        "categories": ["县区"],
+        "trunk": [{"code": f"{code}-1", "name": "项目支撑", "level": 1, "weight": 10, "children": [leaf]}],
+    }
+    saved = gql.mutate(
+        "schemeSave", SCHEME_SAVE, {"i": {"assessingUnit": city, "year": 2026, "scheme": scheme}}
+    )
+    if saved["problems"]:
+        raise DemoError(f"schemeSave: {saved['problems']}")
+    published = gql.mutate("schemePublish", SCHEME_PUBLISH, {"id": saved["scheme"]["id"]})
+    return str(published["scheme"]["id"])
+
+
 def run(
     gateway_url: str, *, progress: Callable[[str], None] = print, timeout_s: float = 30
 ) -> dict[str, Any]:
-    """Create a unit and an indicator, submit with evidence, approve, and read the score back via GraphQL."""
+    """Units, a one-leaf published scheme, a submission with evidence, approval, the score read back."""
     settings = GatewaySettings()
     tag = uuid.uuid4().hex[:6]
     office = issue_dev_token(settings, user_id="kaohe-ban", roles=["assessment_office"], org_path="/")
@@ -109,28 +153,15 @@ def run(
         )
         unit_id = county["unit"]["id"]
         progress(
-            "2/6 creating indicator 固定资产投资增速 (weight 10, target 8%, completion ratio capped at 120%)"
+            "2/6 publishing a one-leaf scheme for 晋城市: 固定资产投资增速 "
+            "(weight 10, target 8%, completion ratio capped at 120%), 城区 in category 县区"
         )
-        gql.mutate(
-            "indicatorCreate",
-            """mutation($i: IndicatorCreateInput!) { indicatorCreate(input: $i) {
-            indicator errors { code field message } } }""",
-            {
-                "i": {
-                    "code": f"FAI-{tag}",
-                    "name": "固定资产投资增速",
-                    "weight": 10,
-                    "target": 8.0,
-                    "unitOfMeasure": "%",
-                    "standard": {"type": "completion_ratio", "cap": 1.2},
-                }
-            },
-        )
+        scheme_id = publish_one_leaf(gql, city=f"1405{tag}", member=unit_id, code=f"FAI-{tag}")
         reporter = issue_dev_token(
             settings, user_id="chengqu-tianbao", roles=["reporter"], org_path=county["unit"]["path"]
         )
         rep = GraphQLClient(gateway_url, reporter, http)
-        progress("3/6 城区 reporter submits 7.2% for 2026-Q3 with a PDF as evidence (佐证材料)")
+        progress("3/6 城区 reporter submits 5.4% for 2026-Q3 (序时进度: ~¾ of 8% due) with a PDF (佐证材料)")
         sub = rep.mutate(
             "submissionCreate",
             """mutation($i: SubmissionCreateInput!) { submissionCreate(input: $i) {
@@ -139,9 +170,9 @@ def run(
                 "i": {
                     "unitId": unit_id,
                     "indicatorCode": f"FAI-{tag}",
-                    "period": "2026-Q3",
-                    "value": 7.2,
-                    "narrative": "前三季度固定资产投资同比增长7.2%",
+                    "period": PERIOD,
+                    "value": 5.4,
+                    "narrative": "前三季度固定资产投资同比增长5.4%",
                 }
             },
         )["submission"]
@@ -191,7 +222,9 @@ def run(
         deadline = t0 + timeout_s
         while True:
             unit = gql(UNIT_QUERY, {"id": unit_id})["unit"]
-            if unit["score"] and unit["supervisionSignals"] and unit["resultRecords"]:
+            rows = gql(RANKING, {"s": scheme_id, "p": PERIOD})["ranking"]["nodes"]
+            if rows and unit["supervisionSignals"] and unit["resultRecords"]:
+                unit["score"] = {"period": PERIOD, "scheme_id": scheme_id, **rows[0]}  # read from the ranking
                 break
             if time.monotonic() > deadline:
                 raise DemoError(f"score not visible through the gateway after {timeout_s}s: {unit}")
