@@ -31,9 +31,10 @@ from kaohe.db import Database, asyncpg_dsn
 from kaohe.events import CloudEvent
 from kaohe.identity import Caller
 from kaohe.rpc import RpcClient
-from kaohe.settings import InfraSettings, ScoringSettings
+from kaohe.settings import InfraSettings
 from services.scoring import service, store
 from services.scoring.recompute import create_job, run_recompute
+from services.scoring.settings import ScoringSettings
 
 RATE, MONTH = 200, "2026-03"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import jwt
 
+from gateway.settings import GatewaySettings
 from kaohe.errors import Unauthenticated
 from kaohe.identity import Caller, Role
-from kaohe.settings import GatewaySettings
 
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 

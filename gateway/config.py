@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kaohe.settings import ComponentSettings, GatewaySettings
+from gateway.settings import GatewaySettings
+from kaohe.settings import ComponentSettings
 
 
 class GatewayConfig(GatewaySettings):

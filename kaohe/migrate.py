@@ -12,14 +12,16 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kaohe import registry
+
 ROOT = Path(__file__).resolve().parent.parent
-# Order matters only for readability; no service reads another's tables.
-MIGRATED: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
+# Registry order; no service reads another's tables.
+MIGRATED: tuple[str, ...] = registry.COMPONENTS
 
 
 def script_location(component: str) -> Path:
-    base = ROOT / "gateway" if component == "gateway" else ROOT / "services" / component
-    return base / "migrations"
+    """The component's migrations folder, named in kaohe.registry."""
+    return registry.get(component).migrations_path
 
 
 def alembic_config(component: str, url: str) -> Config:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kaohe import registry
 from kaohe.settings import COMPONENTS, SERVICES, AdminSettings, ComponentSettings
 
 ADMIN = "admin"
@@ -27,13 +28,7 @@ IDENTITIES: tuple[str, ...] = (*COMPONENTS, ADMIN)
 
 # The durable consumers each component runs (the names given to `Runtime.subscribe`). Permissions name
 # them exactly, so that no component can ack, pull or reconfigure another's consumer.
-CONSUMERS: dict[str, tuple[str, ...]] = {
-    "indicators": (),
-    "scoring": ("inputs",),
-    "supervision": ("score-signals",),
-    "rewards": ("results-record",),
-    "gateway": ("webhooks",),
-}
+CONSUMERS: dict[str, tuple[str, ...]] = {c.name: c.consumers for c in registry.REGISTRY}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +20,7 @@ from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from kaohe import bus, logs, metrics, natsauth
+from kaohe import bus, logs, metrics, natsauth, registry
 from kaohe.consumer import Consumer, Subscription
 from kaohe.db import Database
 from kaohe.events import Outbox
@@ -32,15 +31,6 @@ from kaohe.settings import ComponentSettings, InfraSettings, effective_database_
 from kaohe.storage import EvidenceStore
 
 log = logs.get("kaohe.runtime")
-
-# component name -> "module:function" that wires its RPC methods, subscriptions and routes.
-SETUP: dict[str, str] = {
-    "indicators": "services.indicators.app:setup",
-    "scoring": "services.scoring.service:setup",
-    "supervision": "services.supervision.service:setup",
-    "rewards": "services.rewards.service:setup",
-    "gateway": "gateway.app:setup",
-}
 
 
 class Runtime:
@@ -206,8 +196,8 @@ class _Ping(BaseModel):
 
 
 def load_setup(component: str) -> Callable[..., Any]:
-    mod, fn = SETUP[component].split(":")
-    return getattr(importlib.import_module(mod), fn)  # type: ignore[no-any-return]
+    """The component's setup(settings, infra, app), named in kaohe.registry."""
+    return registry.setup_of(component)
 
 
 def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:

@@ -1,19 +1,24 @@
-"""Settings: shared infrastructure URLs (unprefixed) and one env prefix per component.
+"""Settings: shared infrastructure URLs (unprefixed), the base of every component's settings, the registry.
 
 Infrastructure is named the way operators expect (`DATABASE_URL`, `NATS_URL`, `S3_ENDPOINT`, …);
 everything specific to a component carries its prefix, e.g. `KAOHE_SCORING_HTTP_PORT`. A component
-may override an infrastructure URL with its own prefixed variable (`KAOHE_SCORING_DATABASE_URL`).
+may override an infrastructure URL with its own prefixed variable (`KAOHE_SCORING_DATABASE_URL`). Each
+component's own settings class lives in its folder (`services/<svc>/settings.py`, `gateway/settings.py`) and
+is named in `kaohe.registry`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-COMPONENTS: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
-SERVICES: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards")
+from kaohe import registry
+
+COMPONENTS: tuple[str, ...] = registry.COMPONENTS
+SERVICES: tuple[str, ...] = registry.SERVICES
 
 # Defaults sit in the 27xxx range, clear of PostgreSQL 5432, NATS 4222, MinIO 9000 and dev servers 3000/8000.
 DEFAULT_PORTS: dict[str, int] = {
@@ -22,11 +27,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "nats_monitor": 27822,
     "s3": 27433,
     "s3_internal_base": 27440,  # SeaweedFS master/filer/volume/admin ports: base .. base+9
-    "gateway": 27500,
-    "indicators": 27501,
-    "scoring": 27502,
-    "supervision": 27503,
-    "rewards": 27504,
+    **{c.name: c.port for c in registry.REGISTRY},
 }
 
 
@@ -76,48 +77,6 @@ class ComponentSettings(BaseSettings):
     shutdown_grace_s: float = 10.0
 
 
-class IndicatorsSettings(ComponentSettings):
-    component: ClassVar[str] = "indicators"
-    model_config = SettingsConfigDict(env_prefix="KAOHE_INDICATORS_", extra="ignore")
-    http_port: int = DEFAULT_PORTS["indicators"]
-    evidence_max_bytes: int = 200 * 1024 * 1024
-    presign_ttl_s: int = 300
-
-
-class ScoringSettings(ComponentSettings):
-    component: ClassVar[str] = "scoring"
-    model_config = SettingsConfigDict(env_prefix="KAOHE_SCORING_", extra="ignore")
-    http_port: int = DEFAULT_PORTS["scoring"]
-
-
-class SupervisionSettings(ComponentSettings):
-    component: ClassVar[str] = "supervision"
-    model_config = SettingsConfigDict(env_prefix="KAOHE_SUPERVISION_", extra="ignore")
-    http_port: int = DEFAULT_PORTS["supervision"]
-
-
-class RewardsSettings(ComponentSettings):
-    component: ClassVar[str] = "rewards"
-    model_config = SettingsConfigDict(env_prefix="KAOHE_REWARDS_", extra="ignore")
-    http_port: int = DEFAULT_PORTS["rewards"]
-
-
-class GatewaySettings(ComponentSettings):
-    component: ClassVar[str] = "gateway"
-    model_config = SettingsConfigDict(env_prefix="KAOHE_GATEWAY_", extra="ignore")
-    http_port: int = DEFAULT_PORTS["gateway"]
-    environment: Literal["development", "production"] = "development"
-    jwt_secret: str = "kaohe-dev-only-secret-change-me-0123456789"
-    jwt_issuer: str = "kaohe-dev"
-    jwt_audience: str = "kaohe"
-    jwks_url: str | None = None
-    dev_auth: bool = Field(True, description="accept the demo caller header; never in production")
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 4000
-    max_body_bytes: int = 1_000_000
-
-
 class AdminSettings(BaseSettings):
     """The operators' NATS identity (all subjects): the CLI's seeding, benchmarks, the tests' harness."""
 
@@ -127,22 +86,27 @@ class AdminSettings(BaseSettings):
     nats_password: SecretStr | None = None
 
 
-SETTINGS_BY_COMPONENT: dict[str, type[ComponentSettings]] = {
-    "indicators": IndicatorsSettings,
-    "scoring": ScoringSettings,
-    "supervision": SupervisionSettings,
-    "rewards": RewardsSettings,
-    "gateway": GatewaySettings,
-}
+class _SettingsByComponent(Mapping[str, type[ComponentSettings]]):
+    """Component name → its settings class, imported from the registry's dotted path on first use."""
+
+    def __getitem__(self, name: str) -> type[ComponentSettings]:
+        if name not in registry.BY_NAME:
+            raise KeyError(name)
+        return registry.settings_class(name)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.COMPONENTS)
+
+    def __len__(self) -> int:
+        return len(registry.COMPONENTS)
+
+
+SETTINGS_BY_COMPONENT: Mapping[str, type[ComponentSettings]] = _SettingsByComponent()
 
 
 def load(component: str) -> tuple[ComponentSettings, InfraSettings]:
     """Read a component's settings and the shared infrastructure settings from the environment."""
-    try:
-        cls = SETTINGS_BY_COMPONENT[component]
-    except KeyError:
-        raise ValueError(f"unknown component {component!r}; one of {', '.join(COMPONENTS)}") from None
-    return cls(), InfraSettings()
+    return registry.settings_class(registry.get(component).name)(), InfraSettings()
 
 
 def effective_database_url(comp: ComponentSettings, infra: InfraSettings) -> str:

@@ -30,6 +30,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
+from gateway.settings import GatewaySettings
 from kaohe import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def check_gateway_production(env: dict[str, str], where: str) -> None:
     assert gw.environment == "production", f"{where}: gateway not in production mode"
     assert gw.dev_auth is False, f"{where}: gateway accepts the dev caller header"
     assert gw.jwks_url, f"{where}: gateway has no JWKS URL to verify tokens"
-    assert gw.jwt_secret != default(settings.GatewaySettings, "jwt_secret"), f"{where}: dev JWT secret"
+    assert gw.jwt_secret != default(GatewaySettings, "jwt_secret"), f"{where}: dev JWT secret"
 
 
 def test_required_infra_names_are_settings_fields() -> None:

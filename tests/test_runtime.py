@@ -12,7 +12,8 @@ from kaohe.errors import NotFound, UpstreamTimeout, UpstreamUnavailable, Validat
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
-from kaohe.settings import InfraSettings, SupervisionSettings
+from kaohe.settings import InfraSettings
+from services.supervision.settings import SupervisionSettings
 from tests.conftest import Infra, Namespace
 
 

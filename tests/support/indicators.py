@@ -11,8 +11,9 @@ from kaohe import bus, natsauth
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
-from kaohe.settings import IndicatorsSettings, InfraSettings
+from kaohe.settings import InfraSettings
 from services.indicators.app import setup
+from services.indicators.settings import IndicatorsSettings
 
 
 @dataclass
