@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bench._stack import percentile, report, start_infra
-from gateway.auth import issue_dev_token
 from gateway.settings import GatewaySettings
 from kaohe import bus
 from kaohe.consumer import Consumer, Subscription
@@ -29,6 +28,7 @@ from kaohe.db import Database
 from kaohe.events import CloudEvent, Outbox, event_type, new_event
 from kaohe.relay import OutboxRelay
 from kaohe.stack import Stack
+from kaohe.tokens import issue_dev_token
 
 
 def say(msg: str) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from demo.client import DemoError
-from gateway.auth import issue_dev_token
 from gateway.settings import GatewaySettings
+from kaohe.tokens import issue_dev_token
 
 PERIOD = "2026-Q3"
 UNIT_QUERY = """

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from gateway.auth import issue_dev_token
 from gateway.settings import GatewaySettings
+from kaohe.tokens import issue_dev_token
 
 ERR = "errors { code field message }"
 

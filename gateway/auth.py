@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 import jwt
@@ -14,33 +13,6 @@ from kaohe.errors import Unauthenticated
 from kaohe.identity import Caller, Role
 
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
-
-
-def issue_dev_token(
-    settings: GatewaySettings,
-    *,
-    user_id: str,
-    roles: list[str],
-    org_path: str,
-    indicator_codes: list[str] | None = None,
-    ttl_s: int = 8 * 3600,
-) -> str:
-    """A development token signed with the shared HS256 secret (`kaohe token`)."""
-    if settings.environment == "production":
-        raise RuntimeError("development tokens are disabled in production")
-    now = int(time.time())
-    claims = {
-        "sub": user_id,
-        "roles": [Role(r).value for r in roles],
-        "org_path": org_path,
-        "indicator_codes": indicator_codes or [],
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "exp": now + ttl_s,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
 def _jwks(url: str) -> jwt.PyJWKClient:

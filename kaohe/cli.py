@@ -10,9 +10,10 @@ import signal
 import sys
 from pathlib import Path
 
-from kaohe import logs
+from kaohe import logs, registry
 from kaohe.devstack import StackError
 from kaohe.settings import COMPONENTS
+from kaohe.tokens import issue_dev_token
 
 DEMO_MODULE = "demo.__main__"
 DATA_DIR = Path(os.environ.get("KAOHE_DATA_DIR", Path.cwd() / ".kaohe" / "data"))
@@ -116,12 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from gateway.auth import issue_dev_token
-    from kaohe.settings import GatewaySettings
-
     print(
         issue_dev_token(
-            GatewaySettings(),
+            registry.settings_class("gateway")(),
             user_id=args.user,
             roles=args.role,
             org_path=args.org,

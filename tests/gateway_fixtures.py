@@ -17,13 +17,13 @@ import httpx
 import pytest_asyncio
 import uvicorn
 
-from gateway.auth import issue_dev_token
 from gateway.config import GatewayConfig
 from gateway.testing import SYSTEM, Book, approve_values, publish_book, value_of, wait_ranked
 from kaohe import bus, devstack
 from kaohe.db import asyncpg_dsn
 from kaohe.runtime import Runtime, create_app, load_setup
 from kaohe.settings import SERVICES, SETTINGS_BY_COMPONENT, InfraSettings
+from kaohe.tokens import issue_dev_token
 from tests.conftest import Infra, Namespace
 
 
