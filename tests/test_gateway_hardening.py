@@ -91,7 +91,7 @@ async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(
 ) -> None:
     r = await hg.gql(http, EXPLAIN, {"u": "gone"}, headers=_hdr(hg, "t2"))
     assert r["errors"][0]["extensions"]["code"] == "not_found"
-    assert r["errors"][0]["extensions"]["field"] == "unit_id"
+    assert r["errors"][0]["extensions"]["field"] == "unitId"  # the argument as the caller spells it
     # A stub indicators answer so that unit(...) resolves, then a broken scoring reply inside the gateway.
     infra = hg.extra["infra"]
     nc = await bus.connect(infra.nats_url, name="stub-indicators", identity=infra.identity("indicators"))

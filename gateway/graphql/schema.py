@@ -27,6 +27,7 @@ from strawberry.utils.logging import StrawberryLogger
 from gateway.config import GatewayConfig
 from gateway.cost import CostModel, QueryCost
 from gateway.graphql.bulk import BulkMutation, BulkQuery
+from gateway.graphql.errors import ErrorCode, classify
 from gateway.graphql.evidence import EvidenceMutation, EvidenceQuery
 from gateway.graphql.explain import ExplainQuery
 from gateway.graphql.fast import plain_fields_by_attribute
@@ -85,15 +86,14 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 class DomainErrorCodes(SchemaExtension):
-    """Put the domain error's code and field into `extensions`, so clients can branch on them."""
+    """Every error gets `extensions.code` (an ErrorCode) and `field` in the caller's spelling, so clients
+    can branch on them: domain errors, bad variables, invalid documents alike."""
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         result = self.execution_context.result
         for err in getattr(result, "errors", None) or []:
-            orig = err.original_error
-            if isinstance(orig, KaoheError):
-                err.extensions = {**(err.extensions or {}), "code": orig.code, "field": orig.field}
+            err.extensions = classify(err)
 
 
 class NoNulInStrings(ASTValidationRule):
@@ -152,12 +152,16 @@ class KaoheSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Client errors (bad queries, domain refusals such as not_found/forbidden) are info, not error."""
+        """Client errors (bad queries, domain refusals such as not_found/forbidden) are info, not error.
+
+        Every error leaves with `extensions.code` (an ErrorCode): parse errors never reach the extensions'
+        on_operation, so this is where all of them are classified."""
         for err in errors:
+            err.extensions = classify(err)
             orig = err.original_error
             if isinstance(orig, KaoheError) and orig.status < 500:
                 log.info("graphql.request.refused", code=orig.code, field=orig.field, path=err.path)
-            elif orig is None and err.path is None:  # syntax, validation, variable coercion
+            elif err.path is None and (orig is None or isinstance(orig, GraphQLError)):  # document, variables
                 code = (err.extensions or {}).get("code", "invalid_query")
                 log.info("graphql.request.invalid", code=code, message=err.message[:300])
             elif isinstance(orig, KaoheError):  # upstream_timeout, upstream_unavailable: not ours to fix here
@@ -204,6 +208,7 @@ def build_schema(cfg: GatewayConfig) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
+        types=[ErrorCode],  # published for clients; fields keep String so services may add codes
     )
     plain_fields_by_attribute(schema)
     return schema
