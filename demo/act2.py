@@ -17,7 +17,7 @@ from kaohe import bus
 from kaohe.identity import Caller, Role
 from kaohe.natsauth import Identity
 from kaohe.rpc import RpcClient
-from kaohe.settings import ScoringSettings
+from services.scoring.settings import ScoringSettings
 
 PERIOD = "2026-Q1"
 CATEGORIES = ("县区", "乡镇", "街道", "市直")

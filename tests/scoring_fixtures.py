@@ -18,8 +18,9 @@ from kaohe.events import CloudEvent
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
-from kaohe.settings import InfraSettings, ScoringSettings
+from kaohe.settings import InfraSettings
 from services.scoring import service
+from services.scoring.settings import ScoringSettings
 from tests.conftest import Infra, Namespace, eventually
 
 OFFICE = Caller(user_id="office", roles=frozenset({Role.assessment_office}), org_path="/14/")

@@ -19,9 +19,10 @@ from kaohe.db import asyncpg_dsn
 from kaohe.errors import KaoheError
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
-from kaohe.settings import InfraSettings, ScoringSettings
+from kaohe.settings import InfraSettings
 from services.scoring import service
 from services.scoring.quarantine import QueueSettings
+from services.scoring.settings import ScoringSettings
 from tests.conftest import Infra, Namespace, eventually
 from tests.scoring_fixtures import SCHEME, Scoring, fill, scoring, totals  # noqa: F401
 
