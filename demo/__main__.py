@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from demo import act1, act2
+from demo.client import DemoError
 from kaohe.devstack import StackError
 from kaohe.settings import DEFAULT_PORTS
 from kaohe.stack import Ports, Stack, gateway_running
@@ -21,28 +22,16 @@ def _say(msg: str) -> None:
     print(f"[kaohe] {msg}", flush=True)
 
 
-def _running_stack_admin() -> object:
-    """The admin NATS identity of the `kaohe up` stack in KAOHE_DATA_DIR (else KAOHE_ADMIN_NATS_* or none)."""
-    from kaohe import natsauth
-
-    creds = Path(os.environ.get("KAOHE_DATA_DIR", Path.cwd() / ".kaohe" / "data")) / "nats-credentials.json"
-    if creds.exists():
-        password = json.loads(creds.read_text())[natsauth.ADMIN]
-        return natsauth.Identity(natsauth.ADMIN, password, natsauth.inbox_prefix(natsauth.ADMIN))
-    return natsauth.admin_identity()
-
-
 def _brief(summary: dict[str, object]) -> dict[str, object]:
     keys = ("units", "indicators", "submissions", "evidence", "approved", "rejected_then_corrected")
     keys += ("pending",)
     return {k: summary[k] for k in keys if k in summary}
 
 
-def run(*, skeleton_only: bool = False) -> int:
+def run(*, skeleton_only: bool = False, keep: bool = False) -> int:
     """Play the demo against the running stack on the gateway port, or a fresh one it starts and stops."""
     started = time.monotonic()
     port = int(os.environ.get("KAOHE_GATEWAY_HTTP_PORT", DEFAULT_PORTS["gateway"]))
-    nats_port = int(os.environ.get("KAOHE_NATS_PORT", DEFAULT_PORTS["nats"]))
     stack = None
     try:
         if gateway_running(port):
@@ -61,22 +50,24 @@ def run(*, skeleton_only: bool = False) -> int:
         print(json.dumps(unit, ensure_ascii=False, indent=2), flush=True)
         if not skeleton_only:
             _say("— act 2: 晋城 '1+4': a city, its scheme and a quarter of reviewed data —")
-            nats_url = (
-                stack.urls["nats"] if stack else os.environ.get("NATS_URL", f"nats://127.0.0.1:{nats_port}")
-            )
             t = time.monotonic()
-            identity = stack.identity() if stack else _running_stack_admin()
-            summary = asyncio.run(act2.seed(nats_url, _say, identity=identity))  # type: ignore[arg-type]
+            summary = asyncio.run(act2.seed(url, _say))
             _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
             act2.report(act1.client(url), summary, _say)
+            act2.try_it(url, summary, _say)
         _say(f"demo finished in {time.monotonic() - started:.1f}s")
+        if keep and stack is not None:
+            _say("the stack keeps running to try the docs with the tokens above · Ctrl-C stops it")
+            stack.supervise()
         return 0
-    except act1.DemoError as e:
+    except DemoError as e:
         _say(f"demo failed: {e}")
         return 1
     except StackError as e:
         _say(f"error: {e}")
         return 2
+    except KeyboardInterrupt:
+        return 0
     finally:
         if stack is not None:  # also after a failed start: nothing is left running
             stack.stop()
@@ -85,8 +76,9 @@ def run(*, skeleton_only: bool = False) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     p.add_argument("--skeleton-only", action="store_true", help="only act 1: one value end to end")
+    p.add_argument("--keep", action="store_true", help="keep the stack it started running afterwards")
     args = p.parse_args(argv)
-    return run(skeleton_only=args.skeleton_only)
+    return run(skeleton_only=args.skeleton_only, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The demo's second act: a 晋城-like city with its "1+4" scheme, a quarter of reviewed data, and the
 results an assessment office reads — rankings per category, 三色榜, grades with quota, an explanation.
 
-Seeding goes through the indicators service's RPC (the provincial-to-township integration path); every
-read goes through the gateway's GraphQL, as a frontend would.
+Seeding and reading go through the gateway only (GraphQL and the integration REST API), as the city's
+people, its systems and a frontend would; nothing here speaks to the bus.
 """
 
 from __future__ import annotations
@@ -10,18 +10,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from demo.act1 import DemoError, GraphQLClient
-from kaohe import bus
-from kaohe.identity import Caller, Role
-from kaohe.natsauth import Identity
-from kaohe.rpc import RpcClient
-from services.scoring.settings import ScoringSettings
+import httpx
+
+from demo.act1 import GraphQLClient
+from demo.client import Api, DemoError, Who, dev_token
+from demo.seed import OFFICE
+from demo.seed import seed as seed_city
+from demo.values import MONTHS
 
 PERIOD = "2026-Q1"
 CATEGORIES = ("县区", "乡镇", "街道", "市直")
-SCORING_CONSUMER = "scoring-inputs"  # the durable consumer through which scoring takes in every input
+TJ_CODES = ("X0101", "X0201", "X0501")  # 统计局's monthly statistics (规上工业, 固投, 农村居民收入)
+TOTALS = """query Totals($s: ID!, $p: String!, $c: String!) {
+  ranking(schemeId: $s, period: $p, category: $c, first: 100) { nodes { unitId total } }
+}"""
 
 RANKING = """query Ranking($s: ID!, $p: String!, $c: String!, $n: Int) {
   ranking(schemeId: $s, period: $p, category: $c, first: $n) {
@@ -49,37 +54,60 @@ COLOUR_ZH = {"red": "红", "yellow": "黄", "green": "绿", None: "—"}
 
 
 async def seed(
-    nats_url: str,
-    progress: Callable[[str], None],
-    *,
-    identity: Identity | None = None,
-    timeout_s: float = 180,
+    gateway_url: str, progress: Callable[[str], None], *, timeout_s: float = 300
 ) -> dict[str, Any]:
-    """Seed the city through RPC, then wait until scoring has taken in every event it produced."""
-    from demo.seed import seed as seed_city
+    """Seed the city through GraphQL and REST, then wait until every assessed unit's ranking is settled."""
+    async with httpx.AsyncClient(timeout=120) as http:
+        api = Api(gateway_url, http)
+        summary = await seed_city(api, progress=lambda m: progress(f"   {m}"))
+        await _settled(api, summary, progress, timeout_s)
+    return summary
 
-    settings = ScoringSettings()
-    nc = await bus.connect(nats_url, name="kaohe-demo", identity=identity)  # the admin identity
-    try:
-        client = RpcClient(nc, prefix=settings.rpc_prefix, timeout_s=120)
-        office = Caller(user_id="jincheng-kaoheban", roles=frozenset({Role.assessment_office}), org_path="/")
-        summary = await seed_city(client, office, progress=lambda m: progress(f"   {m}"))
-        js = nc.jetstream()
-        deadline = time.monotonic() + timeout_s
-        said = 0.0
-        while True:
-            info = await js.consumer_info(settings.event_stream, SCORING_CONSUMER)
-            if info.num_pending == 0 and info.num_ack_pending == 0:
-                break
-            if time.monotonic() > deadline:
-                raise DemoError(f"scoring still has {info.num_pending} events waiting after {timeout_s}s")
-            if time.monotonic() - said > 2:
-                progress(f"   scoring is taking in events: {info.num_pending} waiting")
-                said = time.monotonic()
-            await asyncio.sleep(0.1)
-        return summary
-    finally:
-        await nc.close()
+
+async def _settled(
+    api: Api, summary: dict[str, Any], progress: Callable[[str], None], timeout_s: float
+) -> None:
+    """Scoring takes approvals in asynchronously: wait, as a board would, until every assessed unit is ranked
+    and two readings a second apart agree (a client cannot see scoring's queue, only its results)."""
+    want = summary["assessed_by_category"]
+    deadline = time.monotonic() + timeout_s
+    previous: dict[str, Any] | None = None
+    while True:
+        seen = {}
+        for cat in want:
+            rows = await api.gql(OFFICE, TOTALS, {"s": summary["scheme_id"], "p": PERIOD, "c": cat})
+            seen[cat] = [(r["unitId"], r["total"]) for r in rows["ranking"]["nodes"]]
+        ranked = sum(len(v) for v in seen.values())
+        if ranked == sum(want.values()) and seen == previous:
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(f"scoring has ranked {ranked} of {sum(want.values())} units after {timeout_s}s")
+        if previous is not None:
+            progress(f"   scoring is taking in the approvals: {ranked} of {sum(want.values())} units ranked")
+        previous = seen
+        await asyncio.sleep(1.0)
+
+
+def try_it(gateway_url: str, summary: dict[str, Any], progress: Callable[[str], None]) -> dict[str, str]:
+    """What to try the docs (docs/graphql.md) with: the scheme id, the periods and a token per role."""
+    units = summary["units_of_interest"]
+    people = {
+        "assessment_office": Who("jincheng-kaoheban", "assessment_office", "/"),
+        "leader": Who("jincheng-leader", "leader", "/14/1405/"),
+        "department": Who("jincheng-tongjiju", "department", "/14/1405/", frozenset(TJ_CODES)),
+        "reporter": Who("chengqu-tianbao", "reporter", f"/14/1405/{units['城区']}/"),
+        "supervisor": Who("jincheng-ducha", "supervisor", "/14/1405/"),
+    }
+    tokens = {role: dev_token(who) for role, who in people.items()}
+    progress("try the docs (docs/graphql.md) against this stack:")
+    progress(
+        f"   GraphQL {gateway_url}/graphql · REST {gateway_url}/api/v1 · scheme id {summary['scheme_id']}"
+    )
+    progress(f"   periods {PERIOD} (季度) and {', '.join(MONTHS)} (月调度); 城区 = {units['城区']}")
+    for role, who in people.items():
+        scope = who.org_path + (f" indicators {','.join(sorted(who.codes))}" if who.codes else "")
+        progress(f"   {role:<17} ({scope}): Authorization: Bearer {tokens[role]}")
+    return tokens
 
 
 def report(gql: GraphQLClient, summary: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
@@ -138,11 +166,9 @@ def report(gql: GraphQLClient, summary: dict[str, Any], progress: Callable[[str]
         raise DemoError("the explanation of 城区 does not add up")
     # and every ranked unit's explanation adds up too
     ranked = [r["unitId"] for nodes in out["rankings"].values() for r in nodes]
-    wrong = [
-        u
-        for u in ranked
-        if not gql(EXPLAIN, {"u": u, "p": PERIOD, "s": scheme_id})["scoreExplanation"]["addsUp"]
-    ]
+    with ThreadPoolExecutor(8) as pool:  # concurrent requests, as a board checking its figures would send
+        checks = pool.map(lambda u: gql(EXPLAIN, {"u": u, "p": PERIOD, "s": scheme_id}), ranked)
+        wrong = [u for u, ex in zip(ranked, checks, strict=True) if not ex["scoreExplanation"]["addsUp"]]
     out["explanations_add_up"] = {"units": len(ranked), "wrong": wrong}
     progress(f"得分反查 全部 {len(ranked)} 个被考核单位: {len(ranked) - len(wrong)} 个逐级相加一致")
     if wrong:

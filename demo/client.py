@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,33 +36,34 @@ class Who:
     org_path: str
     codes: frozenset[str] = field(default_factory=frozenset)
 
-    def token(self) -> str:
-        return _token(self)
 
-
-_TOKENS: dict[Who, str] = {}
-
-
-def _token(who: Who) -> str:
-    if who not in _TOKENS:
-        _TOKENS[who] = issue_dev_token(
-            GatewaySettings(),
-            user_id=who.user_id,
-            roles=[who.role],
-            org_path=who.org_path,
-            indicator_codes=sorted(who.codes) or None,
-        )
-    return _TOKENS[who]
+def dev_token(who: Who) -> str:
+    """A development token for `who`, signed as `kaohe token` signs (the gateway's development secret)."""
+    return issue_dev_token(
+        GatewaySettings(),
+        user_id=who.user_id,
+        roles=[who.role],
+        org_path=who.org_path,
+        indicator_codes=sorted(who.codes) or None,
+    )
 
 
 class Api:
     """GraphQL at /graphql and REST at /api/v1 of one gateway, as a frontend or an integrator calls them."""
 
-    def __init__(self, base_url: str, http: httpx.AsyncClient) -> None:
-        self.base_url, self.http = base_url.rstrip("/"), http
+    def __init__(
+        self, base_url: str, http: httpx.AsyncClient, *, sign: Callable[[Who], str] = dev_token
+    ) -> None:
+        self.base_url, self.http, self.sign = base_url.rstrip("/"), http, sign
+        self._tokens: dict[Who, str] = {}
+
+    def token(self, who: Who) -> str:
+        if who not in self._tokens:
+            self._tokens[who] = self.sign(who)
+        return self._tokens[who]
 
     async def _send(self, who: Who, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {who.token()}"}
+        headers = {"Authorization": f"Bearer {self.token(who)}"}
         for _ in range(20):
             r = await self.http.request(method, f"{self.base_url}{path}", json=body, headers=headers)
             if r.status_code != 429:  # rate limited per person: wait as told, as a polite client does

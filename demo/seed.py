@@ -1,10 +1,10 @@
-"""Demo data (演示数据): a 晋城-like city with its "1+4" scheme and a quarter of reviewed data, via RPC.
+"""Demo data (演示数据): a 晋城-like city, its "1+4" scheme and a quarter of reviewed data, via public APIs.
 
-`seed()` goes through the indicators service's RPC methods only, as the provincial-to-township integration
-path would: units, categories, scheme validate → save → publish, one bulk import (JSON rows) per unit and
-period and per responsible department and period, evidence uploaded to presigned URLs and confirmed, then
-reviews by the responsible departments and, for the two-level scheme, the 考核办. Everything it creates
-comes from `build_plan` (parameters and a seed), so two runs with the same seed store the same values.
+`seed()` goes through the gateway only, GraphQL and REST as the city's people and systems would: units,
+categories, scheme validate → save → publish, one REST bulk import (JSON rows) per unit and period and per
+responsible department and period, evidence uploaded to presigned URLs and confirmed, then 批量审核 by the
+responsible departments and, for the two-level scheme, the 考核办. Everything it creates comes from
+`build_plan` (parameters and a seed), so two runs with the same seed store the same values.
 
 Re-running on a database already seeded with the same seed resumes: existing units are kept, imports
 replay by client key, and only submissions still waiting are uploaded for and reviewed.
@@ -19,23 +19,48 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-import httpx
-
 from demo.city import CITY, OFFICE_UNIT
+from demo.client import ERR, Api, ApiError, DemoError, Who
 from demo.scheme import YEAR
 from demo.upload import Uploader, evidence_pdf, http_uploader
 from demo.values import REJECT_REASON, Plan, PlannedValue, build_plan
 from kaohe.contracts.scheme import Scheme
-from kaohe.errors import KaoheError
-from kaohe.identity import Caller, Role
-from kaohe.rpc import RpcClient
 
-TIMEOUT_S = 60.0
 BATCH = 200  # submissions per 批量审核 call
+CORRECTED = "已按统计部门口径核实更正"
+OFFICE = Who("jincheng-kaoheban", "assessment_office", "/")  # the 考核办
+
+UNIT_CREATE = f"mutation($i: UnitCreateInput!) {{ unitCreate(input: $i) {{ unit {{ id }} {ERR} }} }}"
+CATEGORIES_SET = f"""mutation($i: CategoriesSetInput!) {{
+  categoriesSet(input: $i) {{ categorySet {{ members }} {ERR} }} }}"""
+VALIDATE = """query($a: String!, $y: Int!, $s: JSON!) {
+  schemeValidate(assessingUnit: $a, year: $y, scheme: $s) { ok problems { path code message } } }"""
+SCHEME = "query($a: String!, $y: Int!) { scheme(assessingUnit: $a, year: $y) { id status version scheme } }"
+SAVE = f"mutation($i: SchemeSaveInput!) {{ schemeSave(input: $i) {{ scheme {{ id }} problems {ERR} }} }}"
+PUBLISH = f"mutation($id: String!) {{ schemePublish(schemeId: $id) {{ scheme {{ id }} {ERR} }} }}"
+SUBMISSIONS = """query($u: String!, $after: String) {
+  submissions(unitId: $u, first: 200, after: $after) {
+    nodes { id unitId code period status version } pageInfo { hasNextPage endCursor } } }"""
+EVIDENCE = "query($ids: [ID!]!) { units(ids: $ids) { evidence { submissionId status locked } } }"
+UPLOAD = f"""mutation($i: EvidenceUploadInput!) {{
+  evidenceUploadRequest(input: $i) {{ evidenceId uploadUrl uploadHeaders {ERR} }} }}"""
+CONFIRM = f"mutation($id: String!) {{ evidenceConfirm(evidenceId: $id) {{ evidence {{ id }} {ERR} }} }}"
+REJECT = f"""mutation($id: String!, $r: String!) {{
+  submissionReject(submissionId: $id, reason: $r) {{ submission {ERR} }} }}"""
+UPDATE = f"""mutation($id: String!, $v: Int!, $x: Float, $n: String) {{
+  submissionUpdate(submissionId: $id, expectedVersion: $v, value: $x, narrative: $n) {{
+    submission {ERR} }} }}"""
+APPROVE = f"""mutation($ids: [ID!]!) {{
+  submissionBulkApprove(ids: $ids) {{
+    items {{ id ok submission {{ final }} error {{ code message }} }} {ERR} }} }}"""
 
 
-class DemoError(RuntimeError):
-    """The service refused part of the demo (the message carries its first problems)."""
+async def evidence_of(api: Api, units: list[str]) -> list[dict[str, Any]]:
+    """The 佐证材料 of the units' submissions (submissionId, status, locked), 50 units a request."""
+    found = await _limited(
+        (api.gql(OFFICE, EVIDENCE, {"ids": units[i : i + 50]}) for i in range(0, len(units), 50)), 4
+    )
+    return [e for page in found for u in page["units"] if u for e in u["evidence"]]
 
 
 async def _limited(coros: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
@@ -50,10 +75,8 @@ async def _limited(coros: Iterable[Awaitable[Any]], limit: int) -> list[Any]:
 
 
 class _Seeder:
-    def __init__(
-        self, client: RpcClient, office: Caller, plan: Plan, upload: Uploader, *, second_review: bool
-    ) -> None:
-        self.client, self.office, self.plan, self.upload = client, office, plan, upload
+    def __init__(self, api: Api, plan: Plan, upload: Uploader, *, second_review: bool) -> None:
+        self.api, self.plan, self.upload = api, plan, upload
         self.second_review = second_review
         self.city_path = plan.city.path(CITY)
         self.counts: Counter[str] = Counter()
@@ -61,28 +84,15 @@ class _Seeder:
         for v in plan.values:
             self.dept_codes.setdefault(v.department, set()).add(v.code)
 
-    async def call(self, method: str, who: Caller, **params: Any) -> Any:
-        return await self.client.call("indicators", method, params, who, timeout_s=TIMEOUT_S)
-
-    def reporter(self, unit_id: str) -> Caller:
+    def reporter(self, unit_id: str) -> Who:
         """The unit's own 填报员, scoped to its subtree."""
-        return self._as(f"tb-{unit_id}", Role.reporter, self.plan.city.path(unit_id))
+        return Who(f"tb-{unit_id}", "reporter", self.plan.city.path(unit_id))
 
-    def department(self, dept: str) -> Caller:
+    def department(self, dept: str) -> Who:
         """A 责任部门 over the city, limited to its own indicators (those it provides or reviews)."""
         if dept == OFFICE_UNIT:
-            return self.office
-        codes = frozenset(self.dept_codes.get(dept, ()))
-        return self._as(f"sh-{dept}", Role.department, self.city_path, codes=codes)
-
-    def _as(self, user: str, role: Role, org: str, codes: frozenset[str] = frozenset()) -> Caller:
-        return Caller(
-            user_id=user,
-            roles=frozenset({role}),
-            org_path=org,
-            indicator_codes=codes,
-            trace_id=self.office.trace_id,
-        )
+            return OFFICE
+        return Who(f"sh-{dept}", "department", self.city_path, frozenset(self.dept_codes.get(dept, ())))
 
     # --- units, categories, scheme -----------------------------------------------------------------
 
@@ -92,18 +102,13 @@ class _Seeder:
             depth[u.id] = 0 if u.parent_id is None else depth[u.parent_id] + 1
 
         async def create(u: Any) -> None:
+            unit = {"id": u.id, "name": u.name, "kind": u.kind, "validFrom": f"{YEAR - 1}-01-01"}
+            if u.parent_id is not None:
+                unit["parentId"] = u.parent_id
             try:
-                await self.call(
-                    "unit_create",
-                    self.office,
-                    id=u.id,
-                    name=u.name,
-                    kind=u.kind,
-                    parent_id=u.parent_id,
-                    valid_from=f"{YEAR - 1}-01-01",
-                )
+                await self.api.mutate(OFFICE, "unitCreate", UNIT_CREATE, {"i": unit})
                 self.counts["units_created"] += 1
-            except KaoheError as e:
+            except ApiError as e:
                 if e.code != "unit_exists":
                     raise
 
@@ -112,20 +117,16 @@ class _Seeder:
 
     async def scheme(self) -> str:
         body = self.plan.scheme.body
-        await self.call(
-            "categories_set",
-            self.office,
-            assessing_unit=CITY,
-            year=YEAR,
-            categories=[
-                {"name": "市直", "description": "市直单位：8项一级指标，领题攻坚"},
-                {"name": "县区", "description": "县（市、区）：对照8项一级指标差异化赋分"},
-                {"name": "乡镇", "description": "乡镇：3项一级指标"},
-                {"name": "街道", "description": "街道：4项一级指标"},
-            ],
-            members=self.plan.city.roster,
-        )
-        checked = await self.call("scheme_validate", self.office, assessing_unit=CITY, year=YEAR, scheme=body)
+        categories = [
+            {"name": "市直", "description": "市直单位：8项一级指标，领题攻坚"},
+            {"name": "县区", "description": "县（市、区）：对照8项一级指标差异化赋分"},
+            {"name": "乡镇", "description": "乡镇：3项一级指标"},
+            {"name": "街道", "description": "街道：4项一级指标"},
+        ]
+        members = [{"unitId": u, "category": c} for u, c in self.plan.city.roster.items()]
+        inp = {"assessingUnit": CITY, "year": YEAR, "categories": categories, "members": members}
+        await self.api.mutate(OFFICE, "categoriesSet", CATEGORIES_SET, {"i": inp})
+        checked = (await self.api.gql(OFFICE, VALIDATE, {"a": CITY, "y": YEAR, "s": body}))["schemeValidate"]
         if not checked["ok"]:
             raise DemoError(f"demo scheme invalid: {checked['problems'][:5]}")
         existing = await self._current_scheme()
@@ -134,30 +135,25 @@ class _Seeder:
             if Scheme.model_validate(existing["scheme"]) != mine:
                 raise DemoError("晋城市 2026 already has a different published scheme (another seed?)")
             return str(existing["id"])
-        saved = await self.call(
-            "scheme_save",
-            self.office,
-            assessing_unit=CITY,
-            year=YEAR,
-            scheme=body,
-            scheme_id=existing["id"] if existing is not None else None,
-            second_review=self.second_review,
-        )
-        published = await self.call("scheme_publish", self.office, scheme_id=saved["scheme"]["id"])
-        return str(published["id"])
+        save = {"assessingUnit": CITY, "year": YEAR, "scheme": body, "secondReview": self.second_review}
+        if existing is not None:
+            save["schemeId"] = existing["id"]
+        saved = await self.api.mutate(OFFICE, "schemeSave", SAVE, {"i": save})
+        published = await self.api.mutate(OFFICE, "schemePublish", PUBLISH, {"id": saved["scheme"]["id"]})
+        return str(published["scheme"]["id"])
 
     async def _current_scheme(self) -> dict[str, Any] | None:
         try:
-            return dict(await self.call("scheme_get", self.office, assessing_unit=CITY, year=YEAR))
-        except KaoheError as e:
-            if e.code in ("not_found", "validation_failed"):
+            return dict((await self.api.gql(OFFICE, SCHEME, {"a": CITY, "y": YEAR}))["scheme"])
+        except DemoError as e:
+            if "not_found" in str(e) or "no scheme" in str(e):
                 return None
             raise
 
     # --- submissions ---------------------------------------------------------------------------------
 
     async def imports(self, scheme_id: str) -> None:
-        """One JSON bulk import per (unit, period) for unit reports, per (department, period) otherwise."""
+        """One REST bulk import (JSON rows) per (unit, period) for unit reports, per (department, period)."""
         groups: dict[tuple[str, str, str], list[PlannedValue]] = {}
         for v in self.plan.values:
             who = v.unit_id if v.source == "unit_report" else v.department
@@ -175,38 +171,36 @@ class _Seeder:
                 for v in values
             ]
             scope = {"unit_id": who} if source == "unit_report" else {"department": who}
-            caller = self.reporter(who) if source == "unit_report" else self.department(who)
-            res = await self.call(
-                "bulk_import",
-                caller,
-                scheme_id=scheme_id,
-                period=period,
-                filename=f"{who}_{period}.json",
-                rows=rows,
-                dry_run=False,
-                client_key=f"demo-{self.plan.seed}-{source}-{who}-{period}",
+            person = self.reporter(who) if source == "unit_report" else self.department(who)
+            body = {
+                "scheme_id": scheme_id,
+                "period": period,
+                "filename": f"{who}_{period}.json",
+                "rows": rows,
+                "dry_run": False,
+                "client_key": f"demo-{self.plan.seed}-{source}-{who}-{period}",
                 **scope,
-            )
+            }
+            res = await self.api.rest(person, "POST", "/submissions/bulk", body)
             if not res["ok"]:
                 raise DemoError(f"import {who} {period}: {res['problems'][:3]}")
-            self.counts["imports_replayed" if res["replayed"] else "imports"] += 1
+            self.counts["imports_replayed" if res.get("replayed") else "imports"] += 1
 
         await _limited((one(*k, vs) for k, vs in sorted(groups.items())), 4)
 
     async def stored(self) -> dict[tuple[str, str, str], dict[str, Any]]:
-        """Every submission of the city's scheme, by (unit, code, period)."""
+        """Every submission in the city, by (unit, code, period)."""
         out: dict[tuple[str, str, str], dict[str, Any]] = {}
         after = None
         while True:
-            page = await self.call(
-                "submissions_list", self.office, unit_id=CITY, assessing_unit=CITY, first=500, after=after
-            )
-            for s in page["items"]:
-                out[(s["unit_id"], s["code"], s["period"])] = s
-            if (after := page["next"]) is None:
+            page = (await self.api.gql(OFFICE, SUBMISSIONS, {"u": CITY, "after": after}))["submissions"]
+            for s in page["nodes"]:
+                out[(s["unitId"], s["code"], s["period"])] = s
+            if not page["pageInfo"]["hasNextPage"]:
                 return out
+            after = page["pageInfo"]["endCursor"]
 
-    def _uploader_for(self, v: PlannedValue) -> Caller:
+    def _uploader_for(self, v: PlannedValue) -> Who:
         return self.reporter(v.unit_id) if v.source == "unit_report" else self.department(v.department)
 
     async def evidence(self, subs: dict[tuple[str, str, str], dict[str, Any]]) -> None:
@@ -217,24 +211,20 @@ class _Seeder:
                 f"Jincheng {YEAR} {v.unit_id} {v.code} {v.period} evidence seed {self.plan.seed}"
             )
             who = self._uploader_for(v)
-            up = await self.call(
-                "evidence_upload_url",
-                who,
-                submission_id=sub["id"],
-                filename=f"{v.unit_id}_{v.code}_{v.period}_佐证材料.pdf",
-                content_type="application/pdf",
-                size=len(body),
-                sha256=hashlib.sha256(body).hexdigest(),
-            )
-            await self.upload(up["upload_url"], body, up["upload_headers"])
-            await self.call("evidence_confirm", who, evidence_id=up["evidence_id"])
+            inp = {
+                "submissionId": sub["id"],
+                "filename": f"{v.unit_id}_{v.code}_{v.period}_佐证材料.pdf",
+                "contentType": "application/pdf",
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+            }
+            up = await self.api.mutate(who, "evidenceUploadRequest", UPLOAD, {"i": inp})
+            await self.upload(up["uploadUrl"], body, up["uploadHeaders"] or {})
+            await self.api.mutate(who, "evidenceConfirm", CONFIRM, {"id": up["evidenceId"]})
             self.counts["evidence"] += 1
 
         units = sorted({v.unit_id for v in self.plan.values if v.evidence})
-        have: set[str] = set()  # submissions that already carry evidence (a resumed run)
-        for i in range(0, len(units), 1000):
-            found = await self.call("evidence_by_units", self.office, ids=units[i : i + 1000])
-            have.update(e["submission_id"] for items in found.values() for e in items)
+        have = {e["submissionId"] for e in await evidence_of(self.api, units)}  # a resumed run skips them
         todo = [
             (v, subs[v.key])
             for v in self.plan.values
@@ -250,29 +240,30 @@ class _Seeder:
             if v.review != "pending" and subs[v.key]["status"] in ("submitted", "rejected", "reviewed")
         ]
 
-        def reviewer(v: PlannedValue) -> Caller:
+        def reviewer(v: PlannedValue) -> Who:
             # department-provided statistics are checked by the 考核办 itself; unit reports by the 责任部门
             if v.source == "department":
-                return self.office
+                return OFFICE
             return self.department(v.department)
 
         async def reject(v: PlannedValue) -> None:
             sid = subs[v.key]["id"]
-            rej = await self.call("submission_reject", reviewer(v), submission_id=sid, reason=REJECT_REASON)
-            self.counts["rejected"] += 1
-            await self.call(
-                "submission_update",
-                self._uploader_for(v),
-                submission_id=sid,
-                expected_version=rej["version"],
-                value=v.value,
-                narrative="已按统计部门口径核实更正",
+            rej = await self.api.mutate(
+                reviewer(v), "submissionReject", REJECT, {"id": sid, "r": REJECT_REASON}
             )
+            self.counts["rejected"] += 1
+            fix = {
+                "id": sid,
+                "v": rej["submission"]["version"],
+                "x": v.value,
+                "n": "已按统计部门口径核实更正",
+            }
+            await self.api.mutate(self._uploader_for(v), "submissionUpdate", UPDATE, fix)
 
         await _limited(
             (reject(v) for v in todo if v.review == "reject" and subs[v.key]["status"] == "submitted"), 8
         )
-        by_reviewer: dict[str, tuple[Caller, list[str]]] = {}
+        by_reviewer: dict[str, tuple[Who, list[str]]] = {}
         for v in todo:
             who = reviewer(v)
             by_reviewer.setdefault(who.user_id, (who, []))[1].append(subs[v.key]["id"])
@@ -280,27 +271,26 @@ class _Seeder:
             (who, ids[i : i + BATCH]) for who, ids in by_reviewer.values() for i in range(0, len(ids), BATCH)
         ]
         level2 = [
-            x for chunk in await _limited((self.approve(w, ids) for w, ids in batches), 2) for x in chunk
+            x for chunk in await _limited((self.approve(w, ids) for w, ids in batches), 4) for x in chunk
         ]
         self.counts["reviewed_level1"] += len(level2)
         for i in range(0, len(level2), BATCH):
-            left = await self.approve(self.office, level2[i : i + BATCH])
+            left = await self.approve(OFFICE, level2[i : i + BATCH])
             if left:
                 raise DemoError(f"{len(left)} submission(s) still not final after the 考核办's approval")
 
-    async def approve(self, who: Caller, ids: list[str]) -> list[str]:
+    async def approve(self, who: Who, ids: list[str]) -> list[str]:
         """One 批量审核 call; returns the ids now waiting for the second level (reviewed, not final)."""
-        res = await self.call("submission_bulk_approve", who, ids=ids)
+        res = await self.api.mutate(who, "submissionBulkApprove", APPROVE, {"ids": ids})
         failed = [x for x in res["items"] if not x["ok"]]
         if failed:
             raise DemoError(f"{len(failed)} approval(s) refused, first: {failed[0]['error']}")
-        self.counts["approved"] += sum(x["submission"]["final"] for x in res["items"])
+        self.counts["approved"] += sum(bool(x["submission"]["final"]) for x in res["items"])
         return [x["id"] for x in res["items"] if not x["submission"]["final"]]
 
 
 async def seed(
-    client: RpcClient,
-    caller: Caller,
+    api: Api,
     *,
     seed: int = 1,
     progress: Callable[[str], None] = print,
@@ -310,15 +300,12 @@ async def seed(
     villages_per_town: int = 4,
     second_review: bool = True,
 ) -> dict[str, Any]:
-    """Create the demo city, scheme and 2026-Q1 data through RPC as `caller` (考核办 or system at /)."""
+    """Create the demo city, scheme and 2026-Q1 data through GraphQL and REST as its people would."""
     plan = build_plan(
         seed, departments=departments, towns_per_county=towns_per_county, villages_per_town=villages_per_town
     )
-    if evidence is not None:
-        return await _run(_Seeder(client, caller, plan, evidence, second_review=second_review), progress)
-    async with httpx.AsyncClient(timeout=30) as http:
-        s = _Seeder(client, caller, plan, http_uploader(http), second_review=second_review)
-        return await _run(s, progress)
+    upload = evidence if evidence is not None else http_uploader(api.http)
+    return await _run(_Seeder(api, plan, upload, second_review=second_review), progress)
 
 
 async def _run(s: _Seeder, progress: Callable[[str], None]) -> dict[str, Any]:
