@@ -1,7 +1,7 @@
 """The bus guarantees on the production shape: a 3-node JetStream cluster with replicated streams (R3),
 started from the same nats-server binary on loopback, with the identities and permissions of production.
 
-The test bodies are the single-server ones (tests/test_outbox.py, tests/test_consumer.py), run here once
+The test bodies are the single-server ones (tests/kernel/test_outbox.py, tests/kernel/test_consumer.py), run here once
 against the cluster; the SIGKILL takes down the stream's leader, and nothing restarts it. The cluster is
 this test's own, so it uses the production names (`kaohe`, `KAOHE_EVENTS`) and so the exact permissions
 committed in `infra/` (not the wildcard form of the dev stack).
@@ -21,8 +21,8 @@ import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-import tests.test_consumer as consumer_tests
-import tests.test_outbox as outbox_tests
+import tests.kernel.test_consumer as consumer_tests
+import tests.kernel.test_outbox as outbox_tests
 from kaohe import bus, devnats, natsauth
 from kaohe.devnats import NatsCluster
 from tests.conftest import Namespace, eventually
