@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.contracts.events import EventPayload
 from kaohe.errors import KaoheError, NotFound
-from kaohe.events import new_event
 from kaohe.identity import Caller, Role
 from kaohe.runtime import Runtime
 
@@ -82,12 +82,9 @@ async def require_unit(s: AsyncSession, caller: Caller, unit_id: str, field: str
     return path
 
 
-async def emit(
-    rt: Runtime, s: AsyncSession, caller: Caller, entity: str, verb: str, subject: str, data: dict[str, Any]
-) -> None:
-    await rt.outbox.emit(
-        s, new_event(SERVICE, entity, verb, subject=subject, trace_id=caller.trace_id, data=data)
-    )
+async def emit(rt: Runtime, s: AsyncSession, caller: Caller, payload: EventPayload, *, subject: str) -> None:
+    """Write the event of `payload` to the outbox in the caller's unit of work (sent after commit)."""
+    await rt.outbox.emit(s, payload.event(subject=subject, trace_id=caller.trace_id))
 
 
 async def aiter_rows(s: AsyncSession, sql: str, params: dict[str, Any]) -> AsyncIterator[Any]:

@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from kaohe.contracts.indicators import IndicatorBlock, SubmissionApproved
 from kaohe.errors import Conflict, KaoheError, NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -169,7 +170,7 @@ async def _write(
             )
         for sid, plan in plans.items():
             data = submission_event(plan, actor=caller.user_id, at=now)
-            await emit(rt, s, caller, "submission", "approved", sid, data)
+            await emit(rt, s, caller, data, subject=sid)
     assert rt.store is not None
     for plan in plans.values():
         if plan.final:
@@ -177,10 +178,18 @@ async def _write(
                 await rt.store.lock(e.key, version_id=e.version_id)
 
 
-def submission_event(plan: _Plan, *, actor: str, at: datetime) -> dict[str, Any]:
+def submission_event(plan: _Plan, *, actor: str, at: datetime) -> SubmissionApproved:
     """The submission.approved payload, as submission_approve writes it."""
-    data = event_data(plan.sub, plan.unit_path, plan.target, plan.evidence, actor=actor, at=at)
-    data.update(unit_name=plan.unit_name, approved_by=actor, approved_at=at.isoformat())
-    if (block := plan.target.indicator_block()) is not None:
-        data["indicator"] = block
-    return data
+    block = plan.target.indicator_block()
+    return event_data(
+        SubmissionApproved,
+        plan.sub,
+        plan.unit_path,
+        plan.evidence,
+        actor=actor,
+        at=at,
+        unit_name=plan.unit_name,
+        approved_by=actor,
+        approved_at=at,
+        indicator=None if block is None else IndicatorBlock.model_validate(block),
+    )

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import literal, text, tuple_
 from sqlmodel import col, select
 
+from kaohe.contracts.indicators import RosterUnit, SchemePublished
 from kaohe.contracts.scheme import (
     Scheme,
     counted_total,
@@ -199,20 +200,19 @@ def register(rt: Runtime) -> None:
                 units,
             )
             s.add(row)
-            data = {
-                "scheme_id": row.id,
-                "assessing_unit": row.assessing_unit,
-                "year": row.year,
-                "version": row.version,
-                "scheme": row.body,
-                "units": units,
-                "published_at": now.isoformat(),
-                "published_by": caller.user_id,
-                "second_review": row.second_review,
-            }
-            if previous is not None:
-                data["supersedes_version"] = previous.version
-            await emit(rt, s, caller, "scheme", "published", row.id, data)
+            data = SchemePublished(
+                scheme_id=row.id,
+                assessing_unit=row.assessing_unit,
+                year=row.year,
+                version=row.version,
+                scheme=store.to_domain(row),
+                units=[RosterUnit.model_validate(u) for u in units],
+                published_at=now,
+                published_by=caller.user_id,
+                second_review=row.second_review,
+                supersedes_version=None if previous is None else previous.version,
+            )
+            await emit(rt, s, caller, data, subject=row.id)
             await s.flush()
             return store.public(row)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field
 from sqlalchemy import text, update
@@ -12,6 +12,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.contracts import paths
+from kaohe.contracts.indicators import (
+    EvidenceRef,
+    Flag,
+    IndicatorBlock,
+    SubmissionApproved,
+    SubmissionEvent,
+    SubmissionRejected,
+    SubmissionReopened,
+    SubmissionSubmitted,
+)
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -42,6 +52,12 @@ from services.indicators.schemas import (
 from services.indicators.service import review
 
 EDITABLE = ("submitted", "rejected", "reopened")
+MODELS: dict[str, type[SubmissionEvent]] = {
+    "approved": SubmissionApproved,
+    "rejected": SubmissionRejected,
+    "reopened": SubmissionReopened,
+}
+E = TypeVar("E", bound=SubmissionEvent)
 
 
 class SubmissionList(Page):
@@ -57,40 +73,38 @@ def pub(sub: Submission) -> SubmissionPublic:
 
 
 def event_data(
+    model: type[E],
     sub: Submission,
     unit_path: str,
-    target: targets.Target,
     evidence: list[Evidence],
     *,
     actor: str,
     at: datetime,
-) -> dict[str, Any]:
-    """The submission.* payload of docs/contracts/events.md."""
-    data: dict[str, Any] = {
-        "submission_id": sub.id,
-        "unit_id": sub.unit_id,
-        "unit_path": unit_path,
-        "scheme_id": sub.scheme_id,
-        "scheme_version": sub.scheme_version,
-        "assessing_unit": sub.assessing_unit or None,
-        "year": int(sub.period[:4]),
-        "code": sub.code,
-        "indicator_code": sub.code,
-        "period": sub.period,
-        "value": sub.value,
-        "grade": sub.grade,
-        "revision": sub.version,
-        "evidence": [{"id": e.id, "sha256": e.sha256} for e in evidence],
-        "actor": actor,
-        "at": at.isoformat(),
-        "review_level": sub.review_level,
-        "final": sub.final,
-    }
-    if sub.reason:
-        data["reason"] = sub.reason
-    if sub.flags:
-        data["flags"] = sub.flags
-    return data
+    **extra: Any,
+) -> E:
+    """A submission.* payload (kaohe.contracts.indicators) of the submission as it is now."""
+    return model(
+        submission_id=sub.id,
+        unit_id=sub.unit_id,
+        unit_path=unit_path,
+        scheme_id=sub.scheme_id,
+        scheme_version=sub.scheme_version,
+        assessing_unit=sub.assessing_unit or None,
+        year=int(sub.period[:4]),
+        code=sub.code,
+        period=sub.period,
+        value=sub.value,
+        grade=sub.grade,
+        revision=sub.version,
+        evidence=[EvidenceRef(id=e.id, sha256=e.sha256) for e in evidence],
+        actor=actor,
+        at=at,
+        review_level=sub.review_level,
+        final=sub.final,
+        reason=sub.reason or None,
+        flags=[Flag.model_validate(f) for f in sub.flags] if sub.flags else None,
+        **extra,
+    )
 
 
 async def check_value(s: AsyncSession, target: targets.Target, sub: Submission) -> list[dict[str, Any]]:
@@ -199,15 +213,8 @@ def register(rt: Runtime) -> None:
             s.add(sub)
             log(s, sub, "submitted", caller.user_id)
             now = datetime.now(UTC)
-            await emit(
-                rt,
-                s,
-                caller,
-                "submission",
-                "submitted",
-                sub.id,
-                event_data(sub, path, t, [], actor=caller.user_id, at=now),
-            )
+            data = event_data(SubmissionSubmitted, sub, path, [], actor=caller.user_id, at=now)
+            await emit(rt, s, caller, data, subject=sub.id)
             await s.flush()
             return pub(sub)
 
@@ -259,15 +266,8 @@ def register(rt: Runtime) -> None:
             sub.version, sub.status, sub.reason = old_version + 1, "submitted", None
             log(s, sub, "updated", caller.user_id)
             ev = await evidence_of(s, sub.id)
-            await emit(
-                rt,
-                s,
-                caller,
-                "submission",
-                "submitted",
-                sub.id,
-                event_data(sub, path, t, ev, actor=caller.user_id, at=datetime.now(UTC)),
-            )
+            data = event_data(SubmissionSubmitted, sub, path, ev, actor=caller.user_id, at=datetime.now(UTC))
+            await emit(rt, s, caller, data, subject=sub.id)
             return pub(sub)
 
     async def transition(
@@ -343,18 +343,18 @@ def register(rt: Runtime) -> None:
                 await s.exec(
                     update(Evidence).where(col(Evidence.submission_id) == sub.id).values(locked=True)
                 )  # type: ignore[call-overload]
-            data = event_data(sub, path, t, evidence, actor=caller.user_id, at=now)
+            model = MODELS["approved" if status == "reviewed" else verb]
+            extra: dict[str, Any] = {}
             if verb == "approved":
-                data.update(
+                block = t.indicator_block()
+                extra = dict(
                     unit_name=unit_name,
                     approved_by=caller.user_id,
-                    approved_at=now.isoformat(),
+                    approved_at=now,
+                    indicator=None if block is None else IndicatorBlock.model_validate(block),
                 )
-                if (block := t.indicator_block()) is not None:
-                    data["indicator"] = block
-            await emit(
-                rt, s, caller, "submission", "approved" if status == "reviewed" else verb, sub.id, data
-            )
+            data = event_data(model, sub, path, evidence, actor=caller.user_id, at=now, **extra)
+            await emit(rt, s, caller, data, subject=sub.id)
         if final:
             assert rt.store is not None
             for e in evidence:

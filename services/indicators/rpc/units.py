@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from kaohe.contracts.indicators import Lineage, UnitBefore, UnitChanged, UnitVersion
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -88,30 +89,25 @@ def _event(
     previous: Any = None,
     lineage: dict[str, Any] | None = None,
     moved: int | None = None,
-) -> dict[str, Any]:
-    """unit.changed data per docs/contracts/events.md (plus the flat fields the skeleton emitted)."""
+) -> UnitChanged:
+    """The unit.changed payload (kaohe.contracts.indicators)."""
     version = {k: v for k, v in repo.public(row).items() if k not in ("id", "status")}
-    data: dict[str, Any] = {
-        "unit_id": row["unit_id"],
-        "change": change,
-        "version": version,
-        "revision": row["version"],
-        **{k: version[k] for k in ("name", "kind", "parent_id", "path")},
-    }
-    if previous is not None:
-        data["previous"] = {k: previous[k] for k in ("name", "parent_id", "path")}
-    if lineage:
-        data["lineage"] = lineage
-    if moved:
-        data["descendants_moved"] = moved
-    return data
+    return UnitChanged(
+        unit_id=row["unit_id"],
+        change=change,  # type: ignore[arg-type]
+        version=UnitVersion.model_validate(version),
+        revision=row["version"],
+        previous=None if previous is None else UnitBefore.model_validate(dict(previous)),
+        lineage=Lineage.model_validate(lineage) if lineage else None,
+        descendants_moved=moved or None,
+    )
 
 
 def register(rt: Runtime) -> None:
     rpc = rt.rpc_server()
 
     async def changed(s: Any, caller: Caller, row: Any, change: str, **kw: Any) -> None:
-        await emit(rt, s, caller, "unit", "changed", row["unit_id"], _event(row, change, **kw))
+        await emit(rt, s, caller, _event(row, change, **kw), subject=row["unit_id"])
 
     async def visible(s: Any, caller: Caller, unit_id: str, d: date, field: str = "unit_id") -> Any:
         row = await repo.at(s, unit_id, d)

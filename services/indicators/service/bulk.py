@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe import logs
+from kaohe.contracts.indicators import ImportScope, SubmissionsImported
 from kaohe.contracts.scheme import Scheme
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
@@ -228,7 +229,7 @@ async def parse_and_commit(
                 {"r": json.dumps({**out, "flags": out["flags"][:1000]}), "n": len(rep.rows), "seq": seq},
             )
             data = imported_event(row, p, rep, import_id, actor=caller.user_id)
-            await emit(rt, s, caller, "submissions", "imported", import_id, data)
+            await emit(rt, s, caller, data, subject=import_id)
         return out
     except _Rejected as e:
         return e.out
@@ -291,24 +292,25 @@ async def _done(s: AsyncSession, row: SchemeRow, p: ImportReq) -> Any:
 
 def imported_event(
     row: SchemeRow, p: ImportReq, rep: ImportReport, import_id: str, *, actor: str
-) -> dict[str, Any]:
+) -> SubmissionsImported:
     """`submissions.imported`: one event per committed import instead of one per value."""
-    return {
-        "import_id": import_id,
-        "scheme_id": row.id,
-        "scheme_version": row.version,
-        "assessing_unit": row.assessing_unit,
-        "year": row.year,
-        "period": bulk_store.contract_period(rep.rows[0].period),
-        "count": len(rep.rows),
-        "unit_ids": sorted({r.unit_id for r in rep.rows}),
-        "codes": sorted({r.indicator_code for r in rep.rows}),
-        "scope": {"unit_id": p.unit_id} if p.unit_id is not None else {"department": p.department},
-        "filename": p.filename,
-        "status": "submitted",
-        "actor": actor,
-        "at": datetime.now(UTC).isoformat(),
-    }
+    return SubmissionsImported(
+        import_id=import_id,
+        scheme_id=row.id,
+        scheme_version=row.version,
+        assessing_unit=row.assessing_unit,
+        year=row.year,
+        period=bulk_store.contract_period(rep.rows[0].period),
+        count=len(rep.rows),
+        unit_ids=sorted({r.unit_id for r in rep.rows}),
+        codes=sorted({r.indicator_code for r in rep.rows}),
+        scope=ImportScope(unit_id=p.unit_id)
+        if p.unit_id is not None
+        else ImportScope(department=p.department),
+        filename=p.filename,
+        actor=actor,
+        at=datetime.now(UTC),
+    )
 
 
 def _replay(done: Any, digest: str) -> dict[str, Any]:
