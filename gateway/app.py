@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from typing import Any
 
@@ -9,6 +11,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -25,11 +28,23 @@ from gateway.health import UpstreamHealth
 from gateway.limits import BodyLimit, InputGuard, RateLimited, RateLimiter
 from gateway.live import LiveEvents
 from gateway.rest import router as rest_router
+from gateway.rest_models import Problem
 from gateway.services import GatewayServices
 from gateway.webhooks import EVENT_TYPES, Webhooks
 from kaohe.errors import KaoheError
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Runtime:
@@ -87,6 +102,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
     if ide:
         mount_graphiql(app)
     app.include_router(rest_router)
+    app.openapi = functools.partial(openapi_with_problem, app)  # type: ignore[method-assign]
     app.state.services = services
     if cfg.response_cache:
         cache = ResponseCache(
@@ -112,6 +128,16 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         return problem(
             exc.status, exc.message, exc.code, field=exc.field, details=exc.details, headers=headers
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # unknown paths, wrong methods (405 keeps its Allow header): problem+json like every other error
+        code = HTTP_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal")
+        detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route's methods (POST of GET+POST)
+            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path)) or headers.get("Allow", "")
+        return problem(exc.status_code, detail, code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -154,6 +180,30 @@ class OrjsonGraphQLRouter(GraphQLRouter[Context, None]):
             ext = {"code": "response_too_large", "field": None, "limit": self.max_response_bytes}
             return orjson.dumps({"data": None, "errors": [{"message": message, "extensions": ext}]})
         return body
+
+
+@functools.cache
+def _templates(app: FastAPI) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    paths = openapi_with_problem(app)["paths"]  # generated even where /openapi.json is not served
+    return tuple(
+        (re.compile("^" + re.sub(r"\{[^/}]+\}", "[^/]+", path) + "$"), tuple(m.upper() for m in ops))
+        for path, ops in paths.items()
+    )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every documented method of the path (all its routes), for a 405's Allow header."""
+    return sorted({m for pattern, methods in _templates(app) if pattern.match(path) for m in methods})
+
+
+def openapi_with_problem(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus the Problem schema the error responses refer to (by $ref)."""
+    if app.openapi_schema is None:
+        FastAPI.openapi(app)
+        assert app.openapi_schema is not None
+        schemas = app.openapi_schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    return app.openapi_schema
 
 
 def problem(

@@ -8,8 +8,9 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.responses import Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.policy import ALL_SCOPES, Op, authorize
@@ -37,7 +38,20 @@ ROW_KEYS = (
 )
 
 
-async def current_caller(request: Request) -> Caller:
+# Declared for the OpenAPI document (Swagger's Authorize offers both); the check itself reads the headers.
+BEARER = HTTPBearer(
+    scheme_name="bearer", bearerFormat="JWT", auto_error=False, description="`kaohe token` or your IdP"
+)
+API_KEY = APIKeyHeader(
+    name="X-Api-Key", scheme_name="apiKey", auto_error=False, description="an integration key (考核办)"
+)
+
+
+async def current_caller(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    _key: Annotated[str | None, Security(API_KEY)],
+) -> Caller:
     """The authenticated caller (bearer token or API key), rate limited."""
     services = request.app.state.services
     trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
@@ -197,7 +211,12 @@ async def results_export(
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1, max_length=20, description=f"of {', '.join(ALL_SCOPES)} or *")
+    scopes: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description=f"of {', '.join(ALL_SCOPES)} or *",
+        json_schema_extra={"items": {"type": "string", "enum": [*ALL_SCOPES, "*"]}},
+    )
     org_path: str | None = Field(None, description="subtree of the key; default: yours")
 
 
@@ -231,7 +250,10 @@ async def api_key_revoke(key_id: str, request: Request, caller: CurrentCaller) -
 class WebhookCreate(BaseModel):
     url: str = Field(max_length=2000)
     event_types: list[str] = Field(
-        min_length=1, max_length=len(EVENT_TYPES), description=", ".join(EVENT_TYPES)
+        min_length=1,
+        max_length=len(EVENT_TYPES),
+        description=", ".join(EVENT_TYPES),
+        json_schema_extra={"items": {"type": "string", "enum": list(EVENT_TYPES)}},
     )
 
 
