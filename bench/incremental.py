@@ -32,7 +32,7 @@ from kaohe.events import CloudEvent
 from kaohe.identity import Caller
 from kaohe.rpc import RpcClient
 from kaohe.settings import InfraSettings
-from services.scoring import service, store
+from services.scoring import app, store
 from services.scoring.recompute import create_job, run_recompute
 from services.scoring.settings import ScoringSettings
 
@@ -75,7 +75,7 @@ async def measure(url: str, nats_url: str, quick: bool) -> None:
     say(f"{n_values} values loaded and scored in {time.perf_counter() - t:.1f}s")
     tag = uuid.uuid4().hex[:8]
     settings = ScoringSettings(event_prefix=f"bi{tag}", event_stream=f"BI{tag}", rpc_prefix=f"bi{tag}-rpc")
-    rt = service.setup(settings, InfraSettings(database_url=url, nats_url=nats_url))
+    rt = app.setup(settings, InfraSettings(database_url=url, nats_url=nats_url))
     await rt.start()
     await rt.state["scorer_ready"].wait()  # the scorer has loaded its working set (as before serving)
     nc = await bus.connect(nats_url, name="bench-incremental", identity=natsauth.admin_identity())

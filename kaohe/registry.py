@@ -43,7 +43,7 @@ REGISTRY: tuple[Component, ...] = (
     Component(
         "scoring",
         settings="services.scoring.settings:ScoringSettings",
-        setup="services.scoring.service:setup",
+        setup="services.scoring.app:setup",
         migrations="services/scoring/migrations",
         port=27502,
         consumers=("inputs",),

@@ -14,6 +14,7 @@ import nats.errors
 import pytest
 import pytest_asyncio
 from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 
 from kaohe import bus, devnats, natsauth
 from kaohe.errors import UpstreamTimeout
@@ -21,11 +22,20 @@ from kaohe.rpc import RpcClient
 from kaohe.settings import COMPONENTS
 from kaohe.stack import Ports, Stack
 from tests.conftest import Infra, Namespace, eventually
-from tests.scoring_fixtures import OFFICE, Scoring, fill, scoring, totals  # noqa: F401
 from tests.support.indicators import OFFICE as IND_OFFICE
 from tests.support.indicators import Running, harness_kwargs, running
+from tests.support.scoring import OFFICE, Scoring, fill, totals
+from tests.support.scoring import running as scoring_running
 
 JAN = "2026-01"
+
+
+@pytest_asyncio.fixture
+async def scoring(
+    infra: Infra, database_url: str, ns: Namespace, nc: NATS, js: JetStreamContext
+) -> AsyncIterator[Scoring]:
+    async with scoring_running(infra, database_url, ns, nc, js) as sc:
+        yield sc
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +68,7 @@ async def test_a_client_without_valid_credentials_cannot_connect(infra: Infra) -
 @pytest.mark.parametrize("who", ["scoring", "guest"])
 async def test_a_foreign_identity_cannot_forge_an_approval(
     infra: Infra,
-    scoring: Scoring,  # noqa: F811
+    scoring: Scoring,
     ns: Namespace,
     who: str,
     caplog: pytest.LogCaptureFixture,
@@ -101,7 +111,7 @@ async def indicators(infra: Infra, database_url: str, ns: Namespace) -> AsyncIte
 
 async def test_only_the_gateway_may_call_or_serve_a_service(
     infra: Infra,
-    scoring: Scoring,  # noqa: F811
+    scoring: Scoring,
     indicators: Running,
     ns: Namespace,
     caplog: pytest.LogCaptureFixture,

@@ -18,7 +18,7 @@ class Score:
     of: int | None = strawberry.field(description="number of units ranked in the category")
     grade: str | None = strawberry.field(description="等次: 优秀 | 良好 | 一般 | 较差")
     category: str | None = strawberry.field(description="分类")
-    scheme_id: str | None = strawberry.field(description="考核方案 (null: a standalone indicator's score)")
+    scheme_id: str | None = strawberry.field(description="考核方案 whose results hold the score")
     status: str | None = strawberry.field(description="preliminary | objection_window | published")
     source: str | None = strawberry.field(
         description="live: the current figures (after publication too); the published snapshot is"

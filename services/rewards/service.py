@@ -12,12 +12,13 @@ from sqlmodel import Field as SField
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.events import CloudEvent, event_type
+from kaohe.contracts.scoring import ScoreUpdated
+from kaohe.events import CloudEvent
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 
-SCORE_UPDATED = event_type("scoring", "score", "updated")
+SCORE_UPDATED = ScoreUpdated.TYPE
 
 
 class ResultRecord(SQLModel, table=True):  # 实绩档案条目
@@ -49,15 +50,15 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI | None
     rt = Runtime(settings, infra)
 
     async def on_score(s: AsyncSession, event: CloudEvent) -> None:
-        d = event.data
+        d = ScoreUpdated.from_event(event)
         await s.exec(
             pg_insert(ResultRecord).values(  # type: ignore[call-overload]
                 source_event=event.id,
-                unit_id=d["unit_id"],
-                unit_path=d["unit_path"],
-                period=d["period"],
-                total=d["total"],
-                score_version=d["version"],
+                unit_id=d.unit_id,
+                unit_path=d.unit_path,
+                period=d.period,
+                total=d.total,
+                score_version=d.version,
                 recorded_at=datetime.now(UTC),
             )
         )

@@ -12,15 +12,27 @@ import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.contracts import paths
-from kaohe.events import CloudEvent, Outbox, event_type
+from kaohe.contracts.indicators import (
+    SchemePublished,
+    SubmissionApproved,
+    SubmissionEvent,
+    SubmissionReopened,
+    UnitChanged,
+)
+from kaohe.contracts.supervision import SupervisionResultScored
+from kaohe.events import CloudEvent
 from kaohe.runtime import Runtime
-from services.scoring import legacy, store
+from services.scoring import store
 
-SCHEME_PUBLISHED = event_type("indicators", "scheme", "published")
-APPROVED = event_type("indicators", "submission", "approved")
-REOPENED = event_type("indicators", "submission", "reopened")
-UNIT_CHANGED = event_type("indicators", "unit", "changed")
-SUPERVISION_SCORED = event_type("supervision", "result", "scored")
+SCHEME_PUBLISHED = SchemePublished.TYPE
+APPROVED = SubmissionApproved.TYPE
+REOPENED = SubmissionReopened.TYPE
+UNIT_CHANGED = UnitChanged.TYPE
+SUPERVISION_SCORED = SupervisionResultScored.TYPE
+SUBMISSION_MODELS: dict[str, type[SubmissionEvent]] = {
+    APPROVED: SubmissionApproved,
+    REOPENED: SubmissionReopened,
+}
 DIRTY_CHANNEL = "kaohe_scoring_dirty"
 
 
@@ -34,8 +46,9 @@ async def _wake(s: AsyncSession, c: Any) -> None:
 
 async def on_scheme(s: AsyncSession, event: CloudEvent) -> None:
     """A published scheme version: store it; when it is the newest, every stored value is rescored."""
+    m = SchemePublished.from_event(event)
     c = await store.raw(s)
-    book, current = await store.store_scheme(c, event.data)
+    book, current = await store.store_scheme(c, m, body=event.data["scheme"])
     if current:
         await c.execute(
             "INSERT INTO dirty (book, unit_no, period, cause_event) SELECT DISTINCT book, unit_no, period, $2"
@@ -56,14 +69,15 @@ class Interned:
         self.code_no: dict[tuple[int, str], int] = {}
 
 
-async def _unit_no(ids: Interned, c: Any, book: int, d: dict[str, Any]) -> int:
-    key = (book, d["unit_id"])
+async def _unit_no(ids: Interned, c: Any, book: int, d: SubmissionEvent) -> int:
+    key = (book, d.unit_id)
     if key not in ids.unit_no:
         no = await c.fetchval(
-            "SELECT unit_no FROM book_unit WHERE book = $1 AND unit_id = $2", book, d["unit_id"]
+            "SELECT unit_no FROM book_unit WHERE book = $1 AND unit_id = $2", book, d.unit_id
         )
         if no is None:
-            roster = [{"unit_id": d["unit_id"], "path": d["unit_path"], "name": d.get("unit_name") or ""}]
+            name = getattr(d, "unit_name", None) or ""  # only approvals carry it
+            roster = [{"unit_id": d.unit_id, "path": d.unit_path, "name": name}]
             no = (await store.units(c, book, roster, assessed=False))[d["unit_id"]]
             return int(no)  # not cached: this transaction may still roll back
         ids.unit_no[key] = int(no)
@@ -80,16 +94,16 @@ async def _code_no(ids: Interned, c: Any, book: int, code: str) -> int:
     return ids.code_no[key]
 
 
-async def _book(ids: Interned, c: Any, d: dict[str, Any]) -> tuple[int | None, bool]:
+async def _book(ids: Interned, c: Any, d: SubmissionEvent) -> tuple[int | None, bool]:
     """(book, whether it has a scheme) for a submission event."""
-    sid = d.get("scheme_id")
+    sid = d.scheme_id
     book = ids.book_of.get(sid) if sid else None
     if book is None and sid:
         book = await store.book_of_scheme(c, sid)
         if book is not None:
             ids.book_of[sid] = book
-    if book is None and d.get("assessing_unit") and d.get("year"):
-        book = await store.book_id(c, d["assessing_unit"], int(d["year"]))
+    if book is None and d.assessing_unit and d.year:
+        book = await store.book_id(c, d.assessing_unit, d.year)
     if book is None:
         return None, False
     if book not in ids.has_scheme:
@@ -99,9 +113,9 @@ async def _book(ids: Interned, c: Any, d: dict[str, Any]) -> tuple[int | None, b
     return book, True
 
 
-async def on_submission(s: AsyncSession, event: CloudEvent, outbox: Outbox, ids: Interned) -> None:
+async def on_submission(s: AsyncSession, event: CloudEvent, ids: Interned) -> None:
     """approved (final) counts a value, reopened withdraws it; only newer revisions apply."""
-    await on_submissions(s, [event], outbox, ids)
+    await on_submissions(s, [event], ids)
 
 
 _UPSERT_MANY = (
@@ -121,7 +135,7 @@ _UPSERT_MANY = (
 )
 
 
-async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outbox, ids: Interned) -> None:
+async def on_submissions(s: AsyncSession, events: list[CloudEvent], ids: Interned) -> None:
     """Approvals (final) count a value, reopenings withdraw it; only newer revisions apply. As if applied
     one by one, in a few statements: units looked up together, then one upsert of the values (and of the
     scorer's queue, for those that changed and that a scheme scores) per run of distinct keys."""
@@ -129,19 +143,16 @@ async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outb
     prepared: list[tuple[Any, ...]] = []
     missing: dict[int, set[str]] = {}
     for event in events:
-        d = event.data
+        d = SUBMISSION_MODELS[event.type].model_validate(event.data)
         approved = event.type == APPROVED
-        if approved and not d.get("final", True):
+        if approved and not d.final:
             continue  # a first-level review; 考核办 has not decided yet
         book, has_scheme = await _book(ids, c, d)
-        if not has_scheme and "indicator" in d:
-            await legacy.apply(s, event, outbox, withdraw=not approved)
         if book is None:
             continue
-        code = d.get("code") or d.get("indicator_code") or (d.get("indicator") or {}).get("code")
-        if (book, d["unit_id"]) not in ids.unit_no:
-            missing.setdefault(book, set()).add(d["unit_id"])
-        prepared.append((event, d, book, has_scheme, approved, code))
+        if (book, d.unit_id) not in ids.unit_no:
+            missing.setdefault(book, set()).add(d.unit_id)
+        prepared.append((event, d, book, has_scheme, approved))
     for book, unit_ids in missing.items():
         rows = await c.fetch(
             "SELECT unit_id, unit_no FROM book_unit WHERE book = $1 AND unit_id = ANY($2)",
@@ -153,16 +164,16 @@ async def on_submissions(s: AsyncSession, events: list[CloudEvent], outbox: Outb
     waves: list[list[tuple[Any, ...]]] = [[]]
     keys: set[tuple[Any, ...]] = set()
     wake = False
-    for event, d, book, has_scheme, approved, code in prepared:
-        unit_no, code_no = await _unit_no(ids, c, book, d), await _code_no(ids, c, book, code)
-        key = (book, unit_no, code_no, d["period"])
+    for event, d, book, has_scheme, approved in prepared:
+        unit_no, code_no = await _unit_no(ids, c, book, d), await _code_no(ids, c, book, d.code)
+        key = (book, unit_no, code_no, d.period)
         if key in keys:  # the same value twice in a batch: a later statement applies it after the first
             waves.append([])
             keys = set()
         keys.add(key)
-        evidence = orjson.dumps([e["id"] for e in d.get("evidence") or []]).decode()
-        row = (*key, d.get("value"), d.get("grade"), int(d.get("revision") or 0), not approved)
-        waves[-1].append((*row, d.get("submission_id"), evidence, event.id, has_scheme))
+        evidence = orjson.dumps([e.id for e in d.evidence]).decode()
+        row = (*key, d.value, d.grade, d.revision, not approved)
+        waves[-1].append((*row, d.submission_id, evidence, event.id, has_scheme))
         wake = wake or has_scheme
     for wave in waves:
         if wave:
@@ -184,15 +195,14 @@ async def _dirty(s: AsyncSession, c: Any, book: int, unit_no: int, period: str, 
 
 async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
     """Renames and moves: scope checks use the new paths (descendants' paths follow a move)."""
-    d = event.data
-    v = d.get("version") or {}
+    d = UnitChanged.from_event(event)
     c = await store.raw(s)
-    old_path = (d.get("previous") or {}).get("path")
-    new_path = v.get("path")
+    old_path = d.previous.path if d.previous else None
+    new_path = d.version.path
     await c.execute(
         "UPDATE book_unit SET name = coalesce($2, name), path = coalesce($3, path) WHERE unit_id = $1",
-        d["unit_id"],
-        v.get("name"),
+        d.unit_id,
+        d.version.name,
         new_path,
     )
     if old_path and new_path and old_path != new_path:
@@ -201,8 +211,6 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
             ("book_unit", "path"),
             ("book", "assessing_path"),
             ("supervision", "unit_path"),
-            ("unit_score", "unit_path"),
-            ("leaf_score", "unit_path"),
         ):
             await c.execute(
                 f"UPDATE {table} SET {col} = $2 || substr({col}, length($1) + 1)"
@@ -213,13 +221,13 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
             )
     await c.execute(
         "UPDATE book SET stamp = stamp + 1 WHERE id IN (SELECT book FROM book_unit WHERE unit_id = $1)",
-        d["unit_id"],
+        d.unit_id,
     )
 
 
 async def on_supervision(s: AsyncSession, event: CloudEvent) -> None:
     """督查结果单独核算: the unit's 平时督查 score for a period; rescored where it is assessed."""
-    d = event.data
+    d = SupervisionResultScored.from_event(event)
     c = await store.raw(s)
     applied = await c.fetchval(
         "INSERT INTO supervision AS x (unit_id, period, unit_path, score, items, revision, details)"
@@ -227,20 +235,18 @@ async def on_supervision(s: AsyncSession, event: CloudEvent) -> None:
         " unit_path = EXCLUDED.unit_path, score = EXCLUDED.score, items = EXCLUDED.items,"
         " revision = EXCLUDED.revision, details = EXCLUDED.details, updated_at = now()"
         " WHERE x.revision < EXCLUDED.revision RETURNING 1",
-        d["unit_id"],
-        d["period"],
-        d.get("unit_path") or "",
-        float(d["score"]),
-        int(d.get("items") or 0),
-        int(d.get("revision") or 0),
-        orjson.dumps(d.get("details") or []).decode(),
+        d.unit_id,
+        d.period,
+        d.unit_path,
+        d.score,
+        d.items,
+        d.revision,
+        orjson.dumps([x.model_dump(mode="json") for x in d.details]).decode(),
     )
     if applied:
-        rows = await c.fetch(
-            "SELECT book, unit_no FROM book_unit WHERE unit_id = $1 AND assessed", d["unit_id"]
-        )
+        rows = await c.fetch("SELECT book, unit_no FROM book_unit WHERE unit_id = $1 AND assessed", d.unit_id)
         for r in rows:
-            await _dirty(s, c, r["book"], r["unit_no"], d["period"], event.id)
+            await _dirty(s, c, r["book"], r["unit_no"], d.period, event.id)
 
 
 def subscribe(rt: Runtime) -> None:
@@ -251,7 +257,7 @@ def subscribe(rt: Runtime) -> None:
         if event.type == SCHEME_PUBLISHED:
             await on_scheme(s, event)
         elif event.type in (APPROVED, REOPENED):
-            await on_submission(s, event, rt.outbox, ids)
+            await on_submission(s, event, ids)
         elif event.type == UNIT_CHANGED:
             await on_unit_changed(s, event)
         elif event.type == SUPERVISION_SCORED:
@@ -265,11 +271,11 @@ def subscribe(rt: Runtime) -> None:
                 run.append(event)
                 continue
             if run:
-                await on_submissions(s, run, rt.outbox, ids)
+                await on_submissions(s, run, ids)
                 run = []
             await handle(s, event)
         if run:
-            await on_submissions(s, run, rt.outbox, ids)
+            await on_submissions(s, run, ids)
 
     types = [SCHEME_PUBLISHED, APPROVED, REOPENED, UNIT_CHANGED, SUPERVISION_SCORED]
     rt.subscribe("inputs", types, handle, handle_many)

@@ -54,12 +54,6 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
         async with db().uow() as s:
             c = await store.raw(s)
             published = await snapshot.scores(c, p.ids, p.period) if p.source == "published" else None
-            legacy = await c.fetch(
-                "SELECT * FROM unit_score WHERE unit_id = ANY($1) AND ($2::text IS NULL OR period = $2)"
-                " ORDER BY period",
-                p.ids,
-                p.period,
-            )
             rows = await c.fetch(
                 # from the few units to their rows by key: a period that started after the last ANALYZE
                 # looks empty to the planner, which would otherwise scan it joining every unit per row
@@ -73,23 +67,6 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
                 p.period,
             )
             placed = await places.of_rows(c, cache, [(r["book"], r["period"], r["unit_no"]) for r in rows])
-        for r in legacy:  # the latest period wins when none is asked for
-            if caller.covers(r["unit_path"]):
-                out[r["unit_id"]] = {
-                    "unit_id": r["unit_id"],
-                    "period": r["period"],
-                    "total": r["total"],
-                    "leaves": r["leaves"],
-                    "version": r["version"],
-                    "updated_at": r["updated_at"].isoformat(),
-                    "scheme_id": None,
-                    "category": None,
-                    "rank": None,
-                    "of": None,
-                    "grade": None,
-                    "status": None,
-                    "digest": None,
-                }
         for r in rows:
             if caller.covers(r["path"]):
                 status = (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -17,6 +16,7 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.contracts.indicators import SchemePublished
 from kaohe.contracts.scheme import Scheme, all_indicators
 from services.scoring import supervision_source
 from services.scoring.compute import Values
@@ -119,21 +119,21 @@ async def units(
     return {r["unit_id"]: r["unit_no"] for r in rows}
 
 
-async def store_scheme(c: asyncpg.Connection, data: dict[str, Any]) -> tuple[int, bool]:
-    """Keep a published scheme version; the newest version becomes the book's. (book, became current)."""
-    book = await book_id(c, data["assessing_unit"], int(data["year"]))
-    scheme = Scheme.model_validate(data["scheme"])
-    published = (
-        datetime.fromisoformat(data["published_at"]) if data.get("published_at") else datetime.now(UTC)
-    )
+async def store_scheme(
+    c: asyncpg.Connection, published: SchemePublished, *, body: dict[str, Any]
+) -> tuple[int, bool]:
+    """Keep a published scheme version (`body`: its JSON as sent); the newest version becomes the book's.
+    (book, became current)."""
+    book = await book_id(c, published.assessing_unit, published.year)
+    scheme = published.scheme
     await c.execute(
         "INSERT INTO scheme (scheme_id, book, version, body, published_at) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (scheme_id) DO NOTHING",
-        data["scheme_id"],
+        published.scheme_id,
         book,
-        int(data["version"]),
-        orjson.dumps(data["scheme"]).decode(),
-        published,
+        published.version,
+        orjson.dumps(body).decode(),
+        published.published_at,
     )
     names = [ind.code for ind, _ in all_indicators(scheme)] + [e.name for e in scheme.data_elements]
     await codes(c, book, names)
@@ -141,20 +141,20 @@ async def store_scheme(c: asyncpg.Connection, data: dict[str, Any]) -> tuple[int
         "UPDATE book SET scheme_id = $2, scheme_version = $3, stamp = stamp + 1"
         " WHERE id = $1 AND (scheme_version IS NULL OR scheme_version <= $3) RETURNING id",
         book,
-        data["scheme_id"],
-        int(data["version"]),
+        published.scheme_id,
+        published.version,
     )
     if current is not None:
-        path = assessing_path(
-            data["assessing_unit"], data.get("units") or [], data.get("assessing_unit_path")
-        )
+        roster = [u.model_dump() for u in published.units]
+        path = assessing_path(published.assessing_unit, roster)
         await c.execute(
             "UPDATE book SET assessing_path = coalesce($2, assessing_path) WHERE id = $1", book, path
         )
-        await units(c, book, data.get("units") or [], assessed=True)
-        roster = [u["unit_id"] for u in data.get("units") or []]
+        await units(c, book, roster, assessed=True)
         await c.execute(
-            "UPDATE book_unit SET assessed = false WHERE book = $1 AND NOT (unit_id = ANY($2))", book, roster
+            "UPDATE book_unit SET assessed = false WHERE book = $1 AND NOT (unit_id = ANY($2))",
+            book,
+            [u.unit_id for u in published.units],
         )
     return book, current is not None
 

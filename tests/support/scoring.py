@@ -1,26 +1,35 @@
-"""Shared by the scoring integration tests: a running scoring component, a small scheme, event helpers."""
+"""The scoring test harness: a small scheme, a client of a running scoring component, event helpers.
+
+The fixtures that start it live in tests/scoring/conftest.py; not shipped in the image."""
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from kaohe.contracts.events import EventPayload
+from kaohe.contracts.indicators import (
+    EvidenceRef,
+    RosterUnit,
+    SchemePublished,
+    SubmissionApproved,
+    SubmissionReopened,
+)
+from kaohe.contracts.scheme import Scheme
 from kaohe.errors import NotFound
 from kaohe.events import CloudEvent
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.runtime import Runtime
 from kaohe.settings import InfraSettings
-from services.scoring import service
-from services.scoring.settings import ScoringSettings
 from tests.conftest import Infra, Namespace, eventually
 
 OFFICE = Caller(user_id="office", roles=frozenset({Role.assessment_office}), org_path="/14/")
@@ -118,22 +127,26 @@ class Scoring:
         await self.js.publish(f"{self.ns.prefix}.{service_name}.{entity}.{verb}", ev.to_bytes())
         return ev
 
+    async def send(self, payload: EventPayload, subject: str) -> CloudEvent:
+        """Publish a contract payload as its producer would."""
+        return await self.publish(payload.TYPE, subject, payload.data())
+
     async def scheme(
         self, scheme: dict[str, Any] | None = None, units: list[dict[str, Any]] | None = None
     ) -> str:
         body = scheme or SCHEME
         sid = f"scheme-{body['version']}-{uuid.uuid4().hex[:6]}"
-        data = {
-            "scheme_id": sid,
-            "assessing_unit": body["assessing_unit"],
-            "year": body["year"],
-            "version": body["version"],
-            "scheme": body,
-            "units": units or UNITS,
-            "published_at": "2026-01-15T08:00:00+00:00",
-            "published_by": "office",
-        }
-        await self.publish("kaohe.indicators.scheme.published", sid, data)
+        published = SchemePublished(
+            scheme_id=sid,
+            assessing_unit=body["assessing_unit"],
+            year=body["year"],
+            version=body["version"],
+            scheme=Scheme.model_validate(body),
+            units=[RosterUnit.model_validate(u) for u in units or UNITS],
+            published_at=datetime(2026, 1, 15, 8, tzinfo=UTC),
+            published_by="office",
+        )
+        await self.send(published, sid)
 
         async def known() -> bool:
             try:
@@ -163,26 +176,27 @@ class Scoring:
         rev = revision if revision is not None else self.revisions.get(key, 0) + 1
         self.revisions[key] = max(rev, self.revisions.get(key, 0))
         path = next(u["path"] for u in UNITS if u["unit_id"] == unit)
-        data = {
-            "submission_id": f"sub-{key}",
-            "unit_id": unit,
-            "unit_path": path,
-            "scheme_id": scheme_id,
-            "scheme_version": 1,
-            "assessing_unit": CITY,
-            "year": YEAR,
-            "code": code,
-            "period": period,
-            "value": value,
-            "grade": grade,
-            "revision": rev,
-            "evidence": [{"id": e, "sha256": "0" * 64} for e in evidence],
-            "actor": "u",
-            "at": "2026-04-02T09:00:00+00:00",
-            "review_level": 2,
-            "final": final,
-        }
-        return await self.publish(f"kaohe.indicators.submission.{verb}", f"sub-{key}", data)
+        model = SubmissionApproved if verb == "approved" else SubmissionReopened
+        payload = model(
+            submission_id=f"sub-{key}",
+            unit_id=unit,
+            unit_path=path,
+            scheme_id=scheme_id,
+            scheme_version=1,
+            assessing_unit=CITY,
+            year=YEAR,
+            code=code,
+            period=period,
+            value=value,
+            grade=grade,
+            revision=rev,
+            evidence=[EvidenceRef(id=e, sha256="0" * 64) for e in evidence],
+            actor="u",
+            at=datetime(2026, 4, 2, 9, tzinfo=UTC),
+            review_level=2,
+            final=final,
+        )
+        return await self.send(payload, payload.submission_id)
 
     async def call(self, method: str, params: dict[str, Any], caller: Caller = OFFICE) -> Any:
         return await self.client.call("scoring", method, params, caller)
@@ -201,14 +215,6 @@ class Events:
         return [
             e for e in self.items if e.type == etype and all(e.data.get(k) == v for k, v in match.items())
         ]
-
-
-@pytest_asyncio.fixture
-async def events(nc: NATS, ns: Namespace) -> AsyncIterator[Events]:
-    ev = Events()
-    sub = await nc.subscribe(f"{ns.prefix}.scoring.>", cb=ev.on)
-    yield ev
-    await sub.unsubscribe()
 
 
 def due(period: str) -> float:
@@ -258,14 +264,18 @@ async def totals(
     return {u: (got[u]["total"] if got[u] else None) for u in ids}
 
 
-@pytest_asyncio.fixture
-async def scoring(
+@contextlib.asynccontextmanager
+async def running(
     infra: Infra, database_url: str, ns: Namespace, nc: NATS, js: JetStreamContext
 ) -> AsyncIterator[Scoring]:
+    """A scoring component started in this test's namespace, stopped afterwards."""
+    from services.scoring import app
+    from services.scoring.settings import ScoringSettings
+
     settings = ScoringSettings(
         event_prefix=ns.prefix, event_stream=ns.stream, rpc_prefix=ns.rpc_prefix, shutdown_grace_s=3
     )
-    rt = service.setup(settings, InfraSettings(database_url=database_url, nats_url=infra.nats_url))
+    rt = app.setup(settings, InfraSettings(database_url=database_url, nats_url=infra.nats_url))
     await rt.start()
     try:
         yield Scoring(rt, js, RpcClient(nc, prefix=ns.rpc_prefix, timeout_s=10), ns)

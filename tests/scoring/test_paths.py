@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from kaohe.contracts.indicators import SubmissionApproved, UnitBefore, UnitChanged, UnitVersion
 from kaohe.identity import Caller, Role
 from tests.conftest import eventually
-from tests.scoring_fixtures import CITY, SCHEME, YEAR, Scoring, scoring  # noqa: F401
+from tests.support.scoring import CITY, SCHEME, YEAR, Scoring
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,25 +26,24 @@ def scoped(path: str) -> Caller:
 
 
 async def approve(sc: Scoring, sid: str, unit: dict[str, Any], value: float) -> None:
-    data = {
-        "submission_id": f"sub-{unit['unit_id']}",
-        "unit_id": unit["unit_id"],
-        "unit_path": unit["path"],
-        "scheme_id": sid,
-        "scheme_version": 1,
-        "assessing_unit": CITY,
-        "year": YEAR,
-        "code": "GDP",
-        "period": "2026-01",
-        "value": value,
-        "revision": 1,
-        "evidence": [],
-        "actor": "u",
-        "at": "2026-02-02T09:00:00+00:00",
-        "review_level": 2,
-        "final": True,
-    }
-    await sc.publish("kaohe.indicators.submission.approved", data["submission_id"], data)
+    approved = SubmissionApproved(
+        submission_id=f"sub-{unit['unit_id']}",
+        unit_id=unit["unit_id"],
+        unit_path=unit["path"],
+        scheme_id=sid,
+        scheme_version=1,
+        assessing_unit=CITY,
+        year=YEAR,
+        code="GDP",
+        period="2026-01",
+        value=value,
+        revision=1,
+        actor="u",
+        at=datetime(2026, 2, 2, 9, tzinfo=UTC),
+        review_level=2,
+        final=True,
+    )
+    await sc.send(approved, approved.submission_id)
 
 
 async def score_seen(sc: Scoring, unit_id: str, caller: Caller) -> float | None:
@@ -50,7 +51,7 @@ async def score_seen(sc: Scoring, unit_id: str, caller: Caller) -> float | None:
     return got[unit_id]["total"] if got[unit_id] else None
 
 
-async def test_moving_t_1_leaves_tx1_where_it_is(scoring: Scoring) -> None:  # noqa: F811
+async def test_moving_t_1_leaves_tx1_where_it_is(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme(SCHEME, UNITS)
     for u in UNITS:
@@ -61,12 +62,14 @@ async def test_moving_t_1_leaves_tx1_where_it_is(scoring: Scoring) -> None:  # n
 
     await eventually(both_scored, what="both units scored")
     moved = "/14/1406/t_1/"
-    data = {
-        "unit_id": "t_1",
-        "version": {"path": moved, "name": "甲镇"},
-        "previous": {"path": "/14/1405/t_1/", "name": "甲镇"},
-    }
-    await sc.publish("kaohe.indicators.unit.changed", "t_1", data)
+    change = UnitChanged(
+        unit_id="t_1",
+        change="moved",
+        version=UnitVersion(name="甲镇", kind="town", path=moved, valid_from=date(2026, 3, 1)),
+        revision=2,
+        previous=UnitBefore(name="甲镇", parent_id="1405", path="/14/1405/t_1/"),
+    )
+    await sc.send(change, "t_1")
 
     async def followed() -> bool:
         return await score_seen(sc, "t_1", scoped(moved)) is not None

@@ -8,14 +8,14 @@ import pytest
 from kaohe.db import asyncpg_dsn
 from kaohe.errors import KaoheError, NotFound
 from tests.conftest import eventually
-from tests.scoring_fixtures import Scoring, fill, scoring, totals  # noqa: F401
+from tests.support.scoring import Scoring, fill, totals
 
 pytestmark = pytest.mark.asyncio
 Q1 = "2026-Q1"
 
 
 async def test_explanation_and_scores_of_a_published_period_are_the_published_ones(
-    scoring: Scoring,  # noqa: F811
+    scoring: Scoring,
     database_url: str,
 ) -> None:
     sc = scoring

@@ -17,7 +17,7 @@ from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.engine.rules import LeafInput, score_leaf
 from services.scoring.model import build_model
 from services.scoring.standings import compose_quarter_rows, pace_checks, rank_rows
-from tests.scoring_fixtures import SCHEME, due
+from tests.support.scoring import SCHEME, due
 
 UNITS = [(i, f"U{i}", f"单位{i}", f"/1/U{i}/", "乡镇") for i in range(6)]
 CODES = {c: i for i, c in enumerate(["ECO", "GDP", "FAI", "GOV", "SAFE", "REV", "HONOR", "VETO"])}

@@ -14,16 +14,7 @@ from kaohe.errors import KaoheError as Conflict  # remote codes arrive as KaoheE
 from services.scoring.engine.pace import expected_fraction
 from services.scoring.engine.trace import TraceNode, check_trace
 from tests.conftest import eventually
-from tests.scoring_fixtures import (  # noqa: F401
-    Events,
-    Scoring,
-    due,
-    events,
-    fill,
-    month_total,
-    scoring,
-    totals,
-)
+from tests.support.scoring import Events, Scoring, due, fill, month_total, totals
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,7 +33,7 @@ def node(d: dict) -> TraceNode:
     )
 
 
-async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring, events: Events) -> None:  # noqa: F811
+async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring, events: Events) -> None:
     sc = scoring
     sid = await sc.scheme()
     expected = expected_fraction(Schedule(), date(2026, 6, 30))  # 181/365 of the annual GDP target by June
@@ -85,7 +76,7 @@ async def test_warnings_raised_and_cleared_only_on_level_change(scoring: Scoring
     assert (await sc.call("warnings", {"root_path": "/14/"}))["items"] == []
 
 
-async def test_supervision_component_is_weighted_in(scoring: Scoring) -> None:  # noqa: F811
+async def test_supervision_component_is_weighted_in(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     await sc.call("config_set", {"scheme_id": sid, "config": {"supervision_weight": 0.1}})
@@ -118,7 +109,7 @@ async def test_supervision_component_is_weighted_in(scoring: Scoring) -> None:  
     assert sup["value"] == pytest.approx(80.0) and sup["weight"] == pytest.approx(0.1)
 
 
-async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(scoring: Scoring) -> None:  # noqa: F811
+async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     mean = {"code": "indicators", "name": "月度指标得分", "weight": 1.0, "from_months": "mean"}
@@ -162,7 +153,7 @@ async def test_explanation_is_deterministic_adds_up_and_reaches_the_evidence(sco
 
 
 async def test_recompute_reports_progress_and_matches_incremental(
-    scoring: Scoring,  # noqa: F811
+    scoring: Scoring,
     database_url: str,
 ) -> None:
     sc = scoring
@@ -239,8 +230,8 @@ async def _changed(sc: Scoring, before: float | None) -> bool:
 
 
 async def test_objection_window_blocks_publication_and_snapshot_is_immutable(
-    scoring: Scoring,  # noqa: F811
-    events: Events,  # noqa: F811
+    scoring: Scoring,
+    events: Events,
     database_url: str,
 ) -> None:
     from kaohe.identity import Caller, Role

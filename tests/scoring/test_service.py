@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.conftest import eventually
-from tests.scoring_fixtures import (  # noqa: F401
-    OFFICE,
-    SCHEME,
-    Events,
-    Scoring,
-    due,
-    events,
-    fill,
-    month_total,
-    scoring,
-    totals,
-)
+from tests.support.scoring import SCHEME, Events, Scoring, due, fill, month_total, totals
 
 pytestmark = pytest.mark.asyncio
 TOWNS = ["140501", "140502", "140503"]
 JAN = "2026-01"
 
 
-async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Events) -> None:  # noqa: F811
+async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Events) -> None:
     sc = scoring
     sid = await sc.scheme()
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
@@ -80,7 +71,7 @@ async def test_approvals_score_rank_and_announce(scoring: Scoring, events: Event
     )
 
 
-async def test_ties_quota_exemption_veto_and_last_place(scoring: Scoring) -> None:  # noqa: F811
+async def test_ties_quota_exemption_veto_and_last_place(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     for u in TOWNS[:2]:  # two units tie: broken by unit code
@@ -119,7 +110,7 @@ async def test_ties_quota_exemption_veto_and_last_place(scoring: Scoring) -> Non
     assert town["quota"] == 1 and town["exempt"] == 1 and town["vetoed"] == 1
 
 
-async def test_reopen_withdraws_and_old_revisions_are_ignored(scoring: Scoring) -> None:  # noqa: F811
+async def test_reopen_withdraws_and_old_revisions_are_ignored(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
@@ -141,7 +132,7 @@ async def test_reopen_withdraws_and_old_revisions_are_ignored(scoring: Scoring) 
     await eventually(lambda: total_is(without_gdp + regained), what="re-approved GDP")
 
 
-async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -> None:  # noqa: F811
+async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -> None:
     from kaohe.errors import NotFound
     from kaohe.identity import Caller, Role
 
@@ -170,14 +161,15 @@ async def test_scope_caller_outside_the_subtree_gets_nothing(scoring: Scoring) -
         await sc.call("explanation", {"unit_id": "140501", "period": "2026-01", "scheme_id": sid}, other)
 
 
-async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) -> None:  # noqa: F811
+async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) -> None:
     """The consumer hands a fetched batch over at once; it must end as if applied event by event."""
     import asyncpg
 
+    from kaohe.contracts.indicators import SubmissionApproved, SubmissionReopened
     from kaohe.db import asyncpg_dsn
     from kaohe.events import CloudEvent
     from services.scoring import consumers
-    from tests.scoring_fixtures import CITY, UNITS, YEAR
+    from tests.support.scoring import CITY, UNITS, YEAR
 
     sc = scoring
     sid = await sc.scheme()
@@ -186,24 +178,24 @@ async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) 
     path = next(u["path"] for u in UNITS if u["unit_id"] == "140501")
 
     def ev(verb: str, code: str, value: float | None, revision: int, final: bool = True) -> CloudEvent:
-        data = {
-            "submission_id": f"sub-140501:{code}:{JAN}",
-            "unit_id": "140501",
-            "unit_path": path,
-            "scheme_id": sid,
-            "scheme_version": 1,
-            "assessing_unit": CITY,
-            "year": YEAR,
-            "code": code,
-            "period": JAN,
-            "value": value,
-            "revision": revision,
-            "evidence": [],
-            "final": final,
-        }
-        return CloudEvent(
-            source="/kaohe/indicators", type=f"kaohe.indicators.submission.{verb}", subject=code, data=data
+        model = SubmissionApproved if verb == "approved" else SubmissionReopened
+        payload = model(
+            submission_id=f"sub-140501:{code}:{JAN}",
+            unit_id="140501",
+            unit_path=path,
+            scheme_id=sid,
+            scheme_version=1,
+            assessing_unit=CITY,
+            year=YEAR,
+            code=code,
+            period=JAN,
+            value=value,
+            revision=revision,
+            actor="u",
+            at=datetime(2026, 2, 2, 9, tzinfo=UTC),
+            final=final,
         )
+        return payload.event(subject=code)
 
     batch = [
         ev("approved", "GDP", 50, 5),
@@ -214,7 +206,7 @@ async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) 
     ]
     assert sc.rt.db is not None
     async with sc.rt.db.uow() as s:
-        await consumers.on_submissions(s, batch, sc.rt.outbox, consumers.Interned())
+        await consumers.on_submissions(s, batch, consumers.Interned())
     conn = await asyncpg.connect(asyncpg_dsn(sc.rt.db.url))
     try:
         rows = await conn.fetch(
@@ -243,7 +235,7 @@ async def _total_is(sc: Scoring, period: str, want: float | None) -> bool:
     return (await totals(sc, ["140501"], period))["140501"] == pytest.approx(want)
 
 
-async def test_a_rank_leaf_rescores_the_peers_of_the_unit_that_moved(scoring: Scoring) -> None:  # noqa: F811
+async def test_a_rank_leaf_rescores_the_peers_of_the_unit_that_moved(scoring: Scoring) -> None:
     """排名进位: one unit's new value moves its peers' places on that leaf; their scores follow at once and
     equal what a full recompute gives."""
     import copy

@@ -20,16 +20,16 @@ from kaohe.errors import KaoheError
 from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.settings import InfraSettings
-from services.scoring import service
+from services.scoring import app
 from services.scoring.quarantine import QueueSettings
 from services.scoring.settings import ScoringSettings
 from tests.conftest import Infra, Namespace, eventually
-from tests.scoring_fixtures import SCHEME, Scoring, fill, scoring, totals  # noqa: F401
+from tests.support.scoring import SCHEME, Scoring, fill, totals
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_aspect_score_of_a_quarter_without_values_is_scored(scoring: Scoring) -> None:  # noqa: F811
+async def test_aspect_score_of_a_quarter_without_values_is_scored(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     await sc.call(
@@ -44,7 +44,7 @@ async def test_aspect_score_of_a_quarter_without_values_is_scored(scoring: Scori
     await eventually(scored, what="a later approval scored", within=10)
 
 
-async def test_recompute_of_a_quarter_without_values_is_done(scoring: Scoring) -> None:  # noqa: F811
+async def test_recompute_of_a_quarter_without_values_is_done(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     job = await sc.call("recompute_start", {"scheme_id": sid, "period": "2026-Q3"})
@@ -68,7 +68,7 @@ async def fragile(
     )
     infra_settings = InfraSettings(database_url=database_url, nats_url=infra.nats_url)
     queue = QueueSettings(max_attempts=3, retry_base_s=0.05)
-    rt = service.setup(settings, infra_settings, queue=queue)
+    rt = app.setup(settings, infra_settings, queue=queue)
     await rt.start()
     try:
         yield Scoring(rt, js, RpcClient(nc, prefix=ns.rpc_prefix, timeout_s=10), ns)

@@ -14,15 +14,7 @@ from services.scoring.config import WarningSettings
 from services.scoring.engine.pace import assess_pace
 from services.scoring.engine.trace import TraceNode, check_trace
 from tests.conftest import eventually
-from tests.scoring_fixtures import (  # noqa: F401
-    SCHEME,
-    Scoring,
-    due,
-    fill,
-    month_total,
-    scoring,
-    totals,
-)
+from tests.support.scoring import SCHEME, Scoring, due, fill, month_total, totals
 
 pytestmark = pytest.mark.asyncio
 Q = "2026-Q1"
@@ -75,7 +67,7 @@ async def seed(sc: Scoring, sid: str) -> dict[str, dict[str, float]]:
 
 
 async def test_quarter_scored_on_quarter_end_values_with_warnings(
-    scoring: Scoring,  # noqa: F811
+    scoring: Scoring,
     database_url: str,
 ) -> None:
     sc = scoring
@@ -177,7 +169,7 @@ async def test_quarter_scored_on_quarter_end_values_with_warnings(
     assert again["digest"] == ex["digest"]
 
 
-async def test_mean_and_last_stay_available(scoring: Scoring) -> None:  # noqa: F811
+async def test_mean_and_last_stay_available(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     last = {"code": "indicators", "name": "月度指标得分", "weight": 1.0, "from_months": "last"}

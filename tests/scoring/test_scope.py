@@ -10,14 +10,7 @@ import pytest
 from kaohe.errors import KaoheError
 from kaohe.identity import Caller, Role
 from tests.conftest import eventually
-from tests.scoring_fixtures import (  # noqa: F401
-    OFFICE,
-    SCHEME,
-    Scoring,
-    fill,
-    scoring,
-    totals,
-)
+from tests.support.scoring import OFFICE, SCHEME, Scoring, fill, totals
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,7 +50,7 @@ async def state_of(sc: Scoring, sid: str) -> dict[str, Any]:
     }
 
 
-async def test_offices_outside_the_assessing_unit_change_nothing(scoring: Scoring) -> None:  # noqa: F811
+async def test_offices_outside_the_assessing_unit_change_nothing(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
@@ -80,7 +73,7 @@ async def test_offices_outside_the_assessing_unit_change_nothing(scoring: Scorin
     assert (await sc.call("recompute_status", {"job_id": job["job_id"]}))["job_id"] == job["job_id"]
 
 
-async def test_objection_answer_needs_the_books_assessing_unit(scoring: Scoring) -> None:  # noqa: F811
+async def test_objection_answer_needs_the_books_assessing_unit(scoring: Scoring) -> None:
     sc = scoring
     sid = await sc.scheme()
     await fill(sc, sid, "140501", "2026-01", 90, 60, 1, "较好")
@@ -103,7 +96,7 @@ async def test_objection_answer_needs_the_books_assessing_unit(scoring: Scoring)
     assert (await sc.call("results_state", args))["open_objections"] == 0
 
 
-async def test_a_book_whose_assessing_unit_path_is_unknown_is_denied(scoring: Scoring) -> None:  # noqa: F811
+async def test_a_book_whose_assessing_unit_path_is_unknown_is_denied(scoring: Scoring) -> None:
     sc = scoring
     # assessed units' paths do not pass through the assessing unit: its place in the tree is unknown
     sid = await sc.scheme({**SCHEME, "assessing_unit": "1499"})

@@ -16,7 +16,7 @@ from services.scoring.config import ScoringConfig
 from services.scoring.engine.ranking import Candidate, GradeRules, rank_category, rank_columns, round6
 from services.scoring.model import BookModel, build_model
 from services.scoring.store import ROW
-from tests.scoring_fixtures import SCHEME
+from tests.support.scoring import SCHEME
 
 SETTINGS = settings(database=None, deadline=None, max_examples=200)
 
