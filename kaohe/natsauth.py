@@ -10,7 +10,7 @@ prefix (`_INBOX.<component>.…`), which no other component may read or write (`
 service answer the requests it received, and nothing else).
 
 `permissions()` is the one source: the dev stack and the tests use it with wildcards for every name
-(each test has its own prefixes), `infra/` with the production names; `tests/test_infra.py` compares the
+(each test has its own prefixes), `infra/` with the production names; `tests/infra/` compares the
 committed configurations with `authorization_conf()`.
 """
 

@@ -1,4 +1,4 @@
-"""Static checks of the bus's identities in `infra/` (the wiring checks themselves: tests/test_infra.py).
+"""Static checks of the bus's identities in `infra/` (the wiring: tests/infra/).
 
 The committed NATS configurations must carry exactly the kernel's production permissions
 (`kaohe.natsauth.production_authorization`), and each component must log in as itself: its own password,
@@ -12,17 +12,9 @@ from typing import Any
 import pytest
 
 from kaohe import natsauth, settings
-from tests.test_infra import (
-    INFRA,
-    compose_component,
-    compose_nats,
-    container_env,
-    k8s_component,
-    load_settings,
-    nats_workload,
-    parse_nats_conf,
-    svc_env,
-)
+from tests.infra.common import INFRA, load_settings, parse_nats_conf
+from tests.infra.compose import compose_component, compose_nats, svc_env
+from tests.infra.k8s import container_env, k8s_component, nats_workload
 
 KERNEL = parse_nats_conf(natsauth.production_authorization())["authorization"]
 
