@@ -10,12 +10,14 @@ import signal
 import sys
 from pathlib import Path
 
-from kaohe import logs, registry
+from kaohe import logs, natsauth, registry
 from kaohe.devstack import StackError
+from kaohe.identity import Role
 from kaohe.settings import COMPONENTS
 from kaohe.tokens import issue_dev_token
 
 DEMO_MODULE = "demo.__main__"
+ROLES = [r.value for r in Role]
 DATA_DIR = Path(os.environ.get("KAOHE_DATA_DIR", Path.cwd() / ".kaohe" / "data"))
 
 
@@ -89,6 +91,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         g = stack.gateway_url
         _say(f"data directory: {DATA_DIR}")
         _say(f"GraphQL (GraphiQL in a browser): {g}/graphql")
+        # what `kaohe migrate`, `kaohe dlq` and psql need; a URL given from outside is not echoed in full
+        db = stack.urls["database"]
+        _say(f"DATABASE_URL={_redact(db) if os.environ.get('DATABASE_URL') else db}")
+        _say(f"NATS_URL={stack.urls['nats']}  S3_ENDPOINT={stack.urls['s3']}")
         for c in COMPONENTS:
             base = f"http://127.0.0.1:{stack.ports.components[c]}"
             _say(f"{c:<12} {base}/healthz  {base}/readyz  {base}/metrics")
@@ -117,40 +123,89 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    print(
-        issue_dev_token(
+    org = args.org
+    if not (org.startswith("/") and org.endswith("/") and "//" not in org):
+        hint = "/" + "/".join(x for x in org.split("/") if x) + "/"
+        print(
+            f"kaohe token: --org must be an org subtree path: / or the unit ids from the root, each followed "
+            f"by '/', e.g. /14/1405/ (got {org!r}; did you mean {hint}?)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.ttl <= 0:
+        print("kaohe token: --ttl must be a positive number of seconds", file=sys.stderr)
+        return 2
+    try:
+        token = issue_dev_token(
             registry.settings_class("gateway")(),
             user_id=args.user,
             roles=args.role,
-            org_path=args.org,
+            org_path=org,
             indicator_codes=args.indicator,
             ttl_s=args.ttl,
         )
-    )
+    except RuntimeError as e:  # production: the gateway accepts only its identity provider's tokens
+        print(
+            f"kaohe token: {e}; get a token from the identity provider (KAOHE_GATEWAY_JWKS_URL)",
+            file=sys.stderr,
+        )
+        return 2
+    print(token)
     return 0
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
-    """List dead-lettered events of a service (from its dead_letter table)."""
-    import asyncpg
+    """List a service's dead-lettered events (its dead_letter table), or replay one onto the event stream."""
+    from kaohe import dlq
+    from kaohe.settings import InfraSettings, effective_database_url
 
-    from kaohe.db import asyncpg_dsn
-
-    async def run() -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(os.environ["DATABASE_URL"]))
-        try:
-            rows = await conn.fetch(
-                f"SELECT consumer, event_id, type, deliveries, error, created_at "
-                f'FROM "{args.service}".dead_letter ORDER BY id DESC LIMIT $1',
-                args.limit,
-            )
-        finally:
-            await conn.close()
+    comp, infra = registry.settings_class(args.service)(), InfraSettings()
+    try:
+        url = effective_database_url(comp, infra)
+    except ValueError:
+        env = f"KAOHE_{args.service.upper()}_DATABASE_URL"
+        print(f"kaohe dlq: no database: set DATABASE_URL (or {env}); `kaohe up` prints it", file=sys.stderr)
+        return 2
+    if args.replay is None:
+        rows = asyncio.run(dlq.listed(url, args.service, args.limit))
         for r in rows:
-            print(json.dumps({k: str(v) for k, v in dict(r).items()}, ensure_ascii=False))
-
-    asyncio.run(run())
+            print(json.dumps(r, ensure_ascii=False))
+        if not rows:
+            _say(f"no dead letters in {args.service}")
+        return 0
+    if not infra.nats_url:
+        print("kaohe dlq --replay: no NATS: set NATS_URL; `kaohe up` prints it", file=sys.stderr)
+        return 2
+    identity = _admin_identity()
+    try:
+        said = asyncio.run(
+            dlq.replay(url, infra.nats_url, identity, service=args.service, ref=args.replay, settings=comp)
+        )
+    except dlq.ReplayError as e:
+        print(f"kaohe dlq --replay: {e}", file=sys.stderr)
+        return 1
+    _say(said)
     return 0
+
+
+def _admin_identity() -> natsauth.Identity | None:
+    """The operators' NATS identity: KAOHE_ADMIN_NATS_* or the `kaohe up` stack's in KAOHE_DATA_DIR."""
+    if (ident := natsauth.admin_identity()) is not None:
+        return ident
+    creds = DATA_DIR / "nats-credentials.json"
+    if creds.exists():
+        password = json.loads(creds.read_text())[natsauth.ADMIN]
+        return natsauth.Identity(natsauth.ADMIN, password, natsauth.inbox_prefix(natsauth.ADMIN))
+    return None
+
+
+def _redact(url: str) -> str:
+    """The URL with its password replaced by ***."""
+    head, sep, host = url.rpartition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, creds = head.split("://", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,13 +220,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply every service's migrations to DATABASE_URL")
     t = sub.add_parser("token", help="issue a development JWT")
     t.add_argument("--user", default="dev")
-    t.add_argument("--role", action="append", default=[], help="repeatable; e.g. assessment_office")
-    t.add_argument("--org", default="/", help="org subtree path, e.g. /14/1405/")
+    t.add_argument(
+        "--role", action="append", default=[], choices=ROLES, help="repeatable (default assessment_office)"
+    )
+    t.add_argument("--org", default="/", help="org subtree path: / or e.g. /14/1405/ (ids from the root)")
     t.add_argument("--indicator", action="append", default=[])
     t.add_argument("--ttl", type=int, default=8 * 3600)
-    d = sub.add_parser("dlq", help="list dead-lettered events of a service")
+    d = sub.add_parser("dlq", help="list a service's dead-lettered events, or replay one")
     d.add_argument("service", choices=COMPONENTS)
     d.add_argument("--limit", type=int, default=50)
+    d.add_argument("--replay", metavar="ID", help="publish the dead letter (its id or event id) again")
     args = p.parse_args(argv)
     if args.cmd == "token" and not args.role:
         args.role = ["assessment_office"]
