@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 
 from kaohe.contracts import paths
+from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
-from kaohe.events import new_event
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import snapshot, store
@@ -345,20 +345,14 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                 now,
                 caller.user_id,
             )
-            event = new_event(
-                "scoring",
-                "results",
-                "published",
-                subject=f"{p.scheme_id}:{p.period}",
-                data={
-                    "scheme_id": p.scheme_id,
-                    "period": p.period,
-                    "snapshot_id": snap,
-                    "digest": digest,
-                    "units": units,
-                },
-                trace_id=caller.trace_id,
+            published = ResultsPublished(
+                scheme_id=p.scheme_id,
+                period=p.period,
+                snapshot_id=snap,
+                digest=digest,
+                units=[PublishedUnit.model_validate(u) for u in units],
             )
+            event = published.event(subject=f"{p.scheme_id}:{p.period}", trace_id=caller.trace_id)
             await store.emit_many(c, rt.settings.event_prefix, [event])
             return await state(c, book, p.scheme_id, p.period)
 

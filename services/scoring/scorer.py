@@ -310,6 +310,8 @@ def _same(prev: ResultRow | None, r: ResultRow) -> bool:
 
 
 def _updated(model: BookModel, period: str, r: ResultRow, cause: str | None) -> BulkEvent:
+    """kaohe.contracts.scoring.ScoreUpdated, built as a plain dict: a full recompute emits one per unit and
+    period, and a model per event would cost the hot path several times the dict (tests validate them)."""
     u = model.units[r.unit_no]
     data = {
         "unit_id": u.unit_id,
@@ -411,6 +413,7 @@ def _gone(k: tuple[int, int]) -> PaceCheck:
 def _warning(
     model: BookModel, month: str, w: PaceCheck, codes: dict[int, str], verb: str, previous: str
 ) -> BulkEvent:
+    """kaohe.contracts.scoring.WarningRaised / WarningCleared as a plain dict, like `_updated`."""
     u = model.units[w.unit_no]
     code = codes.get(w.code_no, str(w.code_no))
     data = {

@@ -15,7 +15,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from kaohe.contracts.events import EventPayload
+from kaohe.contracts.events import EventPayload, payload_of
 from kaohe.contracts.indicators import (
     EvidenceRef,
     RosterUnit,
@@ -207,11 +207,18 @@ class Events:
 
     def __init__(self) -> None:
         self.items: list[CloudEvent] = []
+        self.invalid: list[str] = []
 
     async def on(self, msg: Any) -> None:
-        self.items.append(CloudEvent.from_bytes(msg.data))
+        event = CloudEvent.from_bytes(msg.data)
+        try:
+            payload_of(event)  # every event scoring publishes holds to its contract model
+        except ValueError as e:  # pydantic's ValidationError included; raised here it would be lost
+            self.invalid.append(f"{event.type}: {e}")
+        self.items.append(event)
 
     def of(self, etype: str, **match: Any) -> list[CloudEvent]:
+        assert not self.invalid, self.invalid
         return [
             e for e in self.items if e.type == etype and all(e.data.get(k) == v for k, v in match.items())
         ]
