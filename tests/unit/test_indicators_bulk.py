@@ -30,9 +30,9 @@ from services.indicators.domain.bulk_template import (
     write_csv,
     write_xlsx,
 )
-from services.indicators.domain.errors import ErrorCode
 from services.indicators.domain.periods import normalize_period, period_label
 from services.indicators.domain.values import FieldSpec
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
 CITY = AssessedUnit(id="140502", name="城区", category="县区")
 ZEZHOU = AssessedUnit(id="140525", name="泽州县", category="县区")
@@ -340,7 +340,10 @@ def test_the_problem_list_is_capped_but_every_problem_is_counted() -> None:
     assert report.problem_count == 6
     assert len(report.problems) == 2
     assert report.truncated
-    assert [p.code for p in report.problems] == [ErrorCode.WRONG_PERIOD, ErrorCode.VALUE_MISSING]
+    assert [p.code for p in report.problems] == [
+        ErrorCode.WRONG_PERIOD,
+        ErrorCode.VALUE_MISSING,
+    ]
 
 
 def test_every_problem_of_a_row_is_reported_in_column_order() -> None:

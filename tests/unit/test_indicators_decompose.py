@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.indicators.domain.decompose import Decomposition, check_decomposition, split_by_base, split_even
-from services.indicators.domain.errors import ErrorCode
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
 
 def test_even_split_gives_the_rounding_cent_to_the_first_child() -> None:

@@ -8,7 +8,6 @@ import pytest
 
 from kaohe.contracts.scheme import DataElement, Indicator, Scheme, ValueSpec
 from kaohe.contracts.standards import CompletionRatio, Formula, Qualitative
-from services.indicators.domain.errors import ErrorCode
 from services.indicators.domain.values import (
     FieldSpec,
     InvalidValue,
@@ -18,6 +17,7 @@ from services.indicators.domain.values import (
     submission_fields,
     validate_submission,
 )
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
 FIELDS = {
     "A1": FieldSpec(code="A1", name="固定资产投资", unit_of_measure="亿元", value=ValueSpec(min_value=0)),

@@ -3,11 +3,13 @@
 No I/O beyond the streams handed in, no database: the service layer stores what these functions return.
 """
 
+from services.indicators.errors import IndicatorsErrorCode
+
 from .bulk import AssessedUnit, CopyRow, ImportContext, ImportReport, RowProblem, copy_lines, parse_upload
 from .bulk_template import department_context, template_rows, unit_context, write_csv, write_xlsx
 from .decompose import Decomposition, check_decomposition, split_by_base, split_even
 from .diff import DiffEntry, FieldChange, diff_schemes, render_diff
-from .errors import ErrorCode, Problem
+from .errors import Problem
 from .validate import validate_inheritance, validate_scheme
 from .values import (
     FieldSpec,
@@ -24,11 +26,11 @@ __all__ = [
     "CopyRow",
     "Decomposition",
     "DiffEntry",
-    "ErrorCode",
     "FieldChange",
     "FieldSpec",
     "ImportContext",
     "ImportReport",
+    "IndicatorsErrorCode",
     "Plausibility",
     "Problem",
     "Reported",

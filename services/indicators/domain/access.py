@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from kaohe.contracts.scheme import SOURCE_ZH, Scheme, all_indicators
 from kaohe.errors import Forbidden
 from kaohe.identity import Caller, Role
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
 OFFICE = (Role.assessment_office, Role.system)
 SOURCES_BY_ROLE: dict[Role, frozenset[str]] = {
@@ -32,7 +33,7 @@ SOURCES_BY_ROLE: dict[Role, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class Denial:
-    code: str  # forbidden_indicator | forbidden_source
+    code: ErrorCode  # FORBIDDEN_INDICATOR | FORBIDDEN_SOURCE
     message: str  # for RPC errors
     zh: str  # for bulk problem rows
 
@@ -42,7 +43,7 @@ class Denial:
 
 def _not_departments(code: str) -> Denial:
     return Denial(
-        "forbidden_indicator",
+        ErrorCode.FORBIDDEN_INDICATOR,
         f"indicator {code} is not one of your department's (责任部门) indicators",
         f"指标「{code}」不是本部门负责的指标，无权填报或审核",
     )
@@ -61,7 +62,7 @@ def write_denial(caller: Caller, code: str, *, source: str, department: str | No
     who = f"，责任部门 {department}" if department else ""
     label = SOURCE_ZH.get(source, source)
     return Denial(
-        "forbidden_source",
+        ErrorCode.FORBIDDEN_SOURCE,
         f"indicator {code} is entered by its source ({label}{who}), not by the assessed unit;"
         " only that department or the 考核办 may write it",
         f"指标「{code}」的数据来源为{label}{who}，须由该部门或考核办填报，被考核单位无权填报",

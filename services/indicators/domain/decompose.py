@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import ErrorCode, Problem, fmt, problem
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
+
+from .errors import Problem, fmt, problem
 
 # sum_equals: children add up to the parent; sum_at_least / sum_at_most: their sum may overshoot or undershoot
 # (层层加码 is common: counties promise more than the city's target); average_equals: rates such as 增速 or

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from kaohe.contracts.scheme import DataElement, DataSource, Scheme, ValueSpec, effective_leaves
 from kaohe.contracts.standards import Formula
 from kaohe.expr import ExprError, parse
+from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
-from .errors import ErrorCode, fmt
+from .errors import fmt
 
 KIND_ZH: dict[str, str] = {"number": "数值", "count": "整数", "percent": "百分比", "grade": "等级"}
 

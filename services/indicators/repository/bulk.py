@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.errors import Conflict
 from services.indicators.domain import CopyRow
+from services.indicators.errors import IndicatorsErrorCode
 
 STAGE = "bulk_rows"
 STAGE_COLUMNS = ("n", "unit_id", "code", "period", "value", "grade", "note")
@@ -223,7 +224,7 @@ class Writer:
             raise Conflict(
                 f"{len(rows) - written} row(s) were approved meanwhile and are locked; run the dry run again",
                 field="rows",
-                code="submission_locked",
+                code=IndicatorsErrorCode.SUBMISSION_LOCKED,
             )
         self.written += written
 

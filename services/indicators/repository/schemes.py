@@ -12,7 +12,8 @@ from kaohe.contracts.scheme import Scheme
 from kaohe.errors import NotFound, ValidationFailed
 from kaohe.identity import Caller
 from services.indicators.domain import Problem, validate_inheritance, validate_scheme
-from services.indicators.domain.errors import ErrorCode, problem
+from services.indicators.domain.errors import problem
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import SchemeRow
 from services.indicators.rpc.common import unit_path
 
@@ -102,7 +103,7 @@ async def problems_of(s: AsyncSession, scheme: Scheme) -> list[Problem]:
         parent = await latest(s, scheme.parent.assessing_unit, scheme.parent.year)
         if parent is None:
             detail = f"上级方案（{scheme.parent.assessing_unit} {scheme.parent.year}）尚未发布，无法承接"
-            out.append(problem(scheme.label, ErrorCode.PARENT_SCHEME_MISMATCH, detail))
+            out.append(problem(scheme.label, IndicatorsErrorCode.PARENT_SCHEME_MISMATCH, detail))
         else:
             out += validate_inheritance(scheme, to_domain(parent))
     return out

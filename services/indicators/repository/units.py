@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.errors import Conflict, NotFound, ValidationFailed
+from services.indicators.errors import IndicatorsErrorCode
 
 COLS = "unit_id, version, name, kind, parent_id, path, valid_from, valid_to, change, lineage"
 AS_OF = "valid_from <= :d AND (valid_to IS NULL OR valid_to > :d)"
@@ -114,7 +115,7 @@ async def open_version(s: AsyncSession, unit_id: str, field: str = "unit_id") ->
     if not rows:
         exists = await _rows(s, "SELECT status FROM unit WHERE id = :id", id=unit_id)
         if exists:
-            raise Conflict(f"unit {unit_id} is closed", field=field, code="unit_closed")
+            raise Conflict(f"unit {unit_id} is closed", field=field, code=IndicatorsErrorCode.UNIT_CLOSED)
         raise NotFound(f"unit {unit_id} not found", field=field)
     return rows[0]
 
@@ -209,7 +210,9 @@ async def move(
     old_path, unit_id = old["path"], old["unit_id"]
     if parent["path"].startswith(old_path):
         raise Conflict(
-            f"cannot move {unit_id} under its own subtree", field="parent_id", code="move_into_own_subtree"
+            f"cannot move {unit_id} under its own subtree",
+            field="parent_id",
+            code=IndicatorsErrorCode.MOVE_INTO_OWN_SUBTREE,
         )
     latest = await _rows(
         s,
@@ -270,7 +273,7 @@ async def close(s: AsyncSession, old: Any, effective: date, change: str, lineage
             f"unit {old['unit_id']} still has open child units (e.g. {kids[0]['unit_id']});"
             " move or close them first",
             field="unit_id",
-            code="unit_has_children",
+            code=IndicatorsErrorCode.UNIT_HAS_CHILDREN,
         )
     rows = await _rows(
         s,

@@ -15,6 +15,7 @@ from kaohe.contracts.events import EventPayload
 from kaohe.errors import KaoheError, NotFound
 from kaohe.identity import Caller, Role
 from kaohe.runtime import Runtime
+from services.indicators.errors import IndicatorsErrorCode
 
 SERVICE = "indicators"
 WRITERS = (Role.assessment_office, Role.system)
@@ -49,10 +50,12 @@ def decode_cursor(cursor: str | None, n: int = 1) -> list[str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
-        raise KaoheError("malformed cursor", field="after", code="validation_failed") from None
+        raise KaoheError(
+            "malformed cursor", field="after", code=IndicatorsErrorCode.VALIDATION_FAILED
+        ) from None
     parts = raw.split("\x1f")
     if len(parts) != n:
-        raise KaoheError("malformed cursor", field="after", code="validation_failed")
+        raise KaoheError("malformed cursor", field="after", code=IndicatorsErrorCode.VALIDATION_FAILED)
     return parts
 
 

@@ -18,6 +18,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import access
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission, Unit
 from services.indicators.repository import targets
 from services.indicators.rpc.common import REPORTERS, REVIEWERS, unit_path, uow
@@ -61,7 +62,7 @@ async def reverify(rt: Runtime, evidence: list[Evidence]) -> None:
         raise ValidationFailed(
             f"evidence {bad[0].filename} no longer matches its SHA-256: the stored file was changed",
             field="evidence",
-            code="evidence_digest_mismatch",
+            code=IndicatorsErrorCode.EVIDENCE_DIGEST_MISMATCH,
         )
 
 
@@ -71,7 +72,9 @@ async def _uploaded(rt: Runtime, ev: Evidence) -> str | None:
     info = await rt.store.stat(ev.key)
     if info is None:
         raise ValidationFailed(
-            "the file has not been uploaded yet", field="evidence_id", code="evidence_missing"
+            "the file has not been uploaded yet",
+            field="evidence_id",
+            code=IndicatorsErrorCode.EVIDENCE_MISSING,
         )
     wrong: tuple[str, str, str] | None = None
     if info.size != ev.size:
@@ -109,7 +112,7 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
             raise ValidationFailed(
                 f"file larger than {settings.evidence_max_bytes} bytes",
                 field="size",
-                code="evidence_too_large",
+                code=IndicatorsErrorCode.EVIDENCE_TOO_LARGE,
             )
         async with uow(rt) as s:
             sub = await s.get(Submission, p.submission_id)
@@ -119,7 +122,9 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
             (await targets.resolve_existing(s, sub, path)).require_write(caller, "submission_id")
             if sub.status in ("approved", "reviewed"):
                 raise Conflict(
-                    f"{sub.status} submissions are locked", field="submission_id", code="submission_locked"
+                    f"{sub.status} submissions are locked",
+                    field="submission_id",
+                    code=IndicatorsErrorCode.SUBMISSION_LOCKED,
                 )
             ev = Evidence(
                 id=uuid.uuid4().hex,
@@ -151,7 +156,11 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
         if ev.status == "verified" and ev.version_id is not None:
             return pub(ev)  # confirmed already: the pinned version stays, nothing is read again
         if ev.locked:
-            raise Conflict("approved evidence is immutable", field="evidence_id", code="submission_locked")
+            raise Conflict(
+                "approved evidence is immutable",
+                field="evidence_id",
+                code=IndicatorsErrorCode.SUBMISSION_LOCKED,
+            )
         version = await _uploaded(rt, ev)
         await _set(rt, [ev.id], status="verified", version_id=version)
         ev.status, ev.version_id = "verified", version
@@ -196,7 +205,9 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
                 pass  # now tampered: refused below like any unverified evidence
         if ev.status != "verified":
             raise ValidationFailed(
-                f"evidence is {ev.status}, not verified", field="evidence_id", code="evidence_unverified"
+                f"evidence is {ev.status}, not verified",
+                field="evidence_id",
+                code=IndicatorsErrorCode.EVIDENCE_UNVERIFIED,
             )
         out = pub(ev)
         out.download_url = url(ev)

@@ -20,6 +20,7 @@ from kaohe.contracts.indicators import IndicatorBlock, SubmissionApproved
 from kaohe.errors import Conflict, KaoheError, NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission, SubmissionLog
 from services.indicators.repository import targets
 from services.indicators.rpc.common import REVIEWERS, In, emit, uow
@@ -145,7 +146,7 @@ async def _write(
             errors[sid] = Conflict(
                 "the submission was reviewed or changed by someone else",
                 field="submission_id",
-                code="review_conflict",
+                code=IndicatorsErrorCode.REVIEW_CONFLICT,
             )
             del plans[sid]
         for sid, plan in plans.items():

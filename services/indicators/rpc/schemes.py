@@ -23,6 +23,7 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import check_decomposition, diff_schemes, render_diff
 from services.indicators.domain.decompose import Decomposition, Rule
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import SchemeRow
 from services.indicators.repository import schemes as store
 from services.indicators.rpc.common import OFFICE, In, Page, decode_cursor, emit, page, require_unit, uow
@@ -95,7 +96,7 @@ def _immutable(row: SchemeRow) -> Conflict:
         f"scheme {row.assessing_unit} {row.year} v{row.version} is {row.status} and cannot be edited;"
         " call scheme_new_version to start a new draft",
         field="scheme_id",
-        code="scheme_published",
+        code=IndicatorsErrorCode.SCHEME_PUBLISHED,
     )
 
 
@@ -131,7 +132,7 @@ def register(rt: Runtime) -> None:
                     raise Conflict(
                         "the draft was changed by someone else",
                         field="expected_revision",
-                        code="revision_conflict",
+                        code=IndicatorsErrorCode.REVISION_CONFLICT,
                     )
                 row.revision += 1
             else:
@@ -148,7 +149,7 @@ def register(rt: Runtime) -> None:
                     raise Conflict(
                         f"a draft already exists ({drafts.id}); save into it with scheme_id",
                         field="scheme_id",
-                        code="scheme_draft_exists",
+                        code=IndicatorsErrorCode.SCHEME_DRAFT_EXISTS,
                     )
                 newest = await store.latest(s, p.assessing_unit, p.year, published=False)
                 row = SchemeRow(
@@ -183,7 +184,7 @@ def register(rt: Runtime) -> None:
                 raise Conflict(
                     "the draft was changed by someone else",
                     field="expected_revision",
-                    code="revision_conflict",
+                    code=IndicatorsErrorCode.REVISION_CONFLICT,
                 )
             problems = await store.problems_of(s, store.to_domain(row))
             if problems:
@@ -226,13 +227,15 @@ def register(rt: Runtime) -> None:
                 raise Conflict(
                     "the scheme is still a draft; edit it with scheme_save",
                     field="scheme_id",
-                    code="scheme_draft_exists",
+                    code=IndicatorsErrorCode.SCHEME_DRAFT_EXISTS,
                 )
             newest = await store.latest(s, src.assessing_unit, src.year, published=False)
             assert newest is not None
             if newest.status == "draft":
                 raise Conflict(
-                    f"a draft already exists ({newest.id})", field="scheme_id", code="scheme_draft_exists"
+                    f"a draft already exists ({newest.id})",
+                    field="scheme_id",
+                    code=IndicatorsErrorCode.SCHEME_DRAFT_EXISTS,
                 )
             version = newest.version + 1
             row = SchemeRow(
@@ -268,7 +271,9 @@ def register(rt: Runtime) -> None:
                 )
             if row is None:
                 raise ValidationFailed(
-                    f"no scheme for {p.assessing_unit} {p.year}", field="year", code="not_found"
+                    f"no scheme for {p.assessing_unit} {p.year}",
+                    field="year",
+                    code=IndicatorsErrorCode.NOT_FOUND,
                 )
             return store.public(row)
 

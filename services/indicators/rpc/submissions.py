@@ -26,6 +26,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import Reported, access, validate_submission
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission, SubmissionLog
 from services.indicators.repository import bulk as bulk_store
 from services.indicators.repository import targets
@@ -208,7 +209,7 @@ def register(rt: Runtime) -> None:
                 raise Conflict(
                     "a submission for this unit, indicator and period exists; update it instead",
                     field="period",
-                    code="submission_exists",
+                    code=IndicatorsErrorCode.SUBMISSION_EXISTS,
                 )
             s.add(sub)
             log(s, sub, "submitted", caller.user_id)
@@ -261,7 +262,7 @@ def register(rt: Runtime) -> None:
                 raise Conflict(
                     "the submission was changed by someone else",
                     field="expected_version",
-                    code="review_conflict",
+                    code=IndicatorsErrorCode.REVIEW_CONFLICT,
                 )
             sub.version, sub.status, sub.reason = old_version + 1, "submitted", None
             log(s, sub, "updated", caller.user_id)
@@ -327,7 +328,7 @@ def register(rt: Runtime) -> None:
                 raise Conflict(
                     "the submission was reviewed or changed by someone else",
                     field="submission_id",
-                    code="review_conflict",
+                    code=IndicatorsErrorCode.REVIEW_CONFLICT,
                 )
             (
                 sub.status,

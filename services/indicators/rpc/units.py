@@ -11,6 +11,7 @@ from kaohe.contracts.indicators import Lineage, UnitBefore, UnitChanged, UnitVer
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.repository import unit_tree as reads
 from services.indicators.repository import units as repo
 from services.indicators.rpc.common import WRITERS, In, Page, decode_cursor, emit, encode_cursor, page, uow
@@ -128,7 +129,9 @@ def register(rt: Runtime) -> None:
         d = p.valid_from or date.today()
         async with uow(rt) as s:
             if await repo.history(s, p.id):
-                raise Conflict(f"unit {p.id} already exists", field="id", code="unit_exists")
+                raise Conflict(
+                    f"unit {p.id} already exists", field="id", code=IndicatorsErrorCode.UNIT_EXISTS
+                )
             if p.parent_id:
                 parent = await writable(s, caller, p.parent_id, "parent_id")
                 path = f"{parent['path']}{p.id}/"
@@ -264,7 +267,9 @@ def register(rt: Runtime) -> None:
             created = []
             for u in p.into:
                 if await repo.history(s, u.id):
-                    raise Conflict(f"unit {u.id} already exists", field="into", code="unit_exists")
+                    raise Conflict(
+                        f"unit {u.id} already exists", field="into", code=IndicatorsErrorCode.UNIT_EXISTS
+                    )
                 row = await repo.insert_first(
                     s,
                     unit_id=u.id,

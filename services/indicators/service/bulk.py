@@ -32,6 +32,7 @@ from services.indicators.domain import (
 )
 from services.indicators.domain.bulk_template import _canonical, _known_codes
 from services.indicators.domain.values import submission_fields
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import SchemeRow
 from services.indicators.repository import bulk as bulk_store
 from services.indicators.repository import schemes as scheme_store
@@ -318,7 +319,7 @@ def _replay(done: Any, digest: str) -> dict[str, Any]:
         raise Conflict(
             "this client_key was used for a different file or scope",
             field="client_key",
-            code="idempotency_key_reused",
+            code=IndicatorsErrorCode.IDEMPOTENCY_KEY_REUSED,
         )
     return {**done[1], "replayed": True}
 

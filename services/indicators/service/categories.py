@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.errors import ValidationFailed
 from kaohe.identity import Caller
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.repository import categories as repo
 from services.indicators.repository import schemes as scheme_repo
 from services.indicators.rpc.common import require_unit
@@ -26,7 +27,7 @@ async def set_categories(
     au_path = await require_unit(s, caller, assessing_unit, "assessing_unit")
     names = [n for n, _ in categories]
     details = [
-        {"field": "categories", "code": "duplicate_category", "message": f"分类「{n}」重复"}
+        {"field": "categories", "code": IndicatorsErrorCode.DUPLICATE_CATEGORY, "message": f"分类「{n}」重复"}
         for n in {n for n in names if names.count(n) > 1}
     ]
     paths = await repo.unit_paths(s, list(members))
@@ -36,7 +37,7 @@ async def set_categories(
             details.append(
                 {
                     "field": f"members.{uid}",
-                    "code": "unknown_unit",
+                    "code": IndicatorsErrorCode.UNKNOWN_UNIT,
                     "message": f"单位 {uid} 不是 {assessing_unit} 的下级单位",
                 }
             )
@@ -44,7 +45,7 @@ async def set_categories(
             details.append(
                 {
                     "field": f"members.{uid}",
-                    "code": "unknown_category",
+                    "code": IndicatorsErrorCode.UNKNOWN_CATEGORY,
                     "message": f"单位 {uid} 的分类「{cat}」未定义",
                 }
             )

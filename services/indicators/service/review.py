@@ -11,6 +11,7 @@ from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import access
+from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission
 from services.indicators.repository import targets
 from services.indicators.rpc.common import OFFICE
@@ -72,7 +73,9 @@ def decide(
     if verb == "approved":
         if sub.status == "approved" or (sub.status == "reviewed" and not caller.has(*OFFICE)):
             raise Conflict(
-                f"the submission is already {sub.status}", field="submission_id", code="review_conflict"
+                f"the submission is already {sub.status}",
+                field="submission_id",
+                code=IndicatorsErrorCode.REVIEW_CONFLICT,
             )
         second = bool(t.row and t.row.second_review)
         if sub.status == "reviewed" or caller.has(*OFFICE) or not second:
@@ -95,9 +98,13 @@ async def check_evidence(
     await reverify(rt, evidence)
     if any(e.status != "verified" for e in evidence):
         raise ValidationFailed(
-            "all evidence must be verified before approval", field="evidence", code="evidence_unverified"
+            "all evidence must be verified before approval",
+            field="evidence",
+            code=IndicatorsErrorCode.EVIDENCE_UNVERIFIED,
         )
     if final and t.spec.evidence_required and not evidence:
         raise ValidationFailed(
-            f"{sub.code}（{t.spec.name}）须上传佐证材料", field="evidence", code="evidence_missing"
+            f"{sub.code}（{t.spec.name}）须上传佐证材料",
+            field="evidence",
+            code=IndicatorsErrorCode.EVIDENCE_MISSING,
         )
