@@ -30,11 +30,14 @@ from gateway.live import LiveEvents
 from gateway.rest import router as rest_router
 from gateway.rest_models import Problem
 from gateway.services import GatewayServices
+from gateway.swagger import mount as mount_swagger
 from gateway.webhooks import EVENT_TYPES, Webhooks
+from kaohe import logs
 from kaohe.errors import KaoheError
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 
+log = logs.get("gateway.http")
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -101,6 +104,8 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
     app.include_router(router, prefix="/graphql")
     if ide:
         mount_graphiql(app)
+    if cfg.api_docs_on:
+        mount_swagger(app)
     app.include_router(rest_router)
     app.openapi = functools.partial(openapi_with_problem, app)  # type: ignore[method-assign]
     app.state.services = services
@@ -138,6 +143,17 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         if exc.status_code == 405:  # Starlette names only the first route's methods (POST of GET+POST)
             headers["Allow"] = ", ".join(allowed_methods(app, request.url.path)) or headers.get("Allow", "")
         return problem(exc.status_code, detail, code, headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # a bug: the caller gets a reference to quote, never the exception's text
+        ref = uuid.uuid4().hex[:12]
+        log.error("gateway.request.failed", ref=ref, path=request.url.path, error=type(exc).__name__)
+        message = f"internal error (reference {ref})"
+        if request.url.path.startswith("/graphql"):
+            ext = {"code": "internal", "field": None, "reference": ref}
+            return JSONResponse({"errors": [{"message": message, "extensions": ext}]}, status_code=500)
+        return problem(500, message, "internal")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
