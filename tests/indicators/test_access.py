@@ -8,7 +8,7 @@ K0102 (K02), one whose token lists no indicator (NONE), 城区's reporter (insid
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -17,8 +17,7 @@ import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace
-from tests.support.indicators import OFFICE, Running, caller, harness_kwargs, published_city, running
+from tests.support.indicators import OFFICE, Running, caller, published_city
 
 OWN = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 K02 = caller(Role.department, org="/14/1405/", user="tongji", codes=("K0102",))
@@ -32,10 +31,10 @@ MISSING = "0" * 32
 
 
 @pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        await published_city(r)
-        yield r
+async def svc(svc: Running) -> Running:
+    """The service with 晋城市's published scheme (tests.support.indicators.published_city)."""
+    await published_city(svc)
+    return svc
 
 
 async def code_of(call: Awaitable[Any]) -> str:

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
-import pytest_asyncio
 from nats.js import JetStreamContext
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace, eventually
-from tests.support.indicators import OFFICE, Running, caller, running
+from tests.conftest import eventually
+from tests.support.indicators import OFFICE, Running, caller
 
 D0, D1, D2 = date(2025, 1, 1), date(2026, 3, 1), date(2026, 7, 1)
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(
-        database_url=database_url,
-        nats_url=infra.nats_url,
-        s3_endpoint=infra.s3_endpoint,
-        s3_access_key=infra.s3_access_key,
-        s3_secret_key=infra.s3_secret_key,
-        prefix=ns.prefix,
-        stream=ns.stream,
-        rpc_prefix=ns.rpc_prefix,
-        bucket=ns.bucket,
-    ) as r:
-        yield r
 
 
 async def _tree(svc: Running) -> None:

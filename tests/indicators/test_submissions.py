@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from nats.js import JetStreamContext
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace, eventually
-from tests.support.indicators import OFFICE, Running, caller, harness_kwargs, published_city, running
+from tests.conftest import Namespace, eventually
+from tests.support.indicators import OFFICE, Running, caller, published_city
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101", "K0102"))
 DEPT2 = caller(Role.department, org="/14/1405/", user="fagai-2", codes=("K0101", "K0102"))
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        yield r
 
 
 async def submit(svc: Running, value: float, period: str = "2026-Q1", code: str = "K0102", **kw: Any) -> dict:

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace
-from tests.support.indicators import OFFICE, Running, caller, harness_kwargs, published_city, running
+from tests.support.indicators import OFFICE, Running, caller, published_city
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        yield r
 
 
 async def request(svc: Running, sub_id: str, body: bytes, **kw: Any) -> dict[str, Any]:

@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace
-from tests.support.indicators import Running, caller, harness_kwargs, published_city, running
+from tests.support.indicators import Running, caller, published_city
 
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        yield r
 
 
 async def k0101(svc: Running, period: str = "2026-Q1") -> str:

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from nats.js import JetStreamContext
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
-from tests.conftest import Infra, Namespace, eventually
+from tests.conftest import Namespace, eventually
 from tests.support.indicators import (
     OFFICE,
     Running,
     caller,
-    harness_kwargs,
-    running,
     small_city,
     small_scheme,
 )
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        yield r
 
 
 async def test_weight_validation_rejects_a_bad_scheme_with_a_precise_message(svc: Running) -> None:

@@ -5,37 +5,26 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from collections.abc import AsyncIterator
 
 import httpx
 import openpyxl
 import pytest
-import pytest_asyncio
 
 from kaohe.errors import KaoheError
 from kaohe.identity import Role
 from services.indicators.domain import bulk as bulk_domain
 from services.indicators.repository import bulk as bulk_store
-from tests.conftest import Infra, Namespace
 from tests.support.indicators import (
     OFFICE,
     Running,
     caller,
-    harness_kwargs,
     published_city,
-    running,
     small_city,
     small_scheme,
 )
 
 REPORTER = caller(Role.reporter, org="/14/1405/140502/", user="chengqu")
 DEPT = caller(Role.department, org="/14/1405/", user="fagai", codes=("K0101",))
-
-
-@pytest_asyncio.fixture
-async def svc(infra: Infra, database_url: str, ns: Namespace) -> AsyncIterator[Running]:
-    async with running(**harness_kwargs(infra, database_url, ns)) as r:
-        yield r
 
 
 def fill(template: bytes, values: dict[tuple[str, str], str], *, extra: list[list[str]] = ()) -> bytes:
