@@ -201,18 +201,10 @@ def _check(
             elif code in denied:
                 sink.add(rowno, CODE, ErrorCode.FORBIDDEN_INDICATOR, denied[code])
             elif code not in known:
-                sink.add(
-                    rowno,
-                    CODE,
-                    ErrorCode.UNKNOWN_INDICATOR,
-                    f"指标代码「{code}」在考核方案中不存在",
-                )
+                sink.add(rowno, CODE, ErrorCode.UNKNOWN_INDICATOR, f"指标代码「{code}」在考核方案中不存在")
             elif unit in units:
                 sink.add(
-                    rowno,
-                    CODE,
-                    ErrorCode.NOT_APPLICABLE,
-                    f"指标「{code}」不是单位「{unit}」本次应填报的项目",
+                    rowno, CODE, ErrorCode.NOT_APPLICABLE, f"指标「{code}」不是单位「{unit}」本次应填报的项目"
                 )
         bad_period = periods.get(rp, _UNSET)  # a file holds one or two distinct period spellings
         if bad_period is _UNSET:
@@ -228,10 +220,7 @@ def _check(
             )
         if locked and pair in locked:
             sink.add(
-                rowno,
-                VALUE,
-                ErrorCode.SUBMISSION_LOCKED,
-                "该项本期数据已审核通过并锁定，如需修改请申请退回",
+                rowno, VALUE, ErrorCode.SUBMISSION_LOCKED, "该项本期数据已审核通过并锁定，如需修改请申请退回"
             )
         if (first := seen.setdefault(pair, rowno)) != rowno:
             sink.add(rowno, CODE, ErrorCode.DUPLICATE_ROW, f"与第 {first} 行重复（同一单位、指标、期间）")
@@ -273,10 +262,7 @@ def _period_problem(raw: object, want: str) -> tuple[ErrorCode, str] | None:
     if period is None:
         return ErrorCode.BAD_PERIOD, f"「{_text(raw)}」不是有效的期间"
     if period != want:
-        return (
-            ErrorCode.WRONG_PERIOD,
-            f"期间为 {period_label(period)}，本次应为 {period_label(want)}",
-        )
+        return ErrorCode.WRONG_PERIOD, f"期间为 {period_label(period)}，本次应为 {period_label(want)}"
     return None
 
 

@@ -88,11 +88,7 @@ def _check_identity(scheme: Scheme, units: Mapping[str, str]) -> list[Problem]:
     for code, n in codes.items():
         if n > 1:
             out.append(
-                problem(
-                    f"{scheme.label} / 指标 {code}",
-                    ErrorCode.DUPLICATE_CODE,
-                    f"指标代码重复出现 {n} 次",
-                )
+                problem(f"{scheme.label} / 指标 {code}", ErrorCode.DUPLICATE_CODE, f"指标代码重复出现 {n} 次")
             )
     names = Counter(e.name for e in scheme.data_elements)
     for name, n in names.items():
@@ -132,11 +128,7 @@ def _check_trees(scheme: Scheme) -> list[Problem]:
         path = f"{scheme.label} / 数据元素 {e.name}"
         if (e.source == "formula") != (e.formula is not None):
             out.append(
-                problem(
-                    path,
-                    ErrorCode.SOURCE_MISMATCH,
-                    "数据来源为公式计算时须填写公式，反之不得填写公式",
-                )
+                problem(path, ErrorCode.SOURCE_MISMATCH, "数据来源为公式计算时须填写公式，反之不得填写公式")
             )
         if e.source == "department" and not e.department:
             out.append(problem(path, ErrorCode.DEPARTMENT_MISSING, "数据来源为部门提供，但未指定责任部门"))
@@ -150,9 +142,7 @@ def _level_problem(path: str, ind: Indicator, expected: int) -> Problem:
     if expected > MAX_LEVEL:
         return problem(path, ErrorCode.LEVEL_MISMATCH, f"层级超过{LEVEL_ZH[MAX_LEVEL]}（标为{declared}）")
     return problem(
-        path,
-        ErrorCode.LEVEL_MISMATCH,
-        f"标为{declared}指标，按所在位置应为{LEVEL_ZH[expected]}指标",
+        path, ErrorCode.LEVEL_MISMATCH, f"标为{declared}指标，按所在位置应为{LEVEL_ZH[expected]}指标"
     )
 
 
@@ -162,9 +152,7 @@ def _check_node(path: str, ind: Indicator, is_graft_target: bool) -> list[Proble
         if ind.standard is not None:
             out.append(
                 problem(
-                    path,
-                    ErrorCode.PARENT_WITH_STANDARD,
-                    "含下级指标的指标不应设置评价标准，由末级指标计分",
+                    path, ErrorCode.PARENT_WITH_STANDARD, "含下级指标的指标不应设置评价标准，由末级指标计分"
                 )
             )
         if ind.weight is not None:
@@ -213,37 +201,21 @@ def _check_scopes(scheme: Scheme, units: Mapping[str, str]) -> list[Problem]:
         path = _scope(scheme, sup.category, sup.unit_id, units)
         if not category_known(sup.category):
             out.append(
-                problem(
-                    path,
-                    ErrorCode.UNKNOWN_CATEGORY,
-                    f"补充指标所属类别 {sup.category} 未在方案中定义",
-                )
+                problem(path, ErrorCode.UNKNOWN_CATEGORY, f"补充指标所属类别 {sup.category} 未在方案中定义")
             )
         if not unit_known(sup.unit_id):
             out.append(
-                problem(
-                    path,
-                    ErrorCode.UNKNOWN_UNIT,
-                    f"个性指标所属单位 {sup.unit_id} 不在考核对象名单中",
-                )
+                problem(path, ErrorCode.UNKNOWN_UNIT, f"个性指标所属单位 {sup.unit_id} 不在考核对象名单中")
             )
     for ov in scheme.overrides:
         path = f"{_scope(scheme, ov.category, ov.unit_id, units)} / 指标 {ov.code}"
         if not category_known(ov.category):
             out.append(
-                problem(
-                    path,
-                    ErrorCode.UNKNOWN_CATEGORY,
-                    f"权重调整所属类别 {ov.category} 未在方案中定义",
-                )
+                problem(path, ErrorCode.UNKNOWN_CATEGORY, f"权重调整所属类别 {ov.category} 未在方案中定义")
             )
         if not unit_known(ov.unit_id):
             out.append(
-                problem(
-                    path,
-                    ErrorCode.UNKNOWN_UNIT,
-                    f"权重调整所属单位 {ov.unit_id} 不在考核对象名单中",
-                )
+                problem(path, ErrorCode.UNKNOWN_UNIT, f"权重调整所属单位 {ov.unit_id} 不在考核对象名单中")
             )
     for ind, _ in all_indicators(scheme):
         path = f"{scheme.label} / 指标 {ind.code}"
