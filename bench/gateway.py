@@ -30,10 +30,10 @@ import httpx
 
 from bench._stack import percentile, report, start_infra
 from gateway.settings import GatewaySettings
-from gateway.testing import SYSTEM, Book, approve_values, publish_book, wait_ranked
 from kaohe import bus, natsauth
 from kaohe.rpc import RpcClient
 from kaohe.tokens import issue_dev_token
+from tests.support.seed import SYSTEM, Book, approve_values, publish_book, wait_ranked
 
 PERIOD = "2026-06"
 PAGE = """query($s: ID!, $p: String!, $c: String!) {

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from demo.client import Api, Who
 from tests.conftest import Infra
-from tests.gateway_fixtures import Harness, harness
+from tests.support.gateway import Harness, harness
 
 
 def _signer(h: Harness) -> Callable[[Who], str]:

@@ -19,10 +19,10 @@ import pytest
 import pytest_asyncio
 
 from gateway.policy import Op, allowed
-from gateway.testing import SYSTEM, value_of
 from kaohe.identity import Caller, Role
-from tests.gateway_fixtures import Harness, Scored, gw, scored_world  # noqa: F401
-from tests.test_gateway_authz import DENIED, ROLES, _codes, _codes_of
+from tests.gateway.test_authz import DENIED, ROLES, _codes, _codes_of
+from tests.support.gateway import Harness, Scored, scored_world
+from tests.support.seed import SYSTEM, value_of
 
 Outcome = tuple[bool, str]
 Run = Callable[[Harness, httpx.AsyncClient, dict[str, str], "World", str], Awaitable[Outcome]]
@@ -52,7 +52,7 @@ def _svc_behind(i: int, leaf: str) -> float:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(gw: Harness) -> World:  # noqa: F811
+async def world(gw: Harness) -> World:
     async with httpx.AsyncClient(timeout=60) as http:
         s = await scored_world(gw, http, uuid.uuid4().hex[:6], value=_svc_behind)
         up = gw.gw.upstream
@@ -209,7 +209,7 @@ BOOK_READS: list[tuple[str, Op, Run]] = [  # about a whole book: role decides, n
 ]  # fmt: skip
 
 
-def _caller(role: Role, w: World, gw: Harness) -> tuple[Caller, dict[str, str]]:  # noqa: F811
+def _caller(role: Role, w: World, gw: Harness) -> tuple[Caller, dict[str, str]]:
     path = w.s.tree["A"]["path"]
     if role is Role.integration:
         caller = Caller(user_id="k", roles=frozenset({role}), org_path=path, scopes=frozenset({"*"}))
@@ -218,7 +218,7 @@ def _caller(role: Role, w: World, gw: Harness) -> tuple[Caller, dict[str, str]]:
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
-async def test_results_matrix(gw: Harness, world: World, role: Role) -> None:  # noqa: F811
+async def test_results_matrix(gw: Harness, world: World, role: Role) -> None:
     caller, hdr = _caller(role, world, gw)
     b1 = world.s.tree["B1"]
     secrets = (b1["path"], b1["id"], "单位B1")
@@ -240,7 +240,7 @@ async def test_results_matrix(gw: Harness, world: World, role: Role) -> None:  #
             assert not [x for x in secrets if x in text], f"leak in {name}: {text}"
 
 
-async def test_objection_outside_the_subtree_reads_like_a_missing_unit(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_objection_outside_the_subtree_reads_like_a_missing_unit(gw: Harness, world: World) -> None:
     """申诉 for a unit outside one's subtree: `not_found` worded exactly as for a unit that does not exist
     (not "not assessed in this scheme", which is untrue and tells the unit exists)."""
     q = """mutation($i: ObjectionCreateInput!) { objectionCreate(input: $i) {

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import openpyxl
 
-from gateway.testing import scheme_body
 from tests.conftest import eventually
-from tests.gateway_fixtures import Harness, gw, http  # noqa: F401
+from tests.support.gateway import Harness
+from tests.support.seed import scheme_body
 
 ERR = "errors { code field message }"
 UNIT_CREATE = f"mutation($i: UnitCreateInput!) {{ unitCreate(input: $i) {{ unit {{ id path }} {ERR} }} }}"
@@ -89,8 +89,8 @@ def _filled(template_b64: str, factor: float) -> str:
 
 
 async def test_a_city_runs_its_year_through_graphql_and_rest_only(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     office = gw.headers(["assessment_office"], "/")

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 
 from gateway.graphql.schema import export_sdl
-from gateway.testing import SYSTEM, approve_values, publish_book, wait_ranked
-from tests.gateway_fixtures import UNIT_CREATE, Harness, gw  # noqa: F401
+from tests.support.gateway import UNIT_CREATE, Harness
+from tests.support.seed import SYSTEM, approve_values, publish_book, wait_ranked
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def _examples() -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-async def _seed_scheme(gw: Harness, http: httpx.AsyncClient) -> str:  # noqa: F811
+async def _seed_scheme(gw: Harness, http: httpx.AsyncClient) -> str:
     """晋城市's scheme for 城区 (from example 1), 泽州县 and 高平市, with May and June approved and ranked."""
     office = gw.headers(["assessment_office"], "/")
     for uid, name in (("140525", "泽州县"), ("140581", "高平市")):
@@ -51,7 +51,7 @@ async def _seed_scheme(gw: Harness, http: httpx.AsyncClient) -> str:  # noqa: F8
     return book.scheme_id
 
 
-async def test_every_documented_example_runs(gw: Harness) -> None:  # noqa: F811
+async def test_every_documented_example_runs(gw: Harness) -> None:
     examples = _examples()
     assert len(examples) >= 20
     office = gw.headers(["assessment_office"], "/")

@@ -13,10 +13,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from gateway.testing import SYSTEM, YEAR, Book, approve_values, publish_book, scheme_body, wait_ranked
 from kaohe.events import new_event
 from tests.conftest import eventually
-from tests.gateway_fixtures import Harness, gw, make_tree  # noqa: F401
+from tests.support.gateway import Harness, make_tree
+from tests.support.seed import SYSTEM, YEAR, Book, approve_values, publish_book, scheme_body, wait_ranked
 
 MONTHS = ["2026-05", "2026-06"]
 
@@ -37,7 +37,7 @@ def _values(i: int, leaf: str) -> float:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(gw: Harness) -> World:  # noqa: F811
+async def world(gw: Harness) -> World:
     tag = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(timeout=60) as http:
         tree = await make_tree(gw, http, tag)
@@ -79,7 +79,7 @@ async def world(gw: Harness) -> World:  # noqa: F811
     return World(tree, province, city, ptag)
 
 
-def _office(gw: Harness) -> dict[str, str]:  # noqa: F811
+def _office(gw: Harness) -> dict[str, str]:
     return gw.headers(["assessment_office"], "/")
 
 
@@ -91,13 +91,13 @@ EXPLAIN = """query($u: String!, $s: ID!, $p: String!) {
     total trace steps { kind code weight details } } }"""
 
 
-async def _row(gw: Harness, http: httpx.AsyncClient, book: Book, period: str, unit: str) -> dict[str, Any]:  # noqa: F811
+async def _row(gw: Harness, http: httpx.AsyncClient, book: Book, period: str, unit: str) -> dict[str, Any]:
     r = await gw.gql(http, RANKING, {"s": book.scheme_id, "p": period}, headers=_office(gw))
     assert not r.get("errors"), r
     return next(x for x in r["data"]["ranking"]["nodes"] if x["unitId"] == unit)
 
 
-async def test_level1_shows_category_and_unit_weights_and_points(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_level1_shows_category_and_unit_weights_and_points(gw: Harness, world: World) -> None:
     a1, a2 = world.tree["A1"]["id"], world.tree["A2"]["id"]
     eco, gov = f"{world.tag}ECO", f"{world.tag}GOV"
     async with httpx.AsyncClient(timeout=30) as http:
@@ -129,7 +129,7 @@ async def test_level1_shows_category_and_unit_weights_and_points(gw: Harness, wo
             assert steps[gov]["details"]["overridden_weight"] is overridden
 
 
-async def test_result_periods_with_status_and_scheme_categories(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_result_periods_with_status_and_scheme_categories(gw: Harness, world: World) -> None:
     q = """query($s: ID!, $a: String!) {
       scheme(id: $s) { id categories }
       schemes(assessingUnit: $a, year: 2026, status: "published") { nodes { id version } }
@@ -163,7 +163,7 @@ async def test_result_periods_with_status_and_scheme_categories(gw: Harness, wor
         assert r["errors"][0]["extensions"]["code"] == "not_found", r
 
 
-async def test_board_names_the_indicators_behind_and_says_on_schedule(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_board_names_the_indicators_behind_and_says_on_schedule(gw: Harness, world: World) -> None:
     q = """query($s: ID!) { board(schemeId: $s, period: "2026-06", first: 50) {
       nodes { unitId colour worstLag onSchedule behind
               behindIndicators { code name level levelZh lag } } } }"""
@@ -185,7 +185,7 @@ ASPECTS = """mutation($i: AspectScoresSetInput!) { aspectScoresSet(input: $i) {
   aspectScores { unitId period scores } errors { code field message } } }"""
 
 
-async def _publish_supervision(gw: Harness, unit: dict[str, Any], period: str, score: float) -> None:  # noqa: F811
+async def _publish_supervision(gw: Harness, unit: dict[str, Any], period: str, score: float) -> None:
     """督查结果单独核算 as the supervision service publishes it: through its outbox and JetStream."""
     rt = gw.services["supervision"]
     data = {
@@ -202,7 +202,7 @@ async def _publish_supervision(gw: Harness, unit: dict[str, Any], period: str, s
         await rt.outbox.emit(s, event)
 
 
-async def test_manual_supervision_counts_until_supervision_publishes(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_manual_supervision_counts_until_supervision_publishes(gw: Harness, world: World) -> None:
     book, a2 = world.city, world.tree["A2"]
     s = 0.2  # 平时督查 share of the total
     office = _office(gw)
@@ -263,7 +263,7 @@ async def test_manual_supervision_counts_until_supervision_publishes(gw: Harness
         assert a1["supervisionSource"] == "default" and a1["supervision"] == pytest.approx(100.0)
 
 
-async def test_aspect_scores_refuse_what_would_be_ignored(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_aspect_scores_refuse_what_would_be_ignored(gw: Harness, world: World) -> None:
     base = {"schemeId": world.city.scheme_id, "unitId": world.tree["A1"]["id"]}
     async with httpx.AsyncClient(timeout=30) as http:
         for period, scores, field in (

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from gateway.graphql.errors import CODES
-from gateway.testing import SYSTEM, publish_book
 from kaohe.errors import _BY_CODE
-from tests.gateway_fixtures import Harness, gw, http, make_tree  # noqa: F401
+from tests.support.gateway import Harness, make_tree
+from tests.support.seed import SYSTEM, publish_book
 
 CREATE = """mutation($input: SubmissionCreateInput!) {
   submissionCreate(input: $input) { node { id } errors { code field message } } }"""
@@ -19,8 +19,8 @@ CONFIG_SET = """mutation($s: String!, $c: JSON!) {
 
 
 async def test_document_and_variable_errors_have_codes_and_fields(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     office = gw.headers(["assessment_office"], "/")
 
@@ -41,8 +41,8 @@ async def test_document_and_variable_errors_have_codes_and_fields(
 
 
 async def test_error_code_enum_lists_kernel_and_gateway_codes(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     q = '{ __type(name: "ErrorCode") { kind enumValues { name description } } }'
     body = await gw.gql(http, q, headers=gw.headers(["assessment_office"], "/"))
@@ -55,8 +55,8 @@ async def test_error_code_enum_lists_kernel_and_gateway_codes(
 
 
 async def test_config_set_names_the_path_inside_config(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     tag = uuid.uuid4().hex[:4]
     tree = await make_tree(gw, http, tag)

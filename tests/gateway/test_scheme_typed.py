@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from tests.gateway_fixtures import Harness, gw, http  # noqa: F401
 from tests.scheme_documents import DOCUMENT, as_input, parent_input, rich_input
+from tests.support.gateway import Harness
 
 ERR = "errors { code field message }"
 UNIT_CREATE = f"mutation($i: UnitCreateInput!) {{ unitCreate(input: $i) {{ unit {{ id }} {ERR} }} }}"
@@ -42,8 +42,8 @@ def _ok(body: dict[str, Any], field: str) -> dict[str, Any]:
 
 
 async def test_a_typed_scheme_is_saved_published_and_read_back_as_sent(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     office = gw.headers(["assessment_office"], "/")
@@ -97,8 +97,8 @@ async def test_a_typed_scheme_is_saved_published_and_read_back_as_sent(
 
 
 async def test_wrong_typed_input_names_the_field(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     office = gw.headers(["assessment_office"], "/")

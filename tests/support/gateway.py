@@ -1,6 +1,7 @@
 """Gateway test harness: the four services in-process, the gateway served by uvicorn on a free port.
 
-One harness per test module (module-scoped database and namespace), so each module pays the start-up once.
+`harness` starts one; tests/gateway/conftest.py makes it the module-scoped `gw` fixture (one database and
+namespace per test module, so each module pays the start-up once).
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ from typing import Any
 
 import asyncpg
 import httpx
-import pytest_asyncio
 import uvicorn
 
 from gateway.config import GatewayConfig
-from gateway.testing import SYSTEM, Book, approve_values, publish_book, value_of, wait_ranked
 from kaohe import bus, devstack
 from kaohe.db import asyncpg_dsn
 from kaohe.runtime import Runtime, create_app, load_setup
 from kaohe.settings import SERVICES, SETTINGS_BY_COMPONENT, InfraSettings
 from kaohe.tokens import issue_dev_token
 from tests.conftest import Infra, Namespace
+from tests.support.seed import SYSTEM, Book, approve_values, publish_book, value_of, wait_ranked
 
 
 @dataclass
@@ -150,19 +150,6 @@ async def harness(
         await _drop_db(infra, db)
 
 
-@pytest_asyncio.fixture(scope="module")
-async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
-    """The full harness shared by a test module."""
-    async with harness(infra, template_db) as h:
-        yield h
-
-
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30) as client:
-        yield client
-
-
 UNIT_CREATE = """mutation($i: UnitCreateInput!) {
   unitCreate(input: $i) { unit { id path } errors { code field message } }
 }"""
@@ -193,7 +180,7 @@ async def make_tree(h: Harness, http: httpx.AsyncClient, tag: str) -> dict[str, 
 
 @dataclass
 class Scored:
-    """A tree with two published schemes scored by the real services (see gateway.testing)."""
+    """A tree with two published schemes scored by the real services (see tests/support/seed.py)."""
 
     tree: dict[str, dict[str, Any]]
     province: Book  # assessed by P: every county (A1..An under city A, B1 under city B)

@@ -16,10 +16,10 @@ import pytest
 import pytest_asyncio
 
 from gateway.policy import Op, allowed
-from gateway.testing import SYSTEM, YEAR
 from kaohe.identity import Caller, Role
 from tests.conftest import eventually
-from tests.gateway_fixtures import Harness, gw, make_tree  # noqa: F401
+from tests.support.gateway import Harness, make_tree
+from tests.support.seed import SYSTEM, YEAR
 
 DENIED = {
     "forbidden",
@@ -42,7 +42,7 @@ class World:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(gw: Harness) -> World:  # noqa: F811
+async def world(gw: Harness) -> World:
     tag = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(timeout=30) as http:
         tree = await make_tree(gw, http, tag)
@@ -271,7 +271,7 @@ def _caller(role: Role, w: World) -> tuple[Caller, dict[str, str]]:
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
-async def test_matrix(gw: Harness, world: World, role: Role) -> None:  # noqa: F811
+async def test_matrix(gw: Harness, world: World, role: Role) -> None:
     caller, hdr = _caller(role, world)
     if not hdr:
         hdr = gw.headers([role.value], caller.org_path, indicator_codes=sorted(caller.indicator_codes))
@@ -299,7 +299,7 @@ def _codes_of(text: str) -> list[str]:
     return sorted(set(re.findall(r"'code': '([a-z_]+)'", text)))
 
 
-async def test_scoped_api_key_and_department_indicators(gw: Harness, world: World) -> None:  # noqa: F811
+async def test_scoped_api_key_and_department_indicators(gw: Harness, world: World) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         ro = {"X-Api-Key": world.keys["readonly"]}
         ok, _ = await OPS[Op.submission_write](gw, http, ro, world, "A1")

@@ -15,7 +15,7 @@ from kaohe import bus
 from kaohe.identity import Caller
 from kaohe.rpc import RpcServer
 from tests.conftest import Infra
-from tests.gateway_fixtures import Harness, harness, http  # noqa: F401
+from tests.support.gateway import Harness, harness
 
 
 class ScoresQ(BaseModel):
@@ -76,7 +76,7 @@ def _hdr(h: Harness, user: str) -> dict[str, str]:
 EXPLAIN = 'query($u: String!) { scoreExplanation(unitId: $u, period: "2026-Q1") { digest } }'
 
 
-async def test_upstream_timeout_is_a_clear_error(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_upstream_timeout_is_a_clear_error(hg: Harness, http: httpx.AsyncClient) -> None:
     r = await hg.gql(http, EXPLAIN, {"u": "slow"}, headers=_hdr(hg, "t1"))
     err = r["errors"][0]
     assert err["extensions"]["code"] == "upstream_timeout"
@@ -87,7 +87,7 @@ async def test_upstream_timeout_is_a_clear_error(hg: Harness, http: httpx.AsyncC
 
 async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(
     hg: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
 ) -> None:
     r = await hg.gql(http, EXPLAIN, {"u": "gone"}, headers=_hdr(hg, "t2"))
     assert r["errors"][0]["extensions"]["code"] == "not_found"
@@ -138,13 +138,13 @@ async def test_domain_errors_pass_with_codes_unexpected_ones_are_masked(
     ],
     ids=["depth", "aliases", "tokens"],
 )
-async def test_query_limits(hg: Harness, http: httpx.AsyncClient, query: str, needle: str) -> None:  # noqa: F811
+async def test_query_limits(hg: Harness, http: httpx.AsyncClient, query: str, needle: str) -> None:
     r = await hg.gql(http, query, headers=_hdr(hg, f"lim-{needle[:5]}"))
     assert r.get("data") is None
     assert needle in r["errors"][0]["message"].lower() or needle in r["errors"][0]["message"]
 
 
-async def test_input_lists_are_capped(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_input_lists_are_capped(hg: Harness, http: httpx.AsyncClient) -> None:
     ids = [f"u{i}" for i in range(11)]
     r = await hg.gql(
         http, "query($ids: [ID!]!) { units(ids: $ids) { id } }", {"ids": ids}, headers=_hdr(hg, "cap")
@@ -152,14 +152,14 @@ async def test_input_lists_are_capped(hg: Harness, http: httpx.AsyncClient) -> N
     assert r["errors"][0]["extensions"]["code"] == "too_many"
 
 
-async def test_page_size_is_capped(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_page_size_is_capped(hg: Harness, http: httpx.AsyncClient) -> None:
     r = await hg.gql(
         http, '{ unitSubtree(rootId: "x", first: 100000) { edges { cursor } } }', headers=_hdr(hg, "pg")
     )
     assert r["errors"][0]["extensions"]["code"] == "page_size_out_of_range"
 
 
-async def test_body_size_limit(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_body_size_limit(hg: Harness, http: httpx.AsyncClient) -> None:
     big = {"query": "{ __typename }", "variables": {"pad": "x" * 30_000}}
     r = await http.post(f"{hg.url}/graphql", json=big, headers=_hdr(hg, "body"))
     assert r.status_code == 413
@@ -167,7 +167,7 @@ async def test_body_size_limit(hg: Harness, http: httpx.AsyncClient) -> None:  #
     assert r.json()["code"] == "body_too_large"
 
 
-async def test_rate_limit_per_client(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_rate_limit_per_client(hg: Harness, http: httpx.AsyncClient) -> None:
     hdr = _hdr(hg, "hammer")
     codes = [
         (await http.post(f"{hg.url}/graphql", json={"query": "{ __typename }"}, headers=hdr)).status_code
@@ -187,7 +187,7 @@ async def test_rate_limit_per_client(hg: Harness, http: httpx.AsyncClient) -> No
 
 async def test_introspection_on_in_development_off_in_production(
     hg: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     infra: Infra,
     template_db: str,
 ) -> None:
@@ -203,7 +203,7 @@ async def test_introspection_on_in_development_off_in_production(
     assert (await prod.execute("{ __typename }")).errors is None
 
 
-async def test_unauthenticated_requests(hg: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_unauthenticated_requests(hg: Harness, http: httpx.AsyncClient) -> None:
     r = await http.post(f"{hg.url}/graphql", json={"query": "{ __typename }"})
     assert r.status_code == 401 and r.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
     r = await http.get(f"{hg.url}/api/v1/webhooks")

@@ -24,13 +24,13 @@ from gateway.graphql.scheme_types import (
     scheme_dict,
     scheme_param,
 )
-from gateway.testing import scheme_body
 from kaohe.contracts.scheme import Scheme, all_indicators
 from kaohe.errors import ValidationFailed
 from kaohe.rpc import validation_error
 from services.indicators.domain.validate import validate_inheritance, validate_scheme
 from services.indicators.rpc.schemes import SchemeSave
 from tests.scheme_documents import DOCUMENT, as_input, parent_input, rich_input, rich_json
+from tests.support.seed import scheme_body
 
 UNITS = {"parent": "14", "county": "140502", "town": "140525001", "dept": "1405-fgw"}
 

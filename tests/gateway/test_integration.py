@@ -20,8 +20,8 @@ import websockets
 
 from kaohe import devstack
 from tests.conftest import Infra, eventually
-from tests.gateway_fixtures import Harness, harness, http, make_tree  # noqa: F401
-from tests.test_gateway_authz import one_leaf_scheme
+from tests.gateway.test_authz import one_leaf_scheme
+from tests.support.gateway import Harness, harness, make_tree
 
 SUBMIT = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id } errors { code message } } }"""
@@ -107,7 +107,7 @@ async def _submit(h: Harness, client: httpx.AsyncClient, unit: str, code: str, p
 
 async def test_webhook_signed_retried_with_backoff_and_history(
     gw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     tree: dict[str, Any],
     receiver: Receiver,
 ) -> None:
@@ -181,7 +181,7 @@ async def _ws(h: Harness, token: str) -> Any:
 
 async def test_subscription_receives_live_ranking_changes_for_its_subtree(
     gw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     tree: dict[str, Any],
 ) -> None:
     token = gw.token(["leader"], tree["A"]["path"])
@@ -235,7 +235,7 @@ async def test_subscription_needs_authentication(gw: Harness) -> None:
 
 async def test_no_n_plus_one_requests_do_not_grow_with_page_size(
     gw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     tree: dict[str, Any],
 ) -> None:
     office = gw.headers(["assessment_office"], "/")
@@ -264,7 +264,7 @@ async def test_no_n_plus_one_requests_do_not_grow_with_page_size(
 
 async def test_rest_openapi_problems_bulk_and_export(
     gw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     tree: dict[str, Any],
 ) -> None:
     spec = (await http.get(f"{gw.url}/openapi.json")).json()

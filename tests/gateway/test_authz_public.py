@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 from gateway.policy import Op, allowed
-from gateway.testing import SYSTEM, Book, publish_book, scheme_body
 from kaohe.identity import Caller, Role
 from tests.conftest import eventually
-from tests.gateway_fixtures import Harness, gw, make_tree  # noqa: F401
+from tests.support.gateway import Harness, make_tree
+from tests.support.seed import SYSTEM, Book, publish_book, scheme_body
 
 DENIED = {"forbidden", "forbidden_role", "forbidden_scope", "forbidden_indicator", "not_found"}
 ROLES = [r for r in Role if r not in (Role.system, Role.integration)]
@@ -33,7 +33,7 @@ class World:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(gw: Harness) -> World:  # noqa: F811
+async def world(gw: Harness) -> World:
     tag = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(timeout=30) as http:
         tree = await make_tree(gw, http, tag)
@@ -179,7 +179,7 @@ OPS: list[tuple[str, Op, Run]] = [
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.value for r in ROLES])
-async def test_matrix(gw: Harness, world: World, role: Role) -> None:  # noqa: F811
+async def test_matrix(gw: Harness, world: World, role: Role) -> None:
     org = world.tree["A"]["path"]
     caller = Caller(user_id="u", roles=frozenset({role}), org_path=org)
     # a 责任部门 acts on its own indicators only: give it every leaf of both books

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.gateway_fixtures import Harness, gw, http, make_tree  # noqa: F401
-from tests.test_gateway_authz import one_leaf_scheme
+from tests.gateway.test_authz import one_leaf_scheme
+from tests.support.gateway import Harness, make_tree
 
 CREATE = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id version value narrative } errors { code field message } } }"""
@@ -20,7 +20,7 @@ UPLOAD = """mutation($i: EvidenceUploadInput!) {
 DOWNLOAD = "query($id: ID!) { evidenceDownload(id: $id) { id downloadUrl } }"
 
 
-async def _world(gw: Harness, http: httpx.AsyncClient) -> dict[str, Any]:  # noqa: F811
+async def _world(gw: Harness, http: httpx.AsyncClient) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:6]
     tree = await make_tree(gw, http, tag)
     code = f"DD-{tag}"
@@ -28,7 +28,7 @@ async def _world(gw: Harness, http: httpx.AsyncClient) -> dict[str, Any]:  # noq
     return {**tree, "code": code}
 
 
-async def test_submission_update_keeps_zero_and_empty_narrative(gw: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_submission_update_keeps_zero_and_empty_narrative(gw: Harness, http: httpx.AsyncClient) -> None:
     w = await _world(gw, http)
     rep = gw.headers(["reporter"], w["A1"]["path"])
     i = {
@@ -54,8 +54,8 @@ async def test_submission_update_keeps_zero_and_empty_narrative(gw: Harness, htt
 
 
 async def test_evidence_download_out_of_scope_answers_like_a_missing_id(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     w = await _world(gw, http)
     rep = gw.headers(["reporter"], w["A1"]["path"])

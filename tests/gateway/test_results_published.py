@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.testing import SYSTEM
 from tests.conftest import eventually
-from tests.gateway_fixtures import UNIT_CREATE, Harness, gw, scored_world  # noqa: F401
+from tests.support.gateway import UNIT_CREATE, Harness, scored_world
+from tests.support.seed import SYSTEM
 
 pytestmark = pytest.mark.asyncio
 PUBLISH = """mutation($s: String!, $p: String!) {
@@ -24,7 +24,7 @@ EXPLAIN = """query($u: String!, $p: String!, $s: ID!, $src: ResultSource) {
     status source snapshotId total addsUp trace } }"""
 
 
-async def test_rest_and_explanation_serve_the_published_snapshot(gw: Harness) -> None:  # noqa: F811
+async def test_rest_and_explanation_serve_the_published_snapshot(gw: Harness) -> None:
     async with httpx.AsyncClient(timeout=60) as http:
         world = await scored_world(gw, http, uuid.uuid4().hex[:6])
         book, period, a1 = world.city, world.period, world.tree["A1"]["id"]

@@ -18,7 +18,7 @@ from sqlalchemy import insert, update
 from gateway.tables import DELIVERY, WEBHOOK
 from kaohe import devstack
 from tests.conftest import Infra, eventually
-from tests.gateway_fixtures import Harness, harness, http  # noqa: F401
+from tests.support.gateway import Harness, harness
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -75,7 +75,7 @@ def _office(h: Harness) -> dict[str, str]:
         "https://240.0.0.1/hook",  # reserved
     ],
 )
-async def test_non_public_targets_are_refused(hw: Harness, http: httpx.AsyncClient, url: str) -> None:  # noqa: F811
+async def test_non_public_targets_are_refused(hw: Harness, http: httpx.AsyncClient, url: str) -> None:
     r = await http.post(
         f"{hw.url}/api/v1/webhooks", json={"url": url, "event_types": ["score.updated"]}, headers=_office(hw)
     )
@@ -83,7 +83,7 @@ async def test_non_public_targets_are_refused(hw: Harness, http: httpx.AsyncClie
     assert (r.json()["code"], r.json()["field"]) == ("webhook_target_forbidden", "url")
 
 
-async def test_graphql_refuses_too_and_public_https_is_accepted(hw: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_graphql_refuses_too_and_public_https_is_accepted(hw: Harness, http: httpx.AsyncClient) -> None:
     q = """mutation($u: String!) { webhookCreate(url: $u, eventTypes: ["score.updated"]) {
       webhook { id } errors { code field } } }"""
     r = await hw.gql(http, q, {"u": "https://192.168.1.1/hook"}, headers=_office(hw))
@@ -94,7 +94,7 @@ async def test_graphql_refuses_too_and_public_https_is_accepted(hw: Harness, htt
     assert r["data"]["webhookCreate"]["errors"] == [] and r["data"]["webhookCreate"]["webhook"]["id"]
 
 
-async def _deliver_once(h: Harness, http: httpx.AsyncClient, url: str) -> dict[str, Any]:  # noqa: F811
+async def _deliver_once(h: Harness, http: httpx.AsyncClient, url: str) -> dict[str, Any]:
     """Register a public https URL, then point the stored row at `url` (as if its name now resolved
     there), queue one delivery and return its first attempt."""
     office = _office(h)
@@ -127,7 +127,7 @@ async def _deliver_once(h: Harness, http: httpx.AsyncClient, url: str) -> dict[s
 
 async def test_delivery_checks_the_target_again(
     hw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     receiver: dict[str, Any],
 ) -> None:
     """DNS rebinding: a target that now resolves to loopback is not contacted."""
@@ -149,7 +149,7 @@ def _private_allowed(h: Harness) -> Any:
 
 async def test_failures_are_recorded_as_categories(
     hw: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     receiver: dict[str, Any],
 ) -> None:
     closed = devstack.free_port()

@@ -1,4 +1,4 @@
-"""A statistics bureau (统计局) imports its figures over REST: `POST /api/v1/statistics`, dry run then commit."""
+"""A statistics bureau (统计局) imports its figures over REST (`POST /api/v1/statistics`): dry run, commit."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 
-from gateway.testing import SYSTEM
-from tests.gateway_fixtures import UNIT_CREATE, Harness, gw, http, make_tree  # noqa: F401
+from tests.support.gateway import UNIT_CREATE, Harness, make_tree
+from tests.support.seed import SYSTEM
 
 
 def statistics_scheme(assessing_unit: str, bureau: str, tag: str) -> dict[str, Any]:
-    """One level-1 indicator: GDP growth provided by the 统计局 (数据来源 部门提供), a leaf the units report."""
+    """One level-1 indicator: GDP growth from the 统计局 (数据来源 部门提供), a leaf the units report."""
     gdp = {
         "code": f"{tag}GDP",
         "name": "地区生产总值增速",
@@ -31,13 +31,15 @@ def statistics_scheme(assessing_unit: str, bureau: str, tag: str) -> dict[str, A
         "year": 2026,
         "name": f"2026年度目标责任考核 ({tag})",
         "categories": ["县区"],
-        "trunk": [{"code": f"{tag}ECO", "name": "经济发展", "level": 1, "weight": 100, "children": [gdp, own]}],
+        "trunk": [
+            {"code": f"{tag}ECO", "name": "经济发展", "level": 1, "weight": 100, "children": [gdp, own]}
+        ],
     }
 
 
 async def test_statistics_bureau_imports_over_rest_dry_run_then_commit(
-    gw: Harness,  # noqa: F811
-    http: httpx.AsyncClient,  # noqa: F811
+    gw: Harness,
+    http: httpx.AsyncClient,
 ) -> None:
     tag = uuid.uuid4().hex[:4]
     tree = await make_tree(gw, http, tag)

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from gateway.testing import SYSTEM, Book, approve_values, wait_ranked
 from tests.conftest import Infra
-from tests.gateway_fixtures import Harness, Scored, harness, scored_world
+from tests.support.gateway import Harness, Scored, harness, scored_world
+from tests.support.seed import SYSTEM, Book, approve_values, wait_ranked
 
 PAGE = """query($s: ID!, $p: String!, $c: String!) {
   ranking(schemeId: $s, period: $p, category: $c, first: 100) {

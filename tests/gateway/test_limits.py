@@ -12,12 +12,12 @@ import pytest_asyncio
 
 from gateway.config import GatewayConfig
 from gateway.graphql.schema import build_schema
-from gateway.testing import SYSTEM
 from kaohe.errors import KaoheError
 from kaohe.runtime import create_app
 from kaohe.settings import InfraSettings
 from tests.conftest import Infra
-from tests.gateway_fixtures import UNIT_CREATE, Harness, harness, http, make_tree  # noqa: F401
+from tests.support.gateway import UNIT_CREATE, Harness, harness, make_tree
+from tests.support.seed import SYSTEM
 
 NESTED = """{ unitSubtree(rootId: "%s") { edges { node { id ancestors { id
   children { edges { node { id evidence { downloadUrl } } } } } } } } }"""
@@ -42,7 +42,7 @@ def _sent(h: Harness) -> int:
     return h.gateway.client.calls
 
 
-async def test_nested_list_query_is_refused_before_execution(hl: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_nested_list_query_is_refused_before_execution(hl: Harness, http: httpx.AsyncClient) -> None:
     root = hl.extra["tree"]["P"]["id"]
     for query in (
         NESTED % root,
@@ -64,7 +64,7 @@ async def test_nested_list_query_is_refused_before_execution(hl: Harness, http: 
     assert r["data"]["unitSubtree"]["edges"][0]["node"]["id"] == root
 
 
-async def test_page_arguments_from_variables_count(hl: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_page_arguments_from_variables_count(hl: Harness, http: httpx.AsyncClient) -> None:
     q = """query($r: ID!, $n: Int) { unitSubtree(rootId: $r, first: $n) { edges { node {
       ancestors { children(first: $n) { edges { node { evidence { downloadUrl } } } } } } } } }"""
     root = hl.extra["tree"]["P"]["id"]
@@ -74,7 +74,7 @@ async def test_page_arguments_from_variables_count(hl: Harness, http: httpx.Asyn
     assert not r.get("errors"), r
 
 
-async def test_response_size_guard(hl: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_response_size_guard(hl: Harness, http: httpx.AsyncClient) -> None:
     q = "{ __schema { types { name description fields { name description args { name description } } } } }"
     r = await http.post(f"{hl.url}/graphql", json={"query": q}, headers=_office(hl))
     assert r.status_code == 200 and len(r.content) < 2_000
@@ -93,7 +93,7 @@ def _assert_bad_input(r: httpx.Response, field: str, code: str = "invalid_charac
         assert (body["code"], body["field"]) == (code, field), body
 
 
-async def test_nul_bytes_are_client_errors_everywhere(hl: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_nul_bytes_are_client_errors_everywhere(hl: Harness, http: httpx.AsyncClient) -> None:
     office, url = _office(hl), hl.url
     # GraphQL: a unit name, a filename and a webhook URL in variables.
     r = await http.post(
@@ -145,7 +145,7 @@ async def test_rpc_refuses_nul_for_every_caller(hl: Harness) -> None:
     assert e.value.code == "invalid_character" and e.value.field == "name"
 
 
-async def test_deeply_nested_json_is_a_client_error(hl: Harness, http: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_deeply_nested_json_is_a_client_error(hl: Harness, http: httpx.AsyncClient) -> None:
     deep = b'{"a":' * 1000 + b"1" + b"}" * 1000  # hand-written: client JSON encoders recurse too
     office = {**_office(hl), "Content-Type": "application/json"}
     body = b'{"query": "{ __typename }", "variables": {"v": ' + deep + b"}}"
@@ -160,7 +160,7 @@ async def test_deeply_nested_json_is_a_client_error(hl: Harness, http: httpx.Asy
 
 async def test_client_errors_are_logged_at_info(
     hl: Harness,
-    http: httpx.AsyncClient,  # noqa: F811
+    http: httpx.AsyncClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 import websockets
 
-from tests.gateway_fixtures import Harness, Scored, gw, scored_world  # noqa: F401
+from tests.support.gateway import Harness, Scored, scored_world
 
 RANKING = """query($s: ID!, $p: String!, $c: String!, $n: Int, $after: String) {
   ranking(schemeId: $s, period: $p, category: $c, first: $n, after: $after) {
@@ -24,16 +24,16 @@ RANKING = """query($s: ID!, $p: String!, $c: String!, $n: Int, $after: String) {
 
 
 @pytest_asyncio.fixture(scope="module")
-async def world(gw: Harness) -> Scored:  # noqa: F811
+async def world(gw: Harness) -> Scored:
     async with httpx.AsyncClient(timeout=60) as http:
         return await scored_world(gw, http, uuid.uuid4().hex[:6], extra=10)
 
 
-def _office(gw: Harness) -> dict[str, str]:  # noqa: F811
+def _office(gw: Harness) -> dict[str, str]:
     return gw.headers(["assessment_office"], "/")
 
 
-async def test_ranking_page_with_level1_colour_and_pagination(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_ranking_page_with_level1_colour_and_pagination(gw: Harness, world: Scored) -> None:
     b = world.province
     v = {"s": b.scheme_id, "p": world.period, "c": b.category, "n": 5}
     async with httpx.AsyncClient(timeout=30) as http:
@@ -56,7 +56,7 @@ async def test_ranking_page_with_level1_colour_and_pagination(gw: Harness, world
         assert world.tree["B1"]["id"] not in json.dumps(mine)
 
 
-async def test_no_n_plus_one_on_the_ranking_page(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_no_n_plus_one_on_the_ranking_page(gw: Harness, world: Scored) -> None:
     b = world.province
     counts = []
     async with httpx.AsyncClient(timeout=30) as http:
@@ -70,7 +70,7 @@ async def test_no_n_plus_one_on_the_ranking_page(gw: Harness, world: Scored) -> 
     assert counts[0] == counts[1] == {"scoring": 1, "indicators": 2}, counts  # units + evidence, batched
 
 
-async def test_grades_board_warnings_explanation_periods(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_grades_board_warnings_explanation_periods(gw: Harness, world: Scored) -> None:
     b, p = world.province, world.period
     q = """query($s: ID!, $p: String!, $root: ID!, $u: String!) {
       grades(schemeId: $s, period: $p) { category of quota counts { grade count } exempt vetoed lastPlace }
@@ -111,7 +111,7 @@ PUBLISH = """mutation($s: String!, $p: String!, $f: Boolean!) {
   state { status snapshotId digest openObjections } errors { code field message } } }"""
 
 
-async def test_objections_then_publication_and_snapshot(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_objections_then_publication_and_snapshot(gw: Harness, world: Scored) -> None:
     b, p = world.city, world.other_period
     a_office = gw.headers(["assessment_office"], world.tree["A"]["path"])
     until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -152,7 +152,7 @@ async def test_objections_then_publication_and_snapshot(gw: Harness, world: Scor
         assert r["data"]["objections"]["nodes"][0]["status"] == "answered"
 
 
-async def test_recompute_start_and_progress(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_recompute_start_and_progress(gw: Harness, world: Scored) -> None:
     b = world.city
     a_office = gw.headers(["assessment_office"], world.tree["A"]["path"])
     async with httpx.AsyncClient(timeout=30) as http:
@@ -177,7 +177,7 @@ async def test_recompute_start_and_progress(gw: Harness, world: Scored) -> None:
         assert r["errors"][0]["extensions"]["code"] == "not_found"
 
 
-async def test_submission_fields_and_live_ranking_with_rank_and_colour(gw: Harness, world: Scored) -> None:  # noqa: F811
+async def test_submission_fields_and_live_ranking_with_rank_and_colour(gw: Harness, world: Scored) -> None:
     b = world.city
     async with httpx.AsyncClient(timeout=30) as http:
         q = """query($u: String!) { submissions(unitId: $u, first: 3) { nodes {
@@ -199,7 +199,7 @@ async def test_submission_fields_and_live_ranking_with_rank_and_colour(gw: Harne
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": sub}}))
         await asyncio.sleep(0.3)
         upstream = gw.gw.upstream
-        from gateway.testing import SYSTEM, approve_values
+        from tests.support.seed import SYSTEM, approve_values
 
         async def call(service: str, method: str, params: dict[str, Any]) -> Any:
             return await upstream.call(service, method, params, SYSTEM)

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tests.conftest import Infra
-from tests.gateway_fixtures import Harness, harness
+from tests.support.gateway import Harness, harness
 
 ISS, AUD = "https://sso.example.gov.cn", "kaohe"
 
