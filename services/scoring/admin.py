@@ -9,9 +9,9 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import store
-from services.scoring.compute import kind_of
 from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
+from services.scoring.domain.batch import kind_of
 from services.scoring.recompute import create_job, run_recompute
 from services.scoring.schemas import (
     OFFICE,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 from services.scoring import admin, consumers, publish, quarantine, rpc, worker
-from services.scoring.places import Standings
+from services.scoring.standings import Standings
 
 SERVICE = "scoring"
 

@@ -6,15 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.scoring.engine.pace import FOUR_LEVEL, THREE_COLOUR, WarningConfig, validate_config
-from services.scoring.engine.periods import (
+from services.scoring.domain.composition import (
     HENGKOU_QUARTER,
     AnnualShare,
     Aspect,
     PeriodError,
     validate_weights,
 )
-from services.scoring.engine.ranking import GradeRules, RankingError, validate_rules
+from services.scoring.domain.pace import FOUR_LEVEL, THREE_COLOUR, WarningConfig, validate_config
+from services.scoring.domain.ranking import GradeRules, RankingError, validate_rules
 
 FED_ASPECTS = ("indicators", "supervision")  # aspects scoring computes itself; others are set directly
 

@@ -16,12 +16,12 @@ import asyncpg
 
 from kaohe.expr import Ref
 from services.scoring import store, supervision_source
-from services.scoring.compute import due_fraction, kind_of, months_of
-from services.scoring.engine.ranking import Candidate, Ranked, rank_category
-from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
-from services.scoring.engine.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
-from services.scoring.engine.trace import TraceNode, build_trace
-from services.scoring.model import BookModel, NodeWeight, UnitInfo
+from services.scoring.domain.batch import due_fraction, kind_of, months_of
+from services.scoring.domain.book import BookModel, NodeWeight, UnitInfo
+from services.scoring.domain.ranking import Candidate, Ranked, rank_category
+from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit
+from services.scoring.domain.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
+from services.scoring.domain.trace import TraceNode, build_trace
 
 
 async def _ranking(c: asyncpg.Connection, model: BookModel, period: str, unit: UnitInfo) -> Ranked | None:

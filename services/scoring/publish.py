@@ -15,8 +15,7 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import snapshot, store
-from services.scoring.compute import kind_of
-from services.scoring.places import Models, Standings
+from services.scoring.domain.batch import kind_of
 from services.scoring.schemas import (
     OBJECTORS,
     OFFICE,
@@ -35,6 +34,7 @@ from services.scoring.schemas import (
     uncursor,
     unit_row,
 )
+from services.scoring.standings import Models, Standings
 from services.scoring.worker import ModelCache, lock_book
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from kaohe import gcpause, logs
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring import store
-from services.scoring.compute import kind_of
+from services.scoring.domain.batch import kind_of
 from services.scoring.scorer import Outcome, score_span
 from services.scoring.worker import ModelCache, lock_book
 

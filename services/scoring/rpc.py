@@ -13,10 +13,9 @@ from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import snapshot, store, supervision_source
-from services.scoring.engine.ranking import excellent_quota
-from services.scoring.engine.trace import canonical_bytes, check_trace
+from services.scoring.domain.ranking import excellent_quota
+from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
-from services.scoring.places import Standings
 from services.scoring.schemas import (
     BoardQuery,
     ExplainQuery,
@@ -31,6 +30,7 @@ from services.scoring.schemas import (
     uncursor,
     unit_row,
 )
+from services.scoring.standings import Standings
 from services.scoring.worker import ModelCache
 
 LEVEL_ORDER = {"yellow": 1, "orange": 2, "red": 3}

@@ -20,16 +20,16 @@ import orjson
 from kaohe.contracts.standards import WARNING_LEVEL_ZH
 from kaohe.events import event_type
 from services.scoring import store, store_results
-from services.scoring.compute import ResultRow, kind_of, months_of, quarter_end_values, score_period
-from services.scoring.model import BookModel
-from services.scoring.places import PeriodStandings, Standings
-from services.scoring.standings import (
+from services.scoring.domain.batch import ResultRow, kind_of, months_of, quarter_end_values, score_period
+from services.scoring.domain.book import BookModel
+from services.scoring.domain.rows import (
     PaceCheck,
     compose_quarter_rows,
     compose_year_rows,
     pace_checks,
     rank_rows,
 )
+from services.scoring.standings import PeriodStandings, Standings
 
 SERVICE = "scoring"
 Progress = Callable[[str, int], Awaitable[None]]

@@ -15,10 +15,10 @@ import asyncpg
 from kaohe import logs
 from kaohe.errors import Conflict, NotFound
 from services.scoring import store
-from services.scoring.compute import kind_of, months_of
-from services.scoring.engine.trace import canonical_bytes, check_trace
+from services.scoring.domain.batch import kind_of, months_of
+from services.scoring.domain.book import BookModel
+from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
-from services.scoring.model import BookModel
 
 log = logs.get("scoring.snapshot")
 Source = Literal["published", "live"]

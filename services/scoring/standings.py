@@ -1,283 +1,373 @@
-"""Periods, standings and schedule checks of a book (季度/年度, 排名等次, 序时进度) over batch results.
+"""Category standings in memory (排名与等次): ranks, grades and quota places computed on read.
 
-Pure: quarter and year composition of stored or fresh rows, category rankings with the engine's
-rank_columns, and vectorised 序时进度 checks of one month's values.
+Stored result rows hold each unit's total, veto grade and category; a unit's place (rank, of, grade,
+threshold grade, quota place, exemption, 末位) is a pure function of its category's totals, exemptions and
+the grade rules. Keeping those inputs in memory per (book, period) — a sorted list keyed by
+(−score, unit code) per category — lets the incremental scorer update a batch without re-reading or
+rewriting whole categories, and lets readers derive places without stored ranks going stale.
+
+Validity: a per-(book, period) sequence in `standing_seq` is bumped in every transaction that writes the
+period's results. Memory is used while its sequence is at least the database's (the scorer applies a
+batch to memory just before its commit) and the book's stamp (config, roster) is unchanged; otherwise
+the period is reloaded from the database. The scorer drops a book's standings when a batch fails.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
-import numpy as np
+import asyncpg
 
-from kaohe.contracts.standards import Banded, CompletionRatio
-from services.scoring.compute import SUPERVISION_DEFAULT, ResultRow, Values, _worst, gather, period_end
-from services.scoring.engine.pace import expected_fraction
-from services.scoring.engine.ranking import rank_columns
-from services.scoring.model import BookModel, target_matrix
+from kaohe.contracts import paths
+from kaohe.contracts.standards import GRADES
+from services.scoring import store_results
+from services.scoring.domain.batch import ResultRow
+from services.scoring.domain.book import BookModel
+from services.scoring.domain.ranking import GradeRules, excellent_quota
 
-LEVEL_CODE = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
-LEVELS = ("green", "yellow", "orange", "red")
-COLOURS = np.array(["green", "yellow", "red", "red"], dtype=object)  # 三色榜 by worst level: 橙 counts as 红
-
-
-# ---------------------------------------------------------------- quarter and year
+EXCELLENT, GOOD = GRADES[0], GRADES[1]
+_GRADE_NO = {g: i for i, g in enumerate(GRADES)}
 
 
-def compose_quarter_rows(
-    model: BookModel,
-    months: list[list[ResultRow | None]],  # per unit: its month rows in month order (None = none)
-    unit_nos: list[int],
-    supervision: Mapping[int, float],
-    direct: Mapping[tuple[int, str], float],
-    ends: Mapping[int, ResultRow] | None = None,
-) -> list[ResultRow]:
-    """季度: Σ aspect weight × aspect value; `supervision` fed by the supervision service, the other
-    aspects set directly (missing: 0); `indicators` is the quarter scored on its 季末累计 values (`ends`,
-    from_months quarter_end) or the mean / last of the month totals.
+class Place(NamedTuple):
+    rank: int
+    of: int
+    grade: str
+    threshold_grade: str
+    in_quota: bool
+    exempt: bool
+    last_place: bool
 
-    quarter_end: a row for every unit with a quarter-end roll-up; its breakdown (indicators, bonus,
-    penalty, level-1 scores) is that roll-up's. A 一票否决 in any month also caps the quarter.
-    mean / last: a row for every unit with month rows (units with quarter values only are scored
-    directly by the caller). The 三色榜 colour is the quarter-end check's when `ends` has the unit.
+
+def place_category(
+    keys: list[tuple[float, str, int]],
+    vetoes: dict[int, str | None],
+    exempt: set[int],
+    rules: GradeRules,
+) -> dict[int, Place]:
+    """Places of one category from its sorted keys (−round(score, 6), unit code, unit no).
+
+    The same decisions as engine.ranking.rank_category (tested against it), without per-unit objects.
     """
-    out = []
-    ends = ends or {}
-    aspects = [(a.code, a.weight) for a in model.config.aspects()]
-    rule = next(a.from_months for a in model.config.aspects() if a.code == "indicators")
-    at_end = rule == "quarter_end"
-    fsum = math.fsum
-    for no, ms in zip(unit_nos, months, strict=True):
-        got = [m for m in ms if m is not None]
-        end = ends.get(no)
-        if (at_end and end is None) or (not at_end and not got):
-            continue
-        if at_end:
-            assert end is not None
-            ind = end.total
-        elif rule == "last":
-            ind = got[-1].total
-        else:
-            ind = fsum([m.total for m in got]) / len(got)
-        sup = supervision.get(no, SUPERVISION_DEFAULT)
-        parts, score = [], 0.0
-        for code, weight in aspects:
-            if code == "indicators":
-                v = ind
-            elif code == "supervision":
-                v = sup
+    n = len(keys)
+    quota = excellent_quota(n, rules)
+    last_from = n - rules.last_place_count + 1 if n >= rules.last_place_min_units else n + 1
+    thresholds = rules.thresholds
+    worst = GRADES[-1]
+    used = 0
+    out: dict[int, Place] = {}
+    for i, (neg, _code, no) in enumerate(keys):
+        score = -neg
+        tg = worst
+        for g, t in thresholds:
+            if score >= t:
+                tg = g
+                break
+        grade = tg
+        ex = no in exempt
+        if ex:
+            grade = EXCELLENT
+        cap = vetoes.get(no)
+        if cap is not None and _GRADE_NO[cap] > _GRADE_NO[grade]:
+            grade = cap
+        in_quota = False
+        if grade == EXCELLENT and not ex:
+            if used < quota:
+                used += 1
+                in_quota = True
             else:
-                v = direct.get((no, code), 0.0)
-            parts.append(v)
-            score += weight * v  # the order and operations of engine.periods.compose_quarter
-        veto = end.veto_grade if at_end and end is not None else None
-        for m in got:
-            if m.veto_grade is not None:
-                veto = _worst(veto, m.veto_grade)
-        if at_end and end is not None:
-            base, l1, leaves = end, list(end.l1), end.leaves
-            ind_v, bonus, penalty = end.indicators, end.bonus, end.penalty
-        else:
-            base = got[-1]
-            if all(len(m.l1) == len(base.l1) for m in got):
-                l1 = [fsum(col) / len(got) for col in zip(*(m.l1 for m in got), strict=True)]
-            else:
-                l1 = base.l1
-            leaves, ind_v, bonus, penalty = sum(m.leaves for m in got), ind, 0.0, 0.0
-        shown = end if end is not None else base
-        out.append(
-            ResultRow(
-                no,
-                base.category,
-                base.grp,
-                "quarter",
-                score,
-                ind_v,
-                sup,
-                bonus,
-                penalty,
-                base.coefficient,
-                leaves,
-                veto,
-                l1,
-                parts,
-                shown.colour,
-                shown.checks,
-            )
-        )
+                grade = GOOD
+        out[no] = Place(i + 1, n, grade, tg, in_quota, ex, i + 1 >= last_from)
     return out
 
 
-def compose_year_rows(
-    model: BookModel,
-    quarters: Mapping[int, list[ResultRow]],
-    direct: Mapping[tuple[int, str], float],
-    supervision: Mapping[int, float] | None = None,
-) -> list[ResultRow]:
-    """年度: Σ share weight × value; quarters_mean shares take the mean of the quarters held so far; a
-    `supervision` share is the year's 平时督查 (the service's, else the manual one, else 100)."""
-    supervision = supervision or {}
-    out = []
-    shares = [(sh.code, sh.weight, sh.source == "quarters_mean") for sh in model.config.shares()]
-    for no, qs in sorted(quarters.items()):
-        if not qs:
-            continue
-        mean_q = math.fsum([q.total for q in qs]) / len(qs)
-        parts, score = [], 0.0
-        last = qs[-1]
-        sup = last.supervision  # the latest quarter's, unless the year has a 平时督查 share of its own
-        for code, weight, from_quarters in shares:
-            if from_quarters:
-                v = mean_q
-            elif code == "supervision":
-                v = sup = supervision.get(no, SUPERVISION_DEFAULT)
-            else:
-                v = direct.get((no, code), 0.0)
-            parts.append(v)
-            score += weight * v
-        veto = None
-        for q in qs:
-            if q.veto_grade is not None:
-                veto = _worst(veto, q.veto_grade)
-        out.append(
-            ResultRow(
-                no,
-                last.category,
-                last.grp,
-                "year",
-                score,
-                mean_q,
-                sup,
-                0.0,
-                0.0,
-                last.coefficient,
-                sum(q.leaves for q in qs),
-                veto,
-                last.l1,
-                parts,
-                last.colour,
-                last.checks,
-            )
-        )
-    return out
-
-
-# ---------------------------------------------------------------- ranking and grades
-
-
-def rank_rows(model: BookModel, rows: list[ResultRow], exempt: set[int]) -> None:
-    """Rank one category's rows (同类比较) and grade them with quota, exemptions, veto caps and 末位."""
-    if not rows:
-        return
-    ids = model.roster.unit_id
-    nos = [r.unit_no for r in rows]
-    codes = [ids[no] if 0 <= no < len(ids) and ids[no] is not None else str(no) for no in nos]
-    ex = [no in exempt for no in nos] if exempt else [False] * len(nos)
-    places = rank_columns(
-        codes, [r.total for r in rows], ex, [r.veto_grade for r in rows], model.config.grades.rules()
-    )
-    n = len(rows)
-    for i, rank, grade, threshold_grade, in_quota, last in places:
-        r = rows[i]
-        r.rank, r.of, r.grade, r.threshold_grade = rank, n, grade, threshold_grade
-        r.in_quota, r.last_place, r.exempt = in_quota, last, ex[i]
-
-
-# ---------------------------------------------------------------- 序时进度 warnings
+def _first_is_excellent(rules: GradeRules) -> bool:
+    """Whether 优秀 by threshold means exactly `score >= the first threshold` (the usual rules)."""
+    th = rules.thresholds
+    return bool(th) and th[0][0] == EXCELLENT and all(g != EXCELLENT for g, _ in th[1:])
 
 
 @dataclass
-class PaceCheck:
-    unit_no: int
-    code_no: int
-    level: str
-    expected: float
-    actual: float
-    lag: float
+class Category:
+    keys: list[tuple[float, str, int]] = field(default_factory=list)  # sorted
+    key_of: dict[int, tuple[float, str, int]] = field(default_factory=dict)
+    veto: dict[int, str | None] = field(default_factory=dict)
+    capped: set[int] = field(default_factory=set)  # units with a veto grade
+    placed: dict[int, Place] | None = None  # cache, dropped on change
+
+    def put(self, no: int, key: tuple[float, str, int], veto: str | None) -> None:
+        old = self.key_of.get(no)
+        if old == key and self.veto.get(no) == veto:
+            return
+        if old is not None:
+            del self.keys[bisect.bisect_left(self.keys, old)]
+        bisect.insort(self.keys, key)
+        self.key_of[no] = key
+        self.veto[no] = veto
+        if veto is None:
+            self.capped.discard(no)
+        else:
+            self.capped.add(no)
+        self.placed = None
+
+    def drop(self, no: int) -> None:
+        old = self.key_of.pop(no, None)
+        if old is not None:
+            del self.keys[bisect.bisect_left(self.keys, old)]
+            self.veto.pop(no, None)
+            self.capped.discard(no)
+            self.placed = None
+
+    def place_one(self, no: int, exempt: set[int], rules: GradeRules) -> Place:
+        """One unit's place without placing the whole category: O(log n + exempt + vetoed units).
+
+        The same decisions as place_category (tested against it). The quota places used above the unit
+        are the units ranked above it that are 优秀 by threshold, neither exempt nor capped by a veto.
+        """
+        if self.placed is not None:
+            return self.placed[no]
+        if not _first_is_excellent(rules):
+            return self.category_places(exempt, rules)[no]
+        keys = self.keys
+        key = self.key_of[no]
+        i = bisect.bisect_left(keys, key)
+        n = len(keys)
+        score = -key[0]
+        tg = GRADES[-1]
+        for g, t in rules.thresholds:
+            if score >= t:
+                tg = g
+                break
+        ex = no in exempt
+        grade = EXCELLENT if ex else tg
+        cap = self.veto.get(no)
+        if cap is not None and _GRADE_NO[cap] > _GRADE_NO[grade]:
+            grade = cap
+        in_quota = False
+        if grade == EXCELLENT and not ex:
+            top = rules.thresholds[0][1]
+            prefix = min(i, _count_at_least(keys, top))  # ranked above it and 优秀 by threshold
+            used = prefix
+            for m in self.capped | (exempt & self.key_of.keys()):
+                if m in exempt or _GRADE_NO[self.veto[m] or EXCELLENT] > 0:
+                    if bisect.bisect_left(keys, self.key_of[m]) < prefix:
+                        used -= 1
+            if used < excellent_quota(n, rules):
+                in_quota = True
+            else:
+                grade = GOOD
+        last_from = n - rules.last_place_count + 1 if n >= rules.last_place_min_units else n + 1
+        return Place(i + 1, n, grade, tg, in_quota, ex, i + 1 >= last_from)
+
+    def category_places(self, exempt: set[int], rules: GradeRules) -> dict[int, Place]:
+        if self.placed is None:
+            self.placed = place_category(self.keys, self.veto, exempt, rules)
+        return self.placed
 
 
-def pace_checks(
-    model: BookModel,
-    vals: Values,
-    period: str,
-    unit_nos: Iterable[int],
-    greens: dict[tuple[int, int], PaceCheck | None] | None = None,
-    on: date | None = None,
-) -> tuple[list[PaceCheck], dict[int, tuple[str | None, int]]]:
-    """Non-green schedule checks of a period and each unit's 三色榜 colour and number of checks.
+def _count_at_least(keys: list[tuple[float, str, int]], score: float) -> int:
+    """How many keys (−score, code, no), sorted, have score ≥ `score`."""
+    return bisect.bisect_right(keys, -score, key=lambda k: k[0])
 
-    A month is checked at its end on its values; a quarter at its end (`on`, default the period's end)
-    on its 季末累计 values (compute.quarter_end_values).
 
-    `greens`: keys (unit no, code no) filled in with their check when it is now green (so a cleared
-    warning can carry the expected and actual progress that cleared it).
+@dataclass
+class PeriodStandings:
+    seq: int
+    stamp: int
+    rules: GradeRules
+    exempt: set[int] = field(default_factory=set)
+    cats: dict[str, Category] = field(default_factory=dict)
+    cat_of: dict[int, str] = field(default_factory=dict)
+    # the stored result rows, for the scorer (loaded on its first use of the period, then kept current
+    # by it); readers only need the standings above
+    rows: dict[int, ResultRow] | None = None
 
-    A leaf is checked when it is a counted completion/banded leaf with a positive annual target, higher
-    is better, and the unit reported a (cumulative) value for the period.
-    """
-    p = vals.periods.index(period)
-    on = on or period_end(period)
-    cfg = model.config.warnings.engine()
-    out: list[PaceCheck] = []
-    colours: dict[int, tuple[str | None, int]] = {}
-    for key, nos in model.group_rows(unit_nos).items():
-        group = model.groups[key]
-        js = [
-            j
-            for j, leaf in enumerate(group.leaves)
-            if leaf.counted
-            and isinstance(leaf.standard, CompletionRatio | Banded)
-            and leaf.direction == "higher_better"
-        ]
-        if not js:
-            continue
-        rows = vals.rows_of(nos)
-        targets = target_matrix(model, group, nos)[:, js]
-        codes = np.array([group.leaves[j].code_no for j in js])
-        expected = np.array([expected_fraction(group.leaves[j].schedule, on) for j in js])
-        v = gather(vals.value[p], rows, codes, np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            actual = v / targets
-        checked = np.isfinite(actual) & (targets > 0)
-        lag = expected[None, :] - actual
-        basis = lag / expected[None, :] if cfg.basis == "relative" else lag
-        if cfg.basis == "relative":
-            basis = np.where(expected[None, :] > 0, basis, -np.inf)
-        level = np.zeros(lag.shape, dtype=np.int8)
-        for lv, threshold in cfg.thresholds:
-            level = np.where(basis >= threshold, LEVEL_CODE[lv], level)
-        level = np.where(checked, level, 0)
-        n_checks = checked.sum(axis=1)
-        worst = level.max(axis=1) if len(js) else np.zeros(len(nos), dtype=np.int8)
-        shown = np.flatnonzero(n_checks)
-        colours.update(
-            zip(
-                np.asarray(nos)[shown].tolist(),
-                zip(COLOURS[worst[shown]].tolist(), n_checks[shown].tolist(), strict=True),
-                strict=True,
-            )
+    def put(self, model: BookModel, no: int, category: str, total: float, veto: str | None) -> None:
+        prev = self.cat_of.get(no)
+        if prev is not None and prev != category:
+            self.cats[prev].drop(no)
+        code = model.units[no].unit_id if no in model.units else str(no)
+        self.cats.setdefault(category, Category()).put(no, (-round(total, 6), code, no), veto)
+        self.cat_of[no] = category
+
+    def drop(self, no: int) -> None:
+        cat = self.cat_of.pop(no, None)
+        if cat is not None:
+            self.cats[cat].drop(no)
+
+    def set_exempt(self, exempt: set[int]) -> None:
+        if exempt != self.exempt:
+            for no in exempt ^ self.exempt:
+                cat = self.cat_of.get(no)
+                if cat is not None:
+                    self.cats[cat].placed = None
+            self.exempt = set(exempt)
+
+    def category(self, name: str) -> dict[int, Place]:
+        cat = self.cats.get(name)
+        return {} if cat is None else cat.category_places(self.exempt, self.rules)
+
+    def place(self, no: int) -> Place | None:
+        """One unit's place: from the category's cached places, else computed for it alone."""
+        cat = self.cat_of.get(no)
+        return None if cat is None else self.cats[cat].place_one(no, self.exempt, self.rules)
+
+    def page(self, model: BookModel, name: str, root: str, after: int, limit: int) -> list[tuple[int, Place]]:
+        """Up to `limit` units of the category under `root`, ranked after `after`, in rank order."""
+        placed = self.category(name)
+        out: list[tuple[int, Place]] = []
+        for no in self.ordered(name)[after:]:
+            u = model.units.get(no)
+            if u is not None and paths.within(u.path, root):
+                out.append((no, placed[no]))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def ordered(self, name: str) -> list[int]:
+        """The category's units in rank order."""
+        cat = self.cats.get(name)
+        return [] if cat is None else [k[2] for k in cat.keys]
+
+
+class Models(Protocol):
+    async def get(self, c: asyncpg.Connection, book: int) -> BookModel | None: ...
+
+
+class Standings:
+    """Per-process standings of every (book, period) read or scored, validated against the database."""
+
+    def __init__(self) -> None:
+        self._periods: dict[tuple[int, str], PeriodStandings] = {}
+
+    def clear(self) -> None:
+        self._periods.clear()
+
+    def forget(self, book: int) -> None:
+        for key in [k for k in self._periods if k[0] == book]:
+            del self._periods[key]
+
+    async def get(
+        self, c: asyncpg.Connection, model: BookModel, period: str, *, rows: bool = False
+    ) -> PeriodStandings:
+        """The period's standings, reloaded when another writer (or a config change) moved it on;
+        with `rows`, also its stored result rows."""
+        return (await self.get_many(c, model, [period], rows=rows))[period]
+
+    async def get_many(
+        self, c: asyncpg.Connection, model: BookModel, periods: list[str], *, rows: bool = False
+    ) -> dict[str, PeriodStandings]:
+        """`get` for several periods of a book, validated with one query."""
+        found = await c.fetch(
+            "SELECT p.period, coalesce(b.stamp, 0), coalesce(s.seq, 0) FROM unnest($2::text[]) AS p(period)"
+            " LEFT JOIN book b ON b.id = $1"
+            " LEFT JOIN standing_seq s ON s.book = $1 AND s.period = p.period",
+            model.book,
+            periods,
         )
-        if greens:
-            col = {int(code): jj for jj, code in enumerate(codes)}
-            pos = {no: i for i, no in enumerate(nos)}
-            for no, code_no in list(greens):
-                i, jj = pos.get(no), col.get(code_no)
-                if i is not None and jj is not None and checked[i, jj] and level[i, jj] == 0:
-                    greens[(no, code_no)] = PaceCheck(
-                        no, code_no, "green", float(expected[jj]), float(actual[i, jj]), float(lag[i, jj])
-                    )
-        for i, jj in zip(*np.nonzero(level), strict=True):
-            out.append(
-                PaceCheck(
-                    nos[i],
-                    int(codes[jj]),
-                    LEVELS[level[i, jj]],
-                    float(expected[jj]),
-                    float(actual[i, jj]),
-                    float(lag[i, jj]),
-                )
-            )
-    return out, colours
+        rules = model.config.grades.rules()
+        out: dict[str, PeriodStandings] = {}
+        for period, stamp, seq in found:
+            hit = self._periods.get((model.book, period))
+            if hit is not None and hit.seq >= seq and hit.stamp == stamp and hit.rules == rules:
+                if rows and hit.rows is None:
+                    hit.rows = await _rows(c, model.book, period)
+                out[period] = hit
+            else:
+                st = await _load(c, model, period, seq, stamp, rules, with_rows=rows)
+                self._periods[(model.book, period)] = out[period] = st
+        return out
+
+    async def of_rows(
+        self, c: asyncpg.Connection, models: Models, keys: Iterable[tuple[int, str, int]]
+    ) -> dict[tuple[int, str, int], Place]:
+        """Places of (book, period, unit no) triples."""
+        out: dict[tuple[int, str, int], Place] = {}
+        seen: dict[tuple[int, str], PeriodStandings | None] = {}
+        for book, period, no in keys:
+            if (book, period) not in seen:
+                model = await models.get(c, book)
+                seen[(book, period)] = None if model is None else await self.get(c, model, period)
+            st = seen[(book, period)]
+            pl = None if st is None else st.place(no)
+            if pl is not None:
+                out[(book, period, no)] = pl
+        return out
+
+    async def advance_many(
+        self, c: asyncpg.Connection, book: int, written: dict[str, PeriodStandings]
+    ) -> None:
+        """Bump the written periods' sequences (in the writer's transaction, one statement) and mark memory
+        as that far."""
+        rows = await c.fetch(
+            "INSERT INTO standing_seq AS s (book, period, seq) SELECT $1, p, 1 FROM unnest($2::text[]) AS p"
+            " ON CONFLICT (book, period) DO UPDATE SET seq = s.seq + 1 RETURNING period, seq",
+            book,
+            list(written),
+        )
+        for period, seq in rows:
+            st = written[period]
+            st.seq = seq
+            self._periods[(book, period)] = st
+
+    async def invalidate(self, c: asyncpg.Connection, book: int, period: str) -> None:
+        """A writer replaced the period wholesale: bump its sequence and let the next reader reload."""
+        await c.execute(
+            "INSERT INTO standing_seq AS s (book, period, seq) VALUES ($1, $2, 1) ON CONFLICT (book, period)"
+            " DO UPDATE SET seq = s.seq + 1",
+            book,
+            period,
+        )
+        self._periods.pop((book, period), None)
+
+
+async def _rows(c: asyncpg.Connection, book: int, period: str) -> dict[int, ResultRow]:
+    return await store_results.results(c, book, period)
+
+
+async def _load(
+    c: asyncpg.Connection,
+    model: BookModel,
+    period: str,
+    seq: int,
+    stamp: int,
+    rules: GradeRules,
+    *,
+    with_rows: bool = False,
+) -> PeriodStandings:
+    stored = await _rows(c, model.book, period) if with_rows else None
+    if stored is not None:
+        rows: Iterable[tuple[int, str, float, str | None]] = [
+            (r.unit_no, r.category, r.total, r.veto_grade) for r in stored.values()
+        ]
+    else:
+        rows = await c.fetch(
+            "SELECT unit_no, category, total, veto_grade FROM result WHERE book = $1 AND period = $2",
+            model.book,
+            period,
+        )
+    exempt = await c.fetch(
+        "SELECT unit_no FROM exemption WHERE book = $1 AND period = $2", model.book, period
+    )
+    st = PeriodStandings(seq=seq, stamp=stamp, rules=rules, exempt={r[0] for r in exempt}, rows=stored)
+    by_cat: dict[str, list[tuple[float, str, int]]] = {}
+    for no, cat, total, veto in rows:
+        code = model.units[no].unit_id if no in model.units else str(no)
+        by_cat.setdefault(cat, []).append((-round(total, 6), code, no))
+        st.cat_of[no] = cat
+        c_ = st.cats.setdefault(cat, Category())
+        c_.veto[no] = veto
+        if veto is not None:
+            c_.capped.add(no)
+    for cat, keys in by_cat.items():
+        keys.sort()
+        st.cats[cat].keys = keys
+        st.cats[cat].key_of = {k[2]: k for k in keys}
+    return st
+
+
+def categories_of(st: PeriodStandings, nos: Iterable[int]) -> set[str]:
+    return {st.cat_of[no] for no in nos if no in st.cat_of}

@@ -19,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe.contracts.indicators import SchemePublished
 from kaohe.contracts.scheme import Scheme, all_indicators
 from services.scoring import supervision_source
-from services.scoring.compute import Values
 from services.scoring.config import ScoringConfig
-from services.scoring.model import BookModel, build_model
+from services.scoring.domain.batch import Values
+from services.scoring.domain.book import BookModel, build_model
 from services.scoring.schemas import assessing_path
 
 # The results side lives in store_results; re-exported so that callers use one repository name.

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from kaohe.events import nats_subject, notify_channel
-from services.scoring.compute import ResultRow
+from services.scoring.domain.batch import ResultRow
 
 RESULT_COLUMNS = (
     "book period unit_no category grp kind total indicators supervision bonus penalty coefficient leaves "

@@ -16,12 +16,12 @@ import asyncpg
 from kaohe import logs
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring import store
-from services.scoring.compute import kind_of, months_of, quarter_of
 from services.scoring.consumers import DIRTY_CHANNEL
-from services.scoring.model import BookModel
-from services.scoring.places import Standings
+from services.scoring.domain.batch import kind_of, months_of, quarter_of
+from services.scoring.domain.book import BookModel
 from services.scoring.quarantine import BookQueue
 from services.scoring.scorer import score_span
+from services.scoring.standings import Standings
 
 log = logs.get("scoring.worker")
 LOCK_NS = 0x5C0E  # advisory lock namespace: (LOCK_NS, book)

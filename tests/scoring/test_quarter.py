@@ -11,8 +11,8 @@ import pytest
 from kaohe.contracts.standards import Schedule
 from kaohe.db import asyncpg_dsn
 from services.scoring.config import WarningSettings
-from services.scoring.engine.pace import assess_pace
-from services.scoring.engine.trace import TraceNode, check_trace
+from services.scoring.domain.pace import assess_pace
+from services.scoring.domain.trace import TraceNode, check_trace
 from tests.conftest import eventually
 from tests.support.scoring import SCHEME, Scoring, due, fill, month_total, totals
 

@@ -11,8 +11,8 @@ import pytest
 from kaohe.contracts.standards import Schedule
 from kaohe.db import asyncpg_dsn
 from kaohe.errors import KaoheError as Conflict  # remote codes arrive as KaoheError
-from services.scoring.engine.pace import expected_fraction
-from services.scoring.engine.trace import TraceNode, check_trace
+from services.scoring.domain.pace import expected_fraction
+from services.scoring.domain.trace import TraceNode, check_trace
 from tests.conftest import eventually
 from tests.support.scoring import Events, Scoring, due, fill, month_total, totals
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from kaohe.contracts.scheme import Scheme
-from services.scoring.compute import Values, leaf_fractions, quarter_end_values, score_period
 from services.scoring.config import AspectConfig, ScoringConfig
-from services.scoring.engine.pace import assess_pace
-from services.scoring.engine.periods import compose_quarter
-from services.scoring.engine.ranking import Candidate, rank_category
-from services.scoring.engine.rollup import RollupConfig, UnitInputs, rollup_unit
-from services.scoring.engine.rules import LeafInput, score_leaf
-from services.scoring.model import build_model
-from services.scoring.standings import compose_quarter_rows, pace_checks, rank_rows
+from services.scoring.domain.batch import Values, leaf_fractions, quarter_end_values, score_period
+from services.scoring.domain.book import build_model
+from services.scoring.domain.composition import compose_quarter
+from services.scoring.domain.pace import assess_pace
+from services.scoring.domain.ranking import Candidate, rank_category
+from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit
+from services.scoring.domain.rows import compose_quarter_rows, pace_checks, rank_rows
+from services.scoring.domain.rules import LeafInput, score_leaf
 from tests.support.scoring import SCHEME, due
 
 UNITS = [(i, f"U{i}", f"单位{i}", f"/1/U{i}/", "乡镇") for i in range(6)]

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaohe.contracts.scheme import Scheme
-from services.scoring.compute import Values, gather
 from services.scoring.config import ScoringConfig
-from services.scoring.engine.ranking import Candidate, GradeRules, rank_category, rank_columns, round6
-from services.scoring.model import BookModel, build_model
+from services.scoring.domain.batch import Values, gather
+from services.scoring.domain.book import BookModel, build_model
+from services.scoring.domain.ranking import Candidate, GradeRules, rank_category, rank_columns, round6
 from services.scoring.store import ROW
 from tests.support.scoring import SCHEME
 

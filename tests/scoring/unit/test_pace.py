@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kaohe.contracts.standards import Milestone, Schedule, WarningLevel
-from services.scoring.engine.pace import (
+from services.scoring.domain.pace import (
     FOUR_LEVEL,
     THREE_COLOUR,
     PaceError,

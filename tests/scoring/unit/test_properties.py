@@ -17,8 +17,8 @@ from kaohe.contracts.standards import (
     Direction,
     RankAmongPeers,
 )
-from services.scoring.engine.ranking import Candidate, GradeRules, excellent_quota, rank_category
-from services.scoring.engine.rollup import (
+from services.scoring.domain.ranking import Candidate, GradeRules, excellent_quota, rank_category
+from services.scoring.domain.rollup import (
     Adjustment,
     RollupConfig,
     ScoreNode,
@@ -27,8 +27,8 @@ from services.scoring.engine.rollup import (
     rollup_batch,
     rollup_unit,
 )
-from services.scoring.engine.rules import LeafInput, LeafResult, score_batch, score_leaf
-from services.scoring.engine.trace import build_trace, canonical_bytes, check_trace
+from services.scoring.domain.rules import LeafInput, LeafResult, score_batch, score_leaf
+from services.scoring.domain.trace import build_trace, canonical_bytes, check_trace
 
 SETTINGS = settings(database=None, deadline=None, max_examples=200)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.scoring.engine.ranking import (
+from services.scoring.domain.ranking import (
     Candidate,
     GradeRules,
     Ranked,

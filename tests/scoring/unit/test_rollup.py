@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kaohe.contracts.standards import Bonus, CompletionRatio, Veto
-from services.scoring.engine.periods import (
+from services.scoring.domain.composition import (
     HENGKOU_ANNUAL,
     HENGKOU_QUARTER,
     AnnualShare,
@@ -17,8 +17,8 @@ from services.scoring.engine.periods import (
     compose_annual,
     compose_quarter,
 )
-from services.scoring.engine.ranking import Candidate, rank_category
-from services.scoring.engine.rollup import (
+from services.scoring.domain.ranking import Candidate, rank_category
+from services.scoring.domain.rollup import (
     Adjustment,
     RollupConfig,
     RollupError,
@@ -29,8 +29,8 @@ from services.scoring.engine.rollup import (
     rollup_batch,
     rollup_unit,
 )
-from services.scoring.engine.rules import LeafInput, LeafResult, score_leaf
-from services.scoring.engine.trace import build_trace, canonical_bytes, check_trace, trace_period
+from services.scoring.domain.rules import LeafInput, LeafResult, score_leaf
+from services.scoring.domain.trace import build_trace, canonical_bytes, check_trace, trace_period
 
 SCHEME = ScoreNode(
     "scheme",

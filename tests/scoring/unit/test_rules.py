@@ -20,7 +20,7 @@ from kaohe.contracts.standards import (
     Veto,
 )
 from kaohe.expr import Ref
-from services.scoring.engine.rules import LeafInput, RuleError, score_batch, score_leaf
+from services.scoring.domain.rules import LeafInput, RuleError, score_batch, score_leaf
 
 BANDS = Banded(
     bands=[

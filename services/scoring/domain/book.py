@@ -23,7 +23,7 @@ from kaohe.contracts.scheme import (
 )
 from kaohe.contracts.standards import Banded, Bonus, CompletionRatio, Deduction, Schedule, Standard
 from services.scoring.config import ScoringConfig
-from services.scoring.engine.rollup import CompiledScheme, ScoreNode, compile_scheme, from_points
+from services.scoring.domain.rollup import CompiledScheme, ScoreNode, compile_scheme, from_points
 
 ROOT_CODE, ROOT_NAME = "indicators", "指标得分"
 

@@ -26,10 +26,10 @@ from kaohe.contracts.standards import (
     Veto,
 )
 from kaohe.expr import ExprError, Ref
-from services.scoring.engine.pace import expected_fraction
-from services.scoring.engine.rollup import RollupConfig, rollup_batch
-from services.scoring.engine.rules import formula_expr, score_batch
-from services.scoring.model import BookModel, Group, LeafSpec, target_matrix
+from services.scoring.domain.book import BookModel, Group, LeafSpec, target_matrix
+from services.scoring.domain.pace import expected_fraction
+from services.scoring.domain.rollup import RollupConfig, rollup_batch
+from services.scoring.domain.rules import formula_expr, score_batch
 
 SUPERVISION_DEFAULT = (
     100.0  # no 平时督查 result yet: no deduction recorded (the component is deduction-based)
@@ -338,7 +338,7 @@ def _formula_column(
     targets: np.ndarray | None,
 ) -> np.ndarray:
     """公式: evaluated unit by unit (lag 0 elements only; earlier periods are not loaded in batch)."""
-    from services.scoring.engine.rules import LeafInput, RuleError, score_leaf
+    from services.scoring.domain.rules import LeafInput, RuleError, score_leaf
 
     std = leaf.standard
     assert isinstance(std, Formula)

@@ -18,7 +18,7 @@ from typing import Any
 
 from kaohe.contracts.standards import Standard
 
-from .periods import PeriodResult
+from .composition import PeriodResult
 from .ranking import Ranked
 from .rollup import NodeResult, UnitResult
 from .rules import NOTES_ZH, LeafInput, LeafResult
