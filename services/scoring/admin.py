@@ -12,6 +12,7 @@ from services.scoring import store
 from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.batch import kind_of
+from services.scoring.errors import ScoringErrorCode
 from services.scoring.recompute import create_job, run_recompute
 from services.scoring.schemas import (
     OFFICE,
@@ -155,7 +156,7 @@ def register(rt: Runtime) -> None:
             if running:
                 raise Conflict(
                     "a recompute of this scheme and period is already running",
-                    code="recompute_running",
+                    code=ScoringErrorCode.RECOMPUTE_RUNNING,
                     field="period",
                     details=[{"job_id": running}],
                 )

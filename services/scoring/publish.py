@@ -16,6 +16,7 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring import snapshot, store
 from services.scoring.domain.batch import kind_of
+from services.scoring.errors import ScoringErrorCode
 from services.scoring.schemas import (
     OBJECTORS,
     OFFICE,
@@ -147,7 +148,9 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             await require_book_scope(c, caller, book)
             if await status_of(c, book, p.period) == "published":
                 raise Conflict(
-                    "these results are already published", code="already_published", field="period"
+                    "these results are already published",
+                    code=ScoringErrorCode.ALREADY_PUBLISHED,
+                    field="period",
                 )
             await c.execute(
                 "INSERT INTO results_state (book, period, window_until) VALUES ($1, $2, $3)"
@@ -174,7 +177,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             if until is None or until <= datetime.now(UTC):
                 raise Conflict(
                     "no objection window is open for these results",
-                    code="objection_window_closed",
+                    code=ScoringErrorCode.OBJECTION_WINDOW_CLOSED,
                     field="period",
                 )
             oid = uuid.uuid4().hex
@@ -205,7 +208,9 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             await require_book_scope(c, caller, row["book"])
             if row["status"] != "open":
                 raise Conflict(
-                    "this objection is already answered", code="already_answered", field="objection_id"
+                    "this objection is already answered",
+                    code=ScoringErrorCode.ALREADY_ANSWERED,
+                    field="objection_id",
                 )
             row = await c.fetchrow(
                 "UPDATE objection SET status = 'answered', answer = $2, decision = $3, answered_by = $4,"
@@ -260,7 +265,9 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             )
             if st["snapshot_id"]:
                 raise Conflict(
-                    "these results are already published", code="already_published", field="period"
+                    "these results are already published",
+                    code=ScoringErrorCode.ALREADY_PUBLISHED,
+                    field="period",
                 )
             open_rows = await c.fetch(
                 "SELECT id, unit_id FROM objection WHERE book = $1 AND period = $2 AND status = 'open'"
@@ -271,7 +278,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             if open_rows:
                 raise Conflict(
                     f"{len(open_rows)} objection(s) must be answered before publishing",
-                    code="objections_open",
+                    code=ScoringErrorCode.OBJECTIONS_OPEN,
                     field="period",
                     details=[{"objection_id": r["id"], "unit_id": r["unit_id"]} for r in open_rows],
                 )
@@ -282,7 +289,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
             ):
                 raise Conflict(
                     "the objection window is still open; wait for it or force_close_window",
-                    code="objection_window_open",
+                    code=ScoringErrorCode.OBJECTION_WINDOW_OPEN,
                     field="force_close_window",
                 )
             await snapshot.require_settled(c, book, p.period)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kaohe.errors import Forbidden, NotFound
 from kaohe.identity import Caller, Role
 from services.scoring.config import ScoringConfig
+from services.scoring.errors import ScoringErrorCode
 
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
 OFFICE = (Role.assessment_office, Role.system)
@@ -175,7 +176,7 @@ async def require_book_scope(c: asyncpg.Connection, caller: Caller, book: int) -
     raise Forbidden(
         "the scheme's assessing unit is outside your organisation subtree",
         field="scheme_id",
-        code="forbidden_scope",
+        code=ScoringErrorCode.FORBIDDEN_SCOPE,
     )
 
 

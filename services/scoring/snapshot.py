@@ -18,6 +18,7 @@ from services.scoring import store
 from services.scoring.domain.batch import kind_of, months_of
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.trace import canonical_bytes, check_trace
+from services.scoring.errors import ScoringErrorCode
 from services.scoring.explain import explain
 
 log = logs.get("scoring.snapshot")
@@ -48,7 +49,7 @@ async def require_settled(c: asyncpg.Connection, book: int, period: str) -> None
     if pending:
         raise Conflict(
             "scores of this period are still being computed (or held by a scorer fault); retry shortly",
-            code="scoring_pending",
+            code=ScoringErrorCode.SCORING_PENDING,
             field="period",
         )
 
