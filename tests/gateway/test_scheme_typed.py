@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from tests.scheme_documents import DOCUMENT, as_input, parent_input, rich_input
 from tests.support.gateway import Harness
+from tests.support.scheme_documents import DOCUMENT, as_input, parent_input, rich_input
 
 ERR = "errors { code field message }"
 UNIT_CREATE = f"mutation($i: UnitCreateInput!) {{ unitCreate(input: $i) {{ unit {{ id }} {ERR} }} }}"

@@ -29,7 +29,7 @@ from kaohe.errors import ValidationFailed
 from kaohe.rpc import validation_error
 from services.indicators.domain.validate import validate_inheritance, validate_scheme
 from services.indicators.rpc.schemes import SchemeSave
-from tests.scheme_documents import DOCUMENT, as_input, parent_input, rich_input, rich_json
+from tests.support.scheme_documents import DOCUMENT, as_input, parent_input, rich_input, rich_json
 from tests.support.seed import scheme_body
 
 UNITS = {"parent": "14", "county": "140502", "town": "140525001", "dept": "1405-fgw"}
