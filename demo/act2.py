@@ -60,11 +60,11 @@ async def seed(
     async with httpx.AsyncClient(timeout=120) as http:
         api = Api(gateway_url, http)
         summary = await seed_city(api, progress=lambda m: progress(f"   {m}"))
-        await _settled(api, summary, progress, timeout_s)
+        await settled(api, summary, progress, timeout_s)
     return summary
 
 
-async def _settled(
+async def settled(
     api: Api, summary: dict[str, Any], progress: Callable[[str], None], timeout_s: float
 ) -> None:
     """Scoring takes approvals in asynchronously: wait, as a board would, until every assessed unit is ranked
