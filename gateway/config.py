@@ -1,4 +1,4 @@
-"""Gateway settings beyond the kernel's GatewaySettings (same env prefix, KAOHE_GATEWAY_)."""
+"""Gateway settings beyond GatewaySettings (gateway/settings.py): limits, rate limits, webhooks, caches."""
 
 from __future__ import annotations
 
