@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kaohe.contracts import periods
 from services.indicators.domain.periods import normalize_period
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
-PERIOD_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4]|-H[12])?$")  # 2026, 2026-03, 2026-Q1, 2026-H1
+PERIOD_RE = re.compile(periods.PATTERN)  # 2026, 2026-03, 2026-Q1, 2026-H1
 ALLOWED_TYPES = {
     "application/pdf",
     "image/jpeg",

@@ -10,12 +10,12 @@ import asyncpg
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaohe.contracts.periods import PATTERN as PERIOD  # 2026, 2026-H1, 2026-Q1, 2026-05
 from kaohe.errors import Forbidden, NotFound
 from kaohe.identity import Caller, Role
 from services.scoring.config import ScoringConfig
 from services.scoring.errors import ScoringErrorCode
 
-PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?$"
 OFFICE = (Role.assessment_office, Role.system)
 OBJECTORS = (Role.reporter, Role.department, Role.leader, *OFFICE)
 
