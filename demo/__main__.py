@@ -67,6 +67,7 @@ def run(*, skeleton_only: bool = False, keep: bool = False) -> int:
         _say(f"error: {e}")
         return 2
     except KeyboardInterrupt:
+        _say("stopping…")
         return 0
     finally:
         if stack is not None:  # also after a failed start: nothing is left running

@@ -118,7 +118,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         _say("the demo is not installed here: run `python -m demo` from a checkout of the repository")
         return 2
-    argv = ["--skeleton-only"] if args.skeleton_only else []
+    argv = [flag for flag, on in (("--skeleton-only", args.skeleton_only), ("--keep", args.keep)) if on]
     return int(demo.main(argv))
 
 
@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start PostgreSQL, NATS, S3 and the five components; Ctrl-C stops")
     dm = sub.add_parser("demo", help="run the end-to-end scenario (starts a stack unless one is running)")
     dm.add_argument("--skeleton-only", action="store_true", help="only act 1: one value end to end")
+    dm.add_argument("--keep", action="store_true", help="keep the stack it started running afterwards")
     s = sub.add_parser("serve", help="run one component")
     s.add_argument("component", choices=COMPONENTS)
     s.add_argument("--workers", type=int, default=0, help="worker processes (default KAOHE_<C>_WORKERS or 1)")
