@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import orjson
+from cross_web import HTTPException as CrossWebHTTPException
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -185,6 +186,20 @@ class OrjsonGraphQLRouter(GraphQLRouter[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return graphiql_page()  # local assets, and a default query saying how to paste a token
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        """strawberry answers a malformed HTTP request (bad JSON, no query) in plain text: here it is a
+        GraphQL error document with a code and the part of the request at fault, like every other error."""
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except CrossWebHTTPException as e:
+            code = HTTP_CODES.get(e.status_code, "bad_request")
+            part = next((p for p in ("variables", "extensions") if f"`{p}`" in e.reason), None)
+            if part is None:
+                part = "query" if "query" in e.reason.lower() or "operation" in e.reason.lower() else "body"
+            ext = {"code": code, "field": part}
+            body = {"errors": [{"message": e.reason, "extensions": ext}]}
+            return JSONResponse(body, status_code=e.status_code)
 
     def encode_json(self, data: object) -> bytes:
         body = orjson.dumps(data)

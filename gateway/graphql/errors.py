@@ -27,6 +27,9 @@ CODES: dict[str, str] = {
     "graphql_validation": "The document does not validate against the schema (unknown field, wrong literal,"
     " too deep, too many aliases): fix the query; it never succeeds unchanged.",
     "graphql_parse_failed": "The document is not GraphQL (syntax error, too many tokens): fix it.",
+    "bad_request": "The HTTP request is malformed (not JSON, no `query`, a mutation over GET): fix it.",
+    "method_not_allowed": "Wrong HTTP method: use one the `Allow` header lists.",
+    "unsupported_media_type": "Send JSON (`Content-Type: application/json`).",
     "forbidden_role": "Your roles do not allow this operation at all (see the role matrix).",
     "rate_limited": "Too many requests: wait `Retry-After` seconds, then retry.",
     "query_too_costly": "The estimated cost exceeds the limit: ask for smaller pages (`first`).",
