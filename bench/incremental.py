@@ -32,8 +32,9 @@ from kaohe.events import CloudEvent
 from kaohe.identity import Caller
 from kaohe.rpc import RpcClient
 from kaohe.settings import InfraSettings
-from services.scoring import app, store
+from services.scoring import app
 from services.scoring.recompute import create_job, run_recompute
+from services.scoring.repository import connection
 from services.scoring.settings import ScoringSettings
 
 RATE, MONTH = 200, "2026-03"
@@ -58,11 +59,11 @@ async def measure(url: str, nats_url: str, quick: bool) -> None:
     db = Database(url, schema="scoring", pool_size=2)
     async with db.uow() as s:
         job = await create_job(
-            await store.raw(s), book=book, scheme_id="bench-scheme", period="2026-Q1", requested_by="b"
+            await connection.raw(s), book=book, scheme_id="bench-scheme", period="2026-Q1", requested_by="b"
         )
     await run_recompute(db, "bench", job, book, "2026-Q1")
     async with db.uow() as s:  # the preload's announcements are not part of what is measured
-        await (await store.raw(s)).execute("DELETE FROM outbox")
+        await (await connection.raw(s)).execute("DELETE FROM outbox")
     await db.dispose()
     # As after any bulk load: statistics and visibility maps brought up to date and the load's dirty pages
     # written out, so that autovacuum and the checkpoint of the load do not run during the measurement.
@@ -157,7 +158,7 @@ async def measure(url: str, nats_url: str, quick: bool) -> None:
         await asyncio.wait_for(watcher, 60)
     except TimeoutError:
         async with Database(url, schema="scoring").uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             for q in (
                 "SELECT count(*) FROM value WHERE period = '2026-03'",
                 "SELECT count(*) FROM dirty",

@@ -26,9 +26,9 @@ import numpy as np
 
 from bench._stack import peak_rss_mb, report, start_infra
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring import store
 from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.recompute import create_job, run_recompute
+from services.scoring.repository import books, connection
 
 CITY, YEAR, QUARTER = "14", 2026, "2026-Q1"
 MONTHS = ["2026-01", "2026-02", "2026-03"]
@@ -127,7 +127,7 @@ async def load(url: str, n_units: int, n_cats: int, months: int = 3) -> tuple[in
         cats = [f"C{c:02d}" for c in range(n_cats)]
         body = scheme(cats)
         async with conn.transaction():
-            book, _ = await store.store_scheme(
+            book, _ = await books.store_scheme(
                 conn,
                 {
                     "scheme_id": "bench-scheme",
@@ -242,14 +242,18 @@ async def measure(url: str, quick: bool) -> None:
         db = Database(url, schema="scoring", pool_size=2)
         async with db.uow() as s:
             job = await create_job(
-                await store.raw(s), book=book, scheme_id="bench-scheme", period=QUARTER, requested_by="bench"
+                await connection.raw(s),
+                book=book,
+                scheme_id="bench-scheme",
+                period=QUARTER,
+                requested_by="bench",
             )
         t = time.perf_counter()
         out = await run_recompute(db, "bench", job, book, QUARTER)
         wall = time.perf_counter() - t
         rss = peak_rss_mb()
         async with db.uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             status = await c.fetchrow(
                 "SELECT status, error, done_units, total_units FROM job WHERE id = $1", job
             )

@@ -8,12 +8,12 @@ from typing import Any
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import store
 from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.batch import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.recompute import create_job, run_recompute
+from services.scoring.repository import connection
 from services.scoring.schemas import (
     OFFICE,
     AspectScoresSet,
@@ -72,10 +72,10 @@ def register(rt: Runtime) -> None:
     @rpc.method("config_get", SchemeRef)
     async def config_get(caller: Caller, p: SchemeRef) -> dict[str, Any]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             raw = await c.fetchval("SELECT config FROM book WHERE id = $1", book)
-        return (ScoringConfig.model_validate(store.js(raw)) if raw else ScoringConfig()).model_dump(
+        return (ScoringConfig.model_validate(connection.js(raw)) if raw else ScoringConfig()).model_dump(
             mode="json"
         )
 
@@ -83,7 +83,7 @@ def register(rt: Runtime) -> None:
     async def config_set(caller: Caller, p: ConfigSet) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             await c.execute("UPDATE book SET config = $2 WHERE id = $1", book, p.config.model_dump_json())
@@ -94,7 +94,7 @@ def register(rt: Runtime) -> None:
     async def exemption_set(caller: Caller, p: ExemptionSet) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             row = await unit_row(c, caller, book, p.unit_id)
@@ -129,7 +129,7 @@ def register(rt: Runtime) -> None:
             if not 0.0 <= v <= 100.0:
                 raise ValidationFailed(f"scores.{code}: must be within 0..100", field=f"scores.{code}")
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             row = await unit_row(c, caller, book, p.unit_id)
@@ -145,7 +145,7 @@ def register(rt: Runtime) -> None:
     async def recompute_start(caller: Caller, p: BookPeriod) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             running = await c.fetchval(
@@ -173,7 +173,7 @@ def register(rt: Runtime) -> None:
     async def recompute_status(caller: Caller, p: JobRef) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             row = await c.fetchrow(f"SELECT {JOB_FIELDS}, book FROM job WHERE id = $1", p.job_id)
             if row is not None and not await covers_book(c, caller, row["book"]):
                 row = None  # a job of a book outside the caller's subtree: not disclosed

@@ -22,7 +22,7 @@ from kaohe.contracts.indicators import (
 from kaohe.contracts.supervision import SupervisionResultScored
 from kaohe.events import CloudEvent
 from kaohe.runtime import Runtime
-from services.scoring import store
+from services.scoring.repository import books, connection
 
 SCHEME_PUBLISHED = SchemePublished.TYPE
 APPROVED = SubmissionApproved.TYPE
@@ -47,8 +47,8 @@ async def _wake(s: AsyncSession, c: Any) -> None:
 async def on_scheme(s: AsyncSession, event: CloudEvent) -> None:
     """A published scheme version: store it; when it is the newest, every stored value is rescored."""
     m = SchemePublished.from_event(event)
-    c = await store.raw(s)
-    book, current = await store.store_scheme(c, m, body=event.data["scheme"])
+    c = await connection.raw(s)
+    book, current = await books.store_scheme(c, m, body=event.data["scheme"])
     if current:
         await c.execute(
             "INSERT INTO dirty (book, unit_no, period, cause_event) SELECT DISTINCT book, unit_no, period, $2"
@@ -78,7 +78,7 @@ async def _unit_no(ids: Interned, c: Any, book: int, d: SubmissionEvent) -> int:
         if no is None:
             name = getattr(d, "unit_name", None) or ""  # only approvals carry it
             roster = [{"unit_id": d.unit_id, "path": d.unit_path, "name": name}]
-            no = (await store.units(c, book, roster, assessed=False))[d["unit_id"]]
+            no = (await books.units(c, book, roster, assessed=False))[d["unit_id"]]
             return int(no)  # not cached: this transaction may still roll back
         ids.unit_no[key] = int(no)
     return ids.unit_no[key]
@@ -89,7 +89,7 @@ async def _code_no(ids: Interned, c: Any, book: int, code: str) -> int:
     if key not in ids.code_no:
         no = await c.fetchval("SELECT code_no FROM book_code WHERE book = $1 AND code = $2", book, code)
         if no is None:
-            return (await store.codes(c, book, [code]))[code]
+            return (await books.codes(c, book, [code]))[code]
         ids.code_no[key] = int(no)
     return ids.code_no[key]
 
@@ -99,11 +99,11 @@ async def _book(ids: Interned, c: Any, d: SubmissionEvent) -> tuple[int | None, 
     sid = d.scheme_id
     book = ids.book_of.get(sid) if sid else None
     if book is None and sid:
-        book = await store.book_of_scheme(c, sid)
+        book = await books.book_of_scheme(c, sid)
         if book is not None:
             ids.book_of[sid] = book
     if book is None and d.assessing_unit and d.year:
-        book = await store.book_id(c, d.assessing_unit, d.year)
+        book = await books.book_id(c, d.assessing_unit, d.year)
     if book is None:
         return None, False
     if book not in ids.has_scheme:
@@ -139,7 +139,7 @@ async def on_submissions(s: AsyncSession, events: list[CloudEvent], ids: Interne
     """Approvals (final) count a value, reopenings withdraw it; only newer revisions apply. As if applied
     one by one, in a few statements: units looked up together, then one upsert of the values (and of the
     scorer's queue, for those that changed and that a scheme scores) per run of distinct keys."""
-    c = await store.raw(s)
+    c = await connection.raw(s)
     prepared: list[tuple[Any, ...]] = []
     missing: dict[int, set[str]] = {}
     for event in events:
@@ -196,7 +196,7 @@ async def _dirty(s: AsyncSession, c: Any, book: int, unit_no: int, period: str, 
 async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
     """Renames and moves: scope checks use the new paths (descendants' paths follow a move)."""
     d = UnitChanged.from_event(event)
-    c = await store.raw(s)
+    c = await connection.raw(s)
     old_path = d.previous.path if d.previous else None
     new_path = d.version.path
     await c.execute(
@@ -228,7 +228,7 @@ async def on_unit_changed(s: AsyncSession, event: CloudEvent) -> None:
 async def on_supervision(s: AsyncSession, event: CloudEvent) -> None:
     """督查结果单独核算: the unit's 平时督查 score for a period; rescored where it is assessed."""
     d = SupervisionResultScored.from_event(event)
-    c = await store.raw(s)
+    c = await connection.raw(s)
     applied = await c.fetchval(
         "INSERT INTO supervision AS x (unit_id, period, unit_path, score, items, revision, details)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, period) DO UPDATE SET"

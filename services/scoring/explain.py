@@ -15,13 +15,14 @@ from typing import Any
 import asyncpg
 
 from kaohe.expr import Ref
-from services.scoring import store, supervision_source
+from services.scoring import supervision_source
 from services.scoring.domain.batch import due_fraction, kind_of, months_of
 from services.scoring.domain.book import BookModel, NodeWeight, UnitInfo
 from services.scoring.domain.ranking import Candidate, Ranked, rank_category
 from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.domain.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
 from services.scoring.domain.trace import TraceNode, build_trace
+from services.scoring.repository import connection, values
 
 
 async def _ranking(c: asyncpg.Connection, model: BookModel, period: str, unit: UnitInfo) -> Ranked | None:
@@ -152,7 +153,7 @@ async def explain_rollup(
             peers=tuple(peers.get(leaf.code_no, ())),
             grade=None if r is None else r["grade"],
             elements=elements,
-            evidence_ids=tuple(store.js(r["evidence"]) if r is not None and r["evidence"] else ()),
+            evidence_ids=tuple(connection.js(r["evidence"]) if r is not None and r["evidence"] else ()),
             annual_target=annual if due is not None else None,
             due_fraction=due,
         )
@@ -244,7 +245,7 @@ async def explain_quarter(
                 months.append((m, t))
         if not months:
             return await explain_rollup(c, model, unit, quarter)
-    direct = await store.aspect_scores(c, model.book, quarter)
+    direct = await values.aspect_scores(c, model.book, quarter)
     sup, sup_source = await supervision_source.of_unit(c, model.book, unit.unit_no, quarter)
     parts, score = [], 0.0
     for a in model.config.aspects():
@@ -305,7 +306,7 @@ async def explain_year(
             quarters.append(t)
     if not quarters:
         return None
-    direct = await store.aspect_scores(c, model.book, year)
+    direct = await values.aspect_scores(c, model.book, year)
     sup_source = quarters[-1].details.get("supervision_source", "default")  # the row shows the latest's
     parts, score = [], 0.0
     for sh in model.config.shares():

@@ -14,9 +14,10 @@ from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import snapshot, store
+from services.scoring import snapshot
 from services.scoring.domain.batch import kind_of
 from services.scoring.errors import ScoringErrorCode
+from services.scoring.repository import connection, results
 from services.scoring.schemas import (
     OBJECTORS,
     OFFICE,
@@ -46,7 +47,7 @@ def objection_public(r: Any, scheme_id: str) -> dict[str, Any]:
         "period": r["period"],
         "unit_id": r["unit_id"],
         "unit_path": r["unit_path"],
-        "codes": store.js(r["codes"]),
+        "codes": connection.js(r["codes"]),
         "reason": r["reason"],
         "status": r["status"],
         "answer": r["answer"],
@@ -116,13 +117,13 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     @rpc.method("results_state", BookPeriod)
     async def results_state(caller: Caller, p: BookPeriod) -> dict[str, Any]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             return await state(c, await book_of(c, p.scheme_id), p.scheme_id, p.period)
 
     @rpc.method("result_periods", SchemeRef)
     async def result_periods(caller: Caller, p: SchemeRef) -> list[dict[str, Any]]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             # the distinct periods with results, one index probe each (loose index scan)
             found = await c.fetch(
@@ -143,7 +144,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
         if p.until.tzinfo is None or p.until <= datetime.now(UTC):
             raise ValidationFailed("until: must be a future time with a time zone", field="until")
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             if await status_of(c, book, p.period) == "published":
@@ -165,7 +166,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     async def objection_create(caller: Caller, p: ObjectionCreate) -> dict[str, Any]:
         caller.require(*OBJECTORS)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             unit = await unit_row(c, caller, book, p.unit_id)
             until = await c.fetchval(
@@ -201,7 +202,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     async def objection_answer(caller: Caller, p: ObjectionAnswer) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             row = await c.fetchrow("SELECT * FROM objection WHERE id = $1 FOR UPDATE", p.objection_id)
             if row is None or not caller.covers(row["unit_path"]):
                 raise NotFound(f"no objection {p.objection_id!r}", field="objection_id")
@@ -227,7 +228,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     async def objections(caller: Caller, p: ObjectionsQuery) -> dict[str, Any]:
         after = uncursor(p.after) or ["", ""]
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             rows = await c.fetch(
                 "SELECT * FROM objection WHERE book = $1 AND period = $2 AND ($3::text IS NULL OR status ="
@@ -251,7 +252,7 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     async def results_publish(caller: Caller, p: Publish) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             await c.execute(
@@ -360,19 +361,19 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
                 units=[PublishedUnit.model_validate(u) for u in units],
             )
             event = published.event(subject=f"{p.scheme_id}:{p.period}", trace_id=caller.trace_id)
-            await store.emit_many(c, rt.settings.event_prefix, [event])
+            await results.emit_many(c, rt.settings.event_prefix, [event])
             return await state(c, book, p.scheme_id, p.period)
 
     @rpc.method("results_snapshot", SnapshotQuery)
     async def results_snapshot(caller: Caller, p: SnapshotQuery) -> dict[str, Any]:
         offset = int(uncursor(p.after) or 0)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             row = await c.fetchrow("SELECT * FROM snapshot WHERE book = $1 AND period = $2", book, p.period)
         if row is None:
             raise NotFound(f"results for {p.period} are not published", field="period")
-        visible = [u for u in store.js(row["rows"]) if caller.covers(u["unit_path"])]
+        visible = [u for u in connection.js(row["rows"]) if caller.covers(u["unit_path"])]
         page = visible[offset : offset + p.first]
         more = offset + p.first < len(visible)
         return {

@@ -24,8 +24,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from kaohe import logs
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import store
 from services.scoring.consumers import DIRTY_CHANNEL
+from services.scoring.repository import connection
 from services.scoring.schemas import _P, OFFICE, SchemeRef, book_of, covers_book, require_book_scope
 
 log = logs.get("scoring.quarantine")
@@ -181,7 +181,7 @@ def register(rt: Runtime) -> None:
     async def scorer_faults(caller: Caller, p: FaultsQuery) -> list[dict[str, Any]]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id) if p.scheme_id else None
             items = await faults(c, book)
             return [f for f in items if await covers_book(c, caller, f["book"])]
@@ -190,7 +190,7 @@ def register(rt: Runtime) -> None:
     async def scorer_retry(caller: Caller, p: SchemeRef) -> dict[str, Any]:
         caller.require(*OFFICE)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             await require_book_scope(c, caller, book)
             n = await retry(c, book)

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from kaohe import gcpause, logs
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring import store
 from services.scoring.domain.batch import kind_of
+from services.scoring.repository import connection
 from services.scoring.scorer import Outcome, score_span
 from services.scoring.worker import ModelCache, lock_book
 
@@ -66,7 +66,7 @@ async def run_recompute(db: Database, prefix: str, job_id: str, book: int, perio
 async def _recompute(db: Database, prefix: str, job_id: str, book: int, period: str, total: Outcome) -> int:
     """The job's spans in one transaction; returns the units × spans done."""
     async with db.uow() as s:
-        c = await store.raw(s)
+        c = await connection.raw(s)
         await lock_book(c, book)
         model = await ModelCache().get(c, book)
         if model is None:

@@ -12,10 +12,11 @@ from kaohe.contracts.standards import GRADES, WARNING_LEVEL_ZH
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import snapshot, store, supervision_source
+from services.scoring import snapshot, supervision_source
 from services.scoring.domain.ranking import excellent_quota
 from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.explain import explain
+from services.scoring.repository import connection
 from services.scoring.schemas import (
     BoardQuery,
     ExplainQuery,
@@ -52,7 +53,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     async def scores_by_units(caller: Caller, p: ScoresQuery) -> dict[str, Any]:
         out: dict[str, Any] = {i: None for i in p.ids}
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             published = await snapshot.scores(c, p.ids, p.period) if p.source == "published" else None
             rows = await c.fetch(
                 # from the few units to their rows by key: a period that started after the last ANALYZE
@@ -98,7 +99,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     async def ranking(caller: Caller, p: RankingQuery) -> dict[str, Any]:
         after = uncursor(p.after) or 0
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
             rows, pls = [], []
@@ -170,7 +171,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     @rpc.method("grades", GradesQuery)
     async def grades(caller: Caller, p: GradesQuery) -> list[dict[str, Any]]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
             if model is None:
@@ -207,7 +208,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     async def board(caller: Caller, p: BoardQuery) -> dict[str, Any]:
         offset = int(uncursor(p.after) or 0)
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             model = await cache.get(c, book)
             names = model.leaf_names if model is not None else {}
@@ -278,7 +279,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
         after = uncursor(p.after) or ["", "", "", 0]
         levels = [lv for lv, n in LEVEL_ORDER.items() if n >= LEVEL_ORDER[p.min_level]]
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             rows = await c.fetch(
                 "SELECT u.unit_id, u.path, k.code, w.period, w.level, w.expected, w.actual, w.lag,"
                 " w.raised_at, w.book"
@@ -320,7 +321,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     @rpc.method("explanation", ExplainQuery)
     async def explanation(caller: Caller, p: ExplainQuery) -> dict[str, Any]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             if p.scheme_id:
                 book = await book_of(c, p.scheme_id)
             else:
@@ -361,7 +362,7 @@ def register(rt: Runtime, cache: ModelCache, places: Standings | None = None) ->
     @rpc.method("periods", PeriodsQuery)
     async def periods(caller: Caller, p: PeriodsQuery) -> list[dict[str, Any]]:
         async with db().uow() as s:
-            c = await store.raw(s)
+            c = await connection.raw(s)
             book = await book_of(c, p.scheme_id)
             row = await unit_row(c, caller, book, p.unit_id)
             model = await cache.get(c, book)

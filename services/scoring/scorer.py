@@ -19,7 +19,6 @@ import orjson
 
 from kaohe.contracts.standards import WARNING_LEVEL_ZH
 from kaohe.events import event_type
-from services.scoring import store, store_results
 from services.scoring.domain.batch import ResultRow, kind_of, months_of, quarter_end_values, score_period
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.rows import (
@@ -29,6 +28,7 @@ from services.scoring.domain.rows import (
     pace_checks,
     rank_rows,
 )
+from services.scoring.repository import results, values
 from services.scoring.standings import PeriodStandings, Standings
 
 SERVICE = "scoring"
@@ -150,11 +150,11 @@ async def score_span(
             else []
         )
         sts = await places.get_many(c, model, touched, rows=True)
-        exempts = await store_results.exemptions_many(c, model.book, touched)
+        exempts = await results.exemptions_many(c, model.book, touched)
     note = progress or _quiet
     await note("loading", 0)
-    vals = await store.load_values(c, model, periods, None if full else units, dsn=dsn)
-    sup = await store.supervision(c, model, periods)
+    vals = await values.load_values(c, model, periods, None if full else units, dsn=dsn)
+    sup = await values.supervision(c, model, periods)
     await note("scoring", 0)
     fresh: dict[str, list[ResultRow]] = {}
     checks: dict[str, list[PaceCheck]] = {}
@@ -164,7 +164,7 @@ async def score_span(
     # expected, actual, lag), so that only the checks that differ are written back
     stored: dict[str, dict[tuple[int, int], tuple[str, float, float, float]]] | None = None
     if not full and kind_of(span) == "quarter":
-        stored = await store_results.warning_rows(
+        stored = await results.warning_rows(
             c, model.book, [p for p in periods if p not in months_kept], units
         )
         for p, got in stored.items():
@@ -181,7 +181,7 @@ async def score_span(
             s_m = {**sup[span], **sup[m]}
             rows = score_period(model, vals, m, units, s_m)
             if m not in before:
-                before[m] = await store.warnings(c, model.book, m, None if full else units)
+                before[m] = await results.warnings(c, model.book, m, None if full else units)
             greens[m] = dict.fromkeys(before[m])  # filled in where the check is now green
             found, colours = pace_checks(model, vals, m, [r.unit_no for r in rows], greens[m])
             checks[m] = found
@@ -195,12 +195,12 @@ async def score_span(
         qv = quarter_end_values(vals, span)
         ends = {r.unit_no: r for r in score_period(model, qv, span, units, sup[span])}
         if span not in before:
-            before[span] = await store.warnings(c, model.book, span, None if full else units)
+            before[span] = await results.warnings(c, model.book, span, None if full else units)
         greens[span] = dict.fromkeys(before[span])
         checks[span], colours = pace_checks(model, qv, span, list(ends), greens[span])
         for r in ends.values():
             r.colour, r.checks = colours.get(r.unit_no, (None, 0))
-        direct = await store.aspect_scores(c, model.book, span)
+        direct = await values.aspect_scores(c, model.book, span)
         composed = compose_quarter_rows(model, list(by_unit.values()), list(by_unit), sup[span], direct, ends)
         done = {r.unit_no for r in composed}
         rest = [ends[no] for no in units if no not in done and no in ends]  # mean|last: no month yet
@@ -219,11 +219,11 @@ async def score_span(
             await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p], kept)
     await note("writing", len(units))
     if out.warning_writes:
-        await store_results.merge_warnings(c, model.book, out.warning_writes)
+        await results.merge_warnings(c, model.book, out.warning_writes)
     if out.writes:
-        await store_results.upsert_results_many(c, model.book, [(p, ch, dr) for p, ch, dr, _ in out.writes])
+        await results.upsert_results_many(c, model.book, [(p, ch, dr) for p, ch, dr, _ in out.writes])
         await places.advance_many(c, model.book, {p: st for p, _, _, st in out.writes})
-    await store.emit_many(c, prefix, out.events)
+    await results.emit_many(c, prefix, out.events)
     return out
 
 
@@ -249,9 +249,9 @@ async def _write(
     if exempts is not None and period in exempts:
         exempt = exempts[period]
     else:
-        exempt = await store.exemptions(c, model.book, period)
+        exempt = await values.exemptions(c, model.book, period)
     if full:
-        old = await store.result_keys(c, model.book, period)
+        old = await results.result_keys(c, model.book, period)
         by_cat: dict[str, list[ResultRow]] = {}
         for r in rows:
             by_cat.setdefault(r.category, []).append(r)
@@ -260,7 +260,7 @@ async def _write(
         for r in rows:
             prev = old.get(r.unit_no)
             r.version = 1 if prev is None else prev.version + (_key(prev) != _key(r))
-        await store.replace_results(c, model.book, period, rows)
+        await results.replace_results(c, model.book, period, rows)
         await places.invalidate(c, model.book, period)
         final = {r.unit_no: r for r in rows}
     else:
@@ -353,7 +353,7 @@ async def _year(
         if period == span:  # just computed: no need to read it back
             got = {r.unit_no: r for r in span_rows}
         elif full:
-            got = await store.results(c, model.book, period)
+            got = await results.results(c, model.book, period)
         else:  # the scorer's memory of the stored rows
             st = sts[period] if sts and period in sts else await places.get(c, model, period, rows=True)
             got = st.rows or {}
@@ -361,8 +361,8 @@ async def _year(
             r = got.get(no)
             if r is not None:
                 quarters[no].append(r)
-    direct = await store.aspect_scores(c, model.book, year)
-    sup = (await store.supervision(c, model, [year]))[year]
+    direct = await values.aspect_scores(c, model.book, year)
+    sup = (await values.supervision(c, model, [year]))[year]
     rows = compose_year_rows(model, quarters, direct, sup)
     await _write(c, model, year, rows, units, full, out, causes, announce, places, sts, exempts)
 
@@ -403,7 +403,7 @@ async def _warnings(
         ]
         out.warning_writes.append((period, found, gone))
         return
-    await store.write_warnings(c, model.book, period, units, found, same, gone)
+    await results.write_warnings(c, model.book, period, units, found, same, gone)
 
 
 def _gone(k: tuple[int, int]) -> PaceCheck:

@@ -14,12 +14,12 @@ import asyncpg
 
 from kaohe import logs
 from kaohe.errors import Conflict, NotFound
-from services.scoring import store
 from services.scoring.domain.batch import kind_of, months_of
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.explain import explain
+from services.scoring.repository import connection
 
 log = logs.get("scoring.snapshot")
 Source = Literal["published", "live"]
@@ -111,7 +111,7 @@ async def explanation(c: asyncpg.Connection, book: int, period: str, unit_id: st
         "total": r["total"],
         "digest": r["trace_digest"],
         "adds_up": bool(r["adds_up"]),
-        "trace": store.js(r["trace"]),
+        "trace": connection.js(r["trace"]),
     }
 
 

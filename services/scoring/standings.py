@@ -23,10 +23,10 @@ import asyncpg
 
 from kaohe.contracts import paths
 from kaohe.contracts.standards import GRADES
-from services.scoring import store_results
 from services.scoring.domain.batch import ResultRow
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.ranking import GradeRules, excellent_quota
+from services.scoring.repository import results
 
 EXCELLENT, GOOD = GRADES[0], GRADES[1]
 _GRADE_NO = {g: i for i, g in enumerate(GRADES)}
@@ -325,7 +325,7 @@ class Standings:
 
 
 async def _rows(c: asyncpg.Connection, book: int, period: str) -> dict[int, ResultRow]:
-    return await store_results.results(c, book, period)
+    return await results.results(c, book, period)
 
 
 async def _load(

@@ -15,11 +15,11 @@ import asyncpg
 
 from kaohe import logs
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring import store
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.batch import kind_of, months_of, quarter_of
 from services.scoring.domain.book import BookModel
 from services.scoring.quarantine import BookQueue
+from services.scoring.repository import books, connection
 from services.scoring.scorer import score_span
 from services.scoring.standings import Standings
 
@@ -35,11 +35,11 @@ class ModelCache:
         self._models: dict[int, tuple[int, BookModel | None]] = {}
 
     async def get(self, c: asyncpg.Connection, book: int) -> BookModel | None:
-        current = await store.stamp(c, book)
+        current = await books.stamp(c, book)
         hit = self._models.get(book)
         if hit is not None and hit[0] == current:
             return hit[1]
-        model = await store.load_model(c, book)
+        model = await books.load_model(c, book)
         self._models[book] = (current or 0, model)
         return model
 
@@ -156,9 +156,9 @@ async def preload(db: Database, cache: ModelCache, places: Standings) -> int:
     Without it the first approvals after a start would wait while their periods are read."""
     loaded = 0
     async with db.uow() as s:
-        c = await store.raw(s)
-        books = await c.fetch("SELECT id FROM book WHERE scheme_id IS NOT NULL ORDER BY id")
-        for (book,) in books:
+        c = await connection.raw(s)
+        book_rows = await c.fetch("SELECT id FROM book WHERE scheme_id IS NOT NULL ORDER BY id")
+        for (book,) in book_rows:
             month = await c.fetchval(
                 "SELECT max(period) FROM result WHERE book = $1 AND period ~ '^[0-9]{4}-[0-9]{2}$'", book
             )

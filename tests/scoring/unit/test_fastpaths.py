@@ -15,7 +15,7 @@ from services.scoring.config import ScoringConfig
 from services.scoring.domain.batch import Values, gather
 from services.scoring.domain.book import BookModel, build_model
 from services.scoring.domain.ranking import Candidate, GradeRules, rank_category, rank_columns, round6
-from services.scoring.store import ROW
+from services.scoring.repository.values import ROW
 from tests.support.scoring import SCHEME
 
 SETTINGS = settings(database=None, deadline=None, max_examples=200)
