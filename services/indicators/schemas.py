@@ -54,11 +54,23 @@ def check_filename(name: str) -> str:
     return name
 
 
-class _In(BaseModel):
+MAX_PAGE = 500
+
+
+class In(BaseModel):
+    """Base of every params model: strict, whitespace-trimmed."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class UnitCreate(_In):
+class Page(In):
+    """A keyset page request: the cursor of the last item seen, and how many."""
+
+    after: str | None = Field(None, max_length=2000)
+    first: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+class UnitCreate(In):
     id: str = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
     name: str = Field(min_length=1, max_length=200)
     kind: UnitKind
@@ -76,11 +88,11 @@ class UnitPublic(BaseModel):
     valid_to: date | None
 
 
-class Ids(_In):
+class Ids(In):
     ids: list[str] = Field(max_length=1000)
 
 
-class SubmissionCreate(_In):
+class SubmissionCreate(In):
     unit_id: str = Field(max_length=40)
     indicator_code: str = Field(max_length=64)
     period: str = Field(max_length=20)
@@ -119,7 +131,15 @@ class SubmissionPublic(BaseModel):
     reason: str | None
 
 
-class SubmissionUpdate(_In):
+class SubmissionList(Page):
+    unit_id: str | None = Field(None, max_length=40)
+    period: str | None = Field(None, max_length=20)
+    status: Literal["submitted", "reviewed", "approved", "rejected", "reopened"] | None = None
+    code: str | None = Field(None, max_length=64)
+    assessing_unit: str | None = Field(None, max_length=40)
+
+
+class SubmissionUpdate(In):
     submission_id: str = Field(max_length=64)
     expected_version: int
     value: float | None = None
@@ -127,23 +147,23 @@ class SubmissionUpdate(_In):
     narrative: str | None = Field(None, max_length=4000)
 
 
-class SubmissionReview(_In):
+class SubmissionReview(In):
     submission_id: str = Field(max_length=64)
     expected_version: int | None = None
     reason: str | None = Field(None, max_length=2000)
 
 
-class SubmissionDecision(_In):  # reject / reopen: the reason is required
+class SubmissionDecision(In):  # reject / reopen: the reason is required
     submission_id: str = Field(max_length=64)
     expected_version: int | None = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class SubmissionRef(_In):
+class SubmissionRef(In):
     submission_id: str = Field(max_length=64)
 
 
-class EvidenceRequest(_In):
+class EvidenceRequest(In):
     submission_id: str = Field(max_length=64)
     filename: str = Field(min_length=1, max_length=300)
     content_type: str = Field(max_length=100)
@@ -171,7 +191,7 @@ class EvidenceUpload(BaseModel):
     upload_headers: dict[str, str] = {}
 
 
-class EvidenceRef(_In):
+class EvidenceRef(In):
     evidence_id: str = Field(max_length=64)
 
 
@@ -189,7 +209,7 @@ class EvidencePublic(BaseModel):
 
 
 # 批量填报 (bulk submission)
-class Scope(_In):
+class Scope(In):
     scheme_id: str = Field(max_length=64)
     period: str = Field(max_length=20)
     unit_id: str | None = Field(None, max_length=40)
@@ -209,7 +229,7 @@ class TemplateReq(Scope):
     inline: bool | None = None
 
 
-class UploadReq(_In):
+class UploadReq(In):
     filename: str = Field(min_length=1, max_length=200)
 
 
@@ -233,18 +253,18 @@ AU = Field(max_length=40)
 YEAR = Field(ge=2000, le=2100)
 
 
-class CategoryIn(_In):
+class CategoryIn(In):
     name: str = Field(min_length=1, max_length=60)
     description: str = Field("", max_length=500)
 
 
-class CategoriesSet(_In):
+class CategoriesSet(In):
     assessing_unit: str = AU
     year: int = YEAR
     categories: list[CategoryIn] = Field(max_length=50)
     members: dict[str, str] = Field(default_factory=dict, max_length=50_000)
 
 
-class CategoriesRef(_In):
+class CategoriesRef(In):
     assessing_unit: str = AU
     year: int = YEAR

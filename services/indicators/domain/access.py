@@ -24,7 +24,10 @@ from kaohe.errors import Forbidden
 from kaohe.identity import Caller, Role
 from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
-OFFICE = (Role.assessment_office, Role.system)
+OFFICE = (Role.assessment_office, Role.system)  # 考核办
+WRITERS = OFFICE  # units and schemes
+REPORTERS = (Role.reporter, Role.department, Role.integration, *OFFICE)  # values and evidence
+REVIEWERS = (Role.department, *OFFICE)  # review decisions
 SOURCES_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.reporter: frozenset({"unit_report"}),
     Role.integration: frozenset({"unit_report", "statistic_import"}),

@@ -15,7 +15,7 @@ from services.indicators.domain import Problem, validate_inheritance, validate_s
 from services.indicators.domain.errors import problem
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import SchemeRow
-from services.indicators.rpc.common import unit_path
+from services.indicators.repository.units import unit_path
 
 
 def to_domain(row: SchemeRow) -> Scheme:

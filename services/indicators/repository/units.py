@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.errors import Conflict, NotFound, ValidationFailed
+from kaohe.identity import Caller
 from services.indicators.errors import IndicatorsErrorCode
 
 COLS = "unit_id, version, name, kind, parent_id, path, valid_from, valid_to, change, lineage"
@@ -300,3 +301,17 @@ async def many_current(s: AsyncSession, ids: Sequence[str]) -> list[tuple[Any, s
         ids=list(ids),
     )
     return [(r, r["status"]) for r in rows]
+
+
+async def unit_path(s: AsyncSession, unit_id: str) -> str | None:
+    """The current path of a unit (closed units keep their last path)."""
+    row = (await s.execute(text("SELECT path FROM unit WHERE id = :id"), {"id": unit_id})).first()
+    return None if row is None else str(row[0])
+
+
+async def require_unit(s: AsyncSession, caller: Caller, unit_id: str, field: str = "unit_id") -> str:
+    """The unit's current path if the caller covers it; out-of-scope units are reported as missing."""
+    path = await unit_path(s, unit_id)
+    if path is None or not caller.covers(path):
+        raise NotFound(f"unit {unit_id} not found", field=field)
+    return path

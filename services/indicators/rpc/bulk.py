@@ -17,8 +17,9 @@ from services.indicators.domain import (
     write_csv,
     write_xlsx,
 )
+from services.indicators.domain.access import REPORTERS
 from services.indicators.repository import schemes as scheme_store
-from services.indicators.rpc.common import REPORTERS, uow
+from services.indicators.rpc.common import uow
 from services.indicators.schemas import ImportReq, TemplateReq, UploadReq
 from services.indicators.service.bulk import build_context, read_object, run_import
 from services.indicators.settings import IndicatorsSettings

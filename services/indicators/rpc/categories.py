@@ -6,7 +6,8 @@ from typing import Any
 
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.indicators.rpc.common import OFFICE, uow
+from services.indicators.domain.access import OFFICE
+from services.indicators.rpc.common import uow
 from services.indicators.schemas import CategoriesRef, CategoriesSet
 from services.indicators.service import categories
 

@@ -1,4 +1,4 @@
-"""Shared by the indicators RPC modules: roles, scope checks, keyset cursors, event emission."""
+"""Shared by the indicators RPC handlers: the unit of work, keyset cursors and pages, event emission."""
 
 from __future__ import annotations
 
@@ -7,35 +7,17 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.contracts.events import EventPayload
-from kaohe.errors import KaoheError, NotFound
-from kaohe.identity import Caller, Role
+from kaohe.errors import KaoheError
+from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.errors import IndicatorsErrorCode
 
 SERVICE = "indicators"
-WRITERS = (Role.assessment_office, Role.system)
-REPORTERS = (Role.reporter, Role.department, Role.integration, Role.assessment_office, Role.system)
-REVIEWERS = (Role.department, Role.assessment_office, Role.system)
-OFFICE = (Role.assessment_office, Role.system)
-MAX_PAGE = 500
-
 Uow = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-
-
-class In(BaseModel):
-    """Base of every params model: strict, whitespace-trimmed."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Page(In):
-    after: str | None = Field(None, max_length=2000)
-    first: int = Field(100, ge=1, le=MAX_PAGE)
 
 
 def encode_cursor(*parts: object) -> str:
@@ -69,20 +51,6 @@ def page(items: list[Any], first: int, key: Callable[[Any], tuple[object, ...]])
 def uow(rt: Runtime) -> AbstractAsyncContextManager[AsyncSession]:
     assert rt.db is not None
     return rt.db.uow()
-
-
-async def unit_path(s: AsyncSession, unit_id: str) -> str | None:
-    """The current path of a unit (closed units keep their last path)."""
-    row = (await s.execute(text("SELECT path FROM unit WHERE id = :id"), {"id": unit_id})).first()
-    return None if row is None else str(row[0])
-
-
-async def require_unit(s: AsyncSession, caller: Caller, unit_id: str, field: str = "unit_id") -> str:
-    """The unit's current path if the caller covers it; out-of-scope units are reported as missing."""
-    path = await unit_path(s, unit_id)
-    if path is None or not caller.covers(path):
-        raise NotFound(f"unit {unit_id} not found", field=field)
-    return path
 
 
 async def emit(rt: Runtime, s: AsyncSession, caller: Caller, payload: EventPayload, *, subject: str) -> None:

@@ -18,10 +18,12 @@ from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import access
+from services.indicators.domain.access import REPORTERS, REVIEWERS
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission, Unit
 from services.indicators.repository import targets
-from services.indicators.rpc.common import REPORTERS, REVIEWERS, unit_path, uow
+from services.indicators.repository.units import unit_path
+from services.indicators.rpc.common import uow
 from services.indicators.schemas import EvidencePublic, EvidenceRef, EvidenceRequest, EvidenceUpload, Ids
 from services.indicators.settings import IndicatorsSettings
 

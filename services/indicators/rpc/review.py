@@ -20,13 +20,14 @@ from kaohe.contracts.indicators import IndicatorBlock, SubmissionApproved
 from kaohe.errors import Conflict, KaoheError, NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
+from services.indicators.domain.access import REVIEWERS
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission, SubmissionLog
 from services.indicators.repository import targets
-from services.indicators.rpc.common import REVIEWERS, In, emit, uow
-from services.indicators.rpc.submissions import event_data
-from services.indicators.schemas import SubmissionPublic
+from services.indicators.rpc.common import emit, uow
+from services.indicators.schemas import In, SubmissionPublic
 from services.indicators.service import review
+from services.indicators.service.submissions import event_data
 
 MAX_BATCH = 500
 

@@ -22,11 +22,14 @@ from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import check_decomposition, diff_schemes, render_diff
+from services.indicators.domain.access import OFFICE
 from services.indicators.domain.decompose import Decomposition, Rule
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import SchemeRow
 from services.indicators.repository import schemes as store
-from services.indicators.rpc.common import OFFICE, In, Page, decode_cursor, emit, page, require_unit, uow
+from services.indicators.repository.units import require_unit
+from services.indicators.rpc.common import decode_cursor, emit, page, uow
+from services.indicators.schemas import In, Page
 
 AU = Field(max_length=40)
 YEAR = Field(ge=2000, le=2100)

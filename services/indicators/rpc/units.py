@@ -11,11 +11,12 @@ from kaohe.contracts.indicators import Lineage, UnitBefore, UnitChanged, UnitVer
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
+from services.indicators.domain.access import WRITERS
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.repository import unit_tree as reads
 from services.indicators.repository import units as repo
-from services.indicators.rpc.common import WRITERS, In, Page, decode_cursor, emit, encode_cursor, page, uow
-from services.indicators.schemas import Ids, UnitCreate, UnitKind
+from services.indicators.rpc.common import decode_cursor, emit, encode_cursor, page, uow
+from services.indicators.schemas import Ids, In, Page, UnitCreate, UnitKind
 
 ID = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
 

@@ -37,7 +37,8 @@ from services.indicators.models import SchemeRow
 from services.indicators.repository import bulk as bulk_store
 from services.indicators.repository import schemes as scheme_store
 from services.indicators.repository import targets
-from services.indicators.rpc.common import emit, require_unit, uow
+from services.indicators.repository.units import require_unit
+from services.indicators.rpc.common import emit, uow
 from services.indicators.schemas import ImportReq, Scope
 
 INLINE_MAX = 256 * 1024

@@ -11,7 +11,7 @@ from kaohe.identity import Caller
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.repository import categories as repo
 from services.indicators.repository import schemes as scheme_repo
-from services.indicators.rpc.common import require_unit
+from services.indicators.repository.units import require_unit
 
 
 async def set_categories(

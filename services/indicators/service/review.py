@@ -11,10 +11,10 @@ from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import access
+from services.indicators.domain.access import OFFICE
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission
 from services.indicators.repository import targets
-from services.indicators.rpc.common import OFFICE
 from services.indicators.rpc.evidence import reverify
 
 APPROVABLE = ("submitted", "reopened", "reviewed")
