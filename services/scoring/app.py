@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 from services.scoring import admin, consumers, publish, quarantine, rpc, worker
+from services.scoring.settings import QueueSettings
 from services.scoring.standings import Standings
 
 SERVICE = "scoring"
@@ -20,7 +21,7 @@ def setup(
     infra: InfraSettings,
     app: FastAPI | None = None,
     *,
-    queue: quarantine.QueueSettings | None = None,
+    queue: QueueSettings | None = None,
 ) -> Runtime:
     """Build the scoring runtime; nothing connects until `rt.start()`. `queue`: the scorer's retry and
     quarantine settings (default: from KAOHE_SCORING_SCORER_*)."""

@@ -19,7 +19,6 @@ from typing import Any
 
 import asyncpg
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaohe import logs
 from kaohe.identity import Caller
@@ -27,17 +26,9 @@ from kaohe.runtime import Runtime
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.repository import connection
 from services.scoring.schemas import _P, OFFICE, SchemeRef, book_of, covers_book, require_book_scope
+from services.scoring.settings import QueueSettings
 
 log = logs.get("scoring.quarantine")
-
-
-class QueueSettings(BaseSettings):
-    """KAOHE_SCORING_SCORER_MAX_ATTEMPTS, …_RETRY_BASE_S, …_RETRY_MAX_S."""
-
-    model_config = SettingsConfigDict(env_prefix="KAOHE_SCORING_SCORER_", extra="ignore")
-    max_attempts: int = Field(5, ge=1, description="failed attempts of a book before it is quarantined")
-    retry_base_s: float = Field(0.5, gt=0, description="backoff after the first failure, doubled each time")
-    retry_max_s: float = Field(60.0, gt=0)
 
 
 _FAILED = (

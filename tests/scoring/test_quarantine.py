@@ -21,8 +21,7 @@ from kaohe.identity import Caller, Role
 from kaohe.rpc import RpcClient
 from kaohe.settings import InfraSettings
 from services.scoring import app
-from services.scoring.quarantine import QueueSettings
-from services.scoring.settings import ScoringSettings
+from services.scoring.settings import QueueSettings, ScoringSettings
 from tests.conftest import Infra, Namespace, eventually
 from tests.support.scoring import SCHEME, Scoring, fill, totals
 
