@@ -8,13 +8,13 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
-from kaohe import logs
+from kaohe import logs, registry
 from kaohe.events import stream_subjects
 from kaohe.natsauth import Identity
 
 log = logs.get("kaohe.bus")
 
-EVENT_SERVICES: tuple[str, ...] = ("indicators", "scoring", "supervision", "rewards", "gateway")
+EVENT_SERVICES: tuple[str, ...] = registry.COMPONENTS  # each may publish kaohe.<itself>.*.*
 
 
 async def connect(
