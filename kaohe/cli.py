@@ -179,7 +179,15 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     identity = _admin_identity()
     try:
         said = asyncio.run(
-            dlq.replay(url, infra.nats_url, identity, service=args.service, ref=args.replay, settings=comp)
+            dlq.replay(
+                url,
+                infra.nats_url,
+                identity,
+                service=args.service,
+                ref=args.replay,
+                settings=comp,
+                force=args.force,
+            )
         )
     except dlq.ReplayError as e:
         print(f"kaohe dlq --replay: {e}", file=sys.stderr)
@@ -231,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("service", choices=COMPONENTS)
     d.add_argument("--limit", type=int, default=50)
     d.add_argument("--replay", metavar="ID", help="publish the dead letter (its id or event id) again")
+    d.add_argument("--force", action="store_true", help="with --replay: replay one that was replayed before")
     args = p.parse_args(argv)
     if args.cmd == "token" and not args.role:
         args.role = ["assessment_office"]

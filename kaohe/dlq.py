@@ -1,10 +1,12 @@
 """Dead letters (死信) of a service: list them, and replay one onto the event stream (`kaohe dlq`).
 
-A replay publishes the parked CloudEvent again on its own subject. Every consumer of that subject sees it, and
-each one's inbox (consumer, event id) makes it a no-op for those that handled it before; the consumer that
-parked it handles it now. The message id is the dead letter's own (`<event id>:replay:<row id>`), so the
-stream drops a repeated replay within its dedupe window and the inbox drops it after that; `replayed_at`
-records the first replay and a second one is refused.
+A replay publishes the parked CloudEvent again on its own subject. Every consumer of that subject sees
+it, and each one's inbox (consumer, event id) makes it a no-op for those that handled it before; the
+consumer that parked it handles it now. The message id is the replay's own
+(`<event id>:replay:<row id>:<last replay or 0>`), so the stream drops a repeated replay within its dedupe
+window and the inbox drops it after that; `replayed_at` records the last replay, and another one is refused
+unless forced (`--force`: after a fix, for an event that failed again and was parked anew; a consumer that
+has handled it still does nothing).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ async def replay(
     service: str,
     ref: str,
     settings: ComponentSettings,
+    force: bool = False,
 ) -> str:
     """Publish the dead letter `ref` (row id or event id) again; returns what was done, for people."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
@@ -57,8 +60,10 @@ async def replay(
         )
         if row is None:
             raise ReplayError(f"no dead letter {ref!r} in {service} (`kaohe dlq {service}` lists them)")
-        if row["replayed_at"] is not None:
-            raise ReplayError(f"dead letter {row['id']} was already replayed at {row['replayed_at']}")
+        if row["replayed_at"] is not None and not force:
+            raise ReplayError(
+                f"dead letter {row['id']} was already replayed at {row['replayed_at']} (--force: again)"
+            )
         try:
             event = CloudEvent.from_bytes(bytes(row["envelope"]))
         except ValueError as e:
@@ -84,12 +89,12 @@ async def replay(
                 subject,
                 bytes(row["envelope"]),
                 stream=settings.event_stream,
-                headers={"Nats-Msg-Id": f"{event.id}:replay:{row['id']}"},
+                headers={"Nats-Msg-Id": f"{event.id}:replay:{row['id']}:{row['replayed_at'] or 0}"},
             )
         finally:
             await nc.close()
         await conn.execute(
-            f'UPDATE "{service}".dead_letter SET replayed_at = now() WHERE id = $1 AND replayed_at IS NULL',
+            f'UPDATE "{service}".dead_letter SET replayed_at = now() WHERE id = $1',
             row["id"],
         )
     finally:

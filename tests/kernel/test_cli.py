@@ -148,6 +148,8 @@ async def test_dlq_replay_hands_a_parked_event_to_its_consumer_once(
         await eventually(handled, what="the replayed event handled")
         again = await asyncio.to_thread(kaohe, "dlq", "scoring", "--replay", event.id, env=env)
         assert again.returncode == 1 and "already replayed" in again.stderr
+        forced = await asyncio.to_thread(kaohe, "dlq", "scoring", "--replay", event.id, "--force", env=env)
+        assert forced.returncode == 0, forced.stderr  # published again: the consumer's inbox keeps it once
         # a replay published twice (e.g. the first run's acknowledgement was lost) reaches the inbox only
         await js.publish(subject, event.to_bytes(), headers={"Nats-Msg-Id": f"{event.id}:replay:again"})
 
