@@ -77,7 +77,7 @@ class Runtime:
 
     def subscribe(self, name: str, types: list[str], handler: Any, batch_handler: Any = None) -> None:
         if name not in natsauth.CONSUMERS.get(self.name, ()):  # its NATS permissions name it exactly
-            raise ValueError(f"consumer {name!r} of {self.name} is not in kaohe.natsauth.CONSUMERS")
+            raise ValueError(f"consumer {name!r} of {self.name} is not in its kaohe/registry.py entry")
         self.subscriptions.append(Subscription(name, types, handler, batch_handler))
 
     async def start(self) -> None:
