@@ -268,3 +268,70 @@ class CategoriesSet(In):
 class CategoriesRef(In):
     assessing_unit: str = AU
     year: int = YEAR
+
+
+# 组织 (units)
+UNIT_ID = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
+
+
+class UnitsByIds(Ids):
+    as_of: date | None = None
+
+
+class UnitRef(In):
+    unit_id: str = Field(max_length=40)
+    as_of: date | None = None
+
+
+class Children(Page):
+    parent_id: str = Field(max_length=40)
+    as_of: date | None = None
+    kinds: list[UnitKind] | None = None
+
+
+class Subtree(Page):
+    root_id: str = Field(max_length=40)
+    as_of: date | None = None
+    search: str | None = Field(None, max_length=100)
+    kinds: list[UnitKind] | None = None
+    include_root: bool = True
+
+
+class HistoryRef(In):
+    unit_id: str = Field(max_length=40)
+
+
+class Rename(In):
+    unit_id: str = Field(max_length=40)
+    name: str = Field(min_length=1, max_length=200)
+    effective: date | None = None
+
+
+class Move(In):
+    unit_id: str = Field(max_length=40)
+    parent_id: str = Field(max_length=40)
+    effective: date | None = None
+
+
+class Merge(In):
+    sources: list[str] = Field(min_length=1, max_length=100)
+    into: str = Field(max_length=40)
+    effective: date | None = None
+
+
+class NewUnit(In):
+    id: str = UNIT_ID
+    name: str = Field(min_length=1, max_length=200)
+    kind: UnitKind | None = None
+
+
+class Split(In):
+    unit_id: str = Field(max_length=40)
+    into: list[NewUnit] = Field(min_length=2, max_length=50)
+    children: dict[str, str] = Field(default_factory=dict)
+    effective: date | None = None
+
+
+class Close(In):
+    unit_id: str = Field(max_length=40)
+    effective: date | None = None
