@@ -1,8 +1,8 @@
 """The bus guarantees on the production shape: a 3-node JetStream cluster with replicated streams (R3),
 started from the same nats-server binary on loopback, with the identities and permissions of production.
 
-The test bodies are the single-server ones (tests/kernel/test_outbox.py, tests/kernel/test_consumer.py), run here once
-against the cluster; the SIGKILL takes down the stream's leader, and nothing restarts it. The cluster is
+The test bodies are the single-server ones (tests/kernel/test_outbox.py and test_consumer.py), run here
+once against the cluster; the SIGKILL takes down the stream's leader, and nothing restarts it. The cluster is
 this test's own, so it uses the production names (`kaohe`, `KAOHE_EVENTS`) and so the exact permissions
 committed in `infra/` (not the wildcard form of the dev stack).
 """
