@@ -36,6 +36,19 @@ ROW_KEYS = (
     '`value` is a number, or a grade name for graded indicators. Example: `{"unit_id": "140502", '
     '"indicator_code": "K0101", "period": "2026-Q1", "value": 6.5}`.'
 )
+ROW_SCHEMA = {
+    "items": {
+        "type": "object",
+        "properties": {
+            "unit_id": {"type": "string", "description": "单位代码"},
+            "indicator_code": {"type": "string", "description": "指标代码"},
+            "period": {"type": "string", "description": "期间, e.g. 2026-Q1"},
+            "value": {"type": ["number", "string", "null"], "description": "数值, or a grade name"},
+            "note": {"type": "string", "description": "说明"},
+        },
+        "additionalProperties": True,  # the template's Chinese headers are accepted as keys too
+    }
+}
 
 
 # Declared for the OpenAPI document (Swagger's Authorize offers both); the check itself reads the headers.
@@ -92,7 +105,9 @@ class BulkSubmission(ImportScope):
     filename: str = Field("rows.json", min_length=1, max_length=200, description=".csv, .xlsx or .json")
     content_base64: str | None = Field(None, description="the file's bytes (CSV/XLSX template or JSON)")
     object_key: str | None = Field(None, description="a large file PUT to a bulk upload URL first")
-    rows: list[dict[str, Any]] | None = Field(None, max_length=100_000, description=ROW_KEYS)
+    rows: list[dict[str, Any]] | None = Field(
+        None, max_length=100_000, description=ROW_KEYS, json_schema_extra=ROW_SCHEMA
+    )
     dry_run: bool = True
     client_key: str | None = Field(
         None, min_length=8, max_length=100, description="idempotency key; required to commit"
@@ -102,7 +117,9 @@ class BulkSubmission(ImportScope):
 class StatisticsImport(ImportScope):
     """统计数据导入 (GDP 增速, 固定资产投资 …) from a statistics bureau, as rows for its department scope."""
 
-    rows: list[dict[str, Any]] = Field(min_length=1, max_length=100_000, description=ROW_KEYS)
+    rows: list[dict[str, Any]] = Field(
+        min_length=1, max_length=100_000, description=ROW_KEYS, json_schema_extra=ROW_SCHEMA
+    )
     dry_run: bool = True
     client_key: str | None = Field(
         None, min_length=8, max_length=100, description="idempotency key; required to commit"
