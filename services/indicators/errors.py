@@ -80,11 +80,14 @@ class IndicatorsErrorCode(StrEnum):
     # submissions and reviews (填报, 审核)
     SUBMISSION_EXISTS = "submission_exists"
     REVIEW_CONFLICT = "review_conflict"
+    INVALID_TRANSITION = "invalid_transition"  # the decision does not apply to the current status
     FORBIDDEN_SOURCE = "forbidden_source"  # a department's value (数据来源 部门提供) written by the unit
     # evidence (佐证材料)
     EVIDENCE_UNVERIFIED = "evidence_unverified"
     EVIDENCE_DIGEST_MISMATCH = "evidence_digest_mismatch"
     EVIDENCE_TOO_LARGE = "evidence_too_large"
+    EVIDENCE_SIZE_MISMATCH = "evidence_size_mismatch"
+    EVIDENCE_TYPE_MISMATCH = "evidence_type_mismatch"
     # bulk imports (批量导入)
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # kernel codes the service raises too (kaohe.errors)

@@ -1,5 +1,7 @@
 """Evidence RPC (佐证材料): presigned upload, SHA-256 verification, pinned versions, presigned download.
 
+The verification itself (re-hashing stored bytes, pinning versions) is service/evidence.py.
+
 What is served is what was verified: confirm reads back the one object version the upload created, checks
 its size, type and SHA-256 against the declaration, and pins that version id; downloads and re-checks name
 that version only. A later PUT to the same key (the upload URL refuses it anyway, see
@@ -11,7 +13,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from kaohe.errors import Conflict, NotFound, ValidationFailed
@@ -25,72 +26,9 @@ from services.indicators.repository import targets
 from services.indicators.repository.units import unit_path
 from services.indicators.rpc.common import uow
 from services.indicators.schemas import EvidencePublic, EvidenceRef, EvidenceRequest, EvidenceUpload, Ids
+from services.indicators.service import evidence as verification
+from services.indicators.service.evidence import pub
 from services.indicators.settings import IndicatorsSettings
-
-
-def pub(e: Evidence) -> EvidencePublic:
-    return EvidencePublic.model_validate(e, from_attributes=True)
-
-
-async def _set(rt: Runtime, ids: list[str], **values: Any) -> None:
-    async with uow(rt) as s:
-        await s.exec(update(Evidence).where(col(Evidence.id).in_(ids)).values(**values))  # type: ignore[call-overload]
-
-
-async def intact(rt: Runtime, e: Evidence) -> bool:
-    """True when the evidence's bytes still hash to its SHA-256; pins the version if none is pinned yet.
-
-    Evidence confirmed before versions were pinned (or on a store without versioning) has no version id:
-    the current version is hashed, and pinned when it matches."""
-    assert rt.store is not None
-    if e.version_id is not None:
-        return await rt.store.verify(e.key, e.sha256, e.version_id)
-    info = await rt.store.stat(e.key)
-    if info is None or not await rt.store.verify(e.key, e.sha256, info.version_id):
-        return False
-    if info.version_id is not None:
-        e.version_id = info.version_id
-        await _set(rt, [e.id], version_id=info.version_id)
-    return True
-
-
-async def reverify(rt: Runtime, evidence: list[Evidence]) -> None:
-    """Re-hash stored bytes (the digest check runs always, object lock or not); changed ones → tampered."""
-    bad = [e for e in evidence if e.status == "verified" and not await intact(rt, e)]
-    if bad:
-        await _set(rt, [e.id for e in bad], status="tampered")
-        for e in bad:
-            e.status = "tampered"
-        raise ValidationFailed(
-            f"evidence {bad[0].filename} no longer matches its SHA-256: the stored file was changed",
-            field="evidence",
-            code=IndicatorsErrorCode.EVIDENCE_DIGEST_MISMATCH,
-        )
-
-
-async def _uploaded(rt: Runtime, ev: Evidence) -> str | None:
-    """The uploaded object's version id if it is exactly the declared file; else it is deleted, and raises."""
-    assert rt.store is not None
-    info = await rt.store.stat(ev.key)
-    if info is None:
-        raise ValidationFailed(
-            "the file has not been uploaded yet",
-            field="evidence_id",
-            code=IndicatorsErrorCode.EVIDENCE_MISSING,
-        )
-    wrong: tuple[str, str, str] | None = None
-    if info.size != ev.size:
-        wrong = ("size", "evidence_size_mismatch", f"uploaded {info.size} bytes, declared {ev.size}")
-    elif info.content_type.split(";")[0].strip() != ev.content_type:
-        wrong = ("content_type", "evidence_type_mismatch", f"uploaded as {info.content_type}")
-    elif not await rt.store.verify(ev.key, ev.sha256, info.version_id):
-        wrong = ("sha256", "evidence_digest_mismatch", "uploaded bytes do not match the declared SHA-256")
-    if wrong is None:
-        return info.version_id
-    await rt.store.remove_version(ev.key, info.version_id)  # refused bytes do not stay in the bucket
-    await _set(rt, [ev.id], status="mismatch")
-    field, code, message = wrong
-    raise ValidationFailed(message, field=field, code=code)
 
 
 def register(rt: Runtime, settings: IndicatorsSettings) -> None:
@@ -163,8 +101,8 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
                 field="evidence_id",
                 code=IndicatorsErrorCode.SUBMISSION_LOCKED,
             )
-        version = await _uploaded(rt, ev)
-        await _set(rt, [ev.id], status="verified", version_id=version)
+        version = await verification.uploaded(rt, ev)
+        await verification.set_fields(rt, [ev.id], status="verified", version_id=version)
         ev.status, ev.version_id = "verified", version
         return pub(ev)
 
@@ -176,10 +114,10 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
         if ev.status in ("verified", "tampered"):
             ev.status = "verified"  # a tampered object that was restored verifies again
             try:
-                await reverify(rt, [ev])
+                await verification.reverify(rt, [ev])
             except ValidationFailed:
                 return pub(ev)
-            await _set(rt, [ev.id], status="verified")
+            await verification.set_fields(rt, [ev.id], status="verified")
         return pub(ev)
 
     def url(ev: Evidence) -> str:
@@ -202,7 +140,9 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
         ev, _ = await load(caller, p.evidence_id)  # the scope check comes before any URL is signed
         if ev.status == "verified" and ev.version_id is None:
             try:
-                await reverify(rt, [ev])  # nothing pinned yet: hashed now, and pinned when it matches
+                await verification.reverify(
+                    rt, [ev]
+                )  # nothing pinned yet: hashed now, and pinned when it matches
             except ValidationFailed:
                 pass  # now tampered: refused below like any unverified evidence
         if ev.status != "verified":

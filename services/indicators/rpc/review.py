@@ -95,7 +95,7 @@ def register(rt: Runtime) -> None:
                     errors[sid] = e
                     continue
                 plans[sid] = plan
-            conflicted = [subs[i] for i, e in errors.items() if e.code == "review_conflict"]
+            conflicted = [subs[i] for i, e in errors.items() if e.code == IndicatorsErrorCode.REVIEW_CONFLICT]
             for sid in await review.repeated(s, conflicted, caller, verb="approved", reason=p.reason):
                 del errors[sid]  # this reviewer's own approval, retried: answered as it was
                 repeats[sid] = subs[sid]

@@ -15,7 +15,7 @@ from services.indicators.domain.access import OFFICE
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence, Submission
 from services.indicators.repository import targets
-from services.indicators.rpc.evidence import reverify
+from services.indicators.service.evidence import reverify
 
 APPROVABLE = ("submitted", "reopened", "reviewed")
 # what a decision leaves as the submission's status (and its log action)
@@ -86,7 +86,7 @@ def decide(
         status, level, final = verb, 0, False
     if sub.status not in allowed:
         decided = sub.status in ("approved", "rejected") and verb in ("approved", "rejected")
-        code = "review_conflict" if decided else "invalid_transition"
+        code = IndicatorsErrorCode.REVIEW_CONFLICT if decided else IndicatorsErrorCode.INVALID_TRANSITION
         raise Conflict(f"a {sub.status} submission cannot be {verb}", field="submission_id", code=code)
     return status, level, final
 

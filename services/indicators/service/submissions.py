@@ -168,7 +168,11 @@ async def change(
     """Change a submitted, rejected or reopened value (compare-and-set on its version); submitted again."""
     sub, path, _ = await repo.load(s, caller, p.submission_id)
     if sub.status not in EDITABLE:
-        code = "submission_locked" if sub.status == "approved" else "invalid_transition"
+        code = (
+            IndicatorsErrorCode.SUBMISSION_LOCKED
+            if sub.status == "approved"
+            else IndicatorsErrorCode.INVALID_TRANSITION
+        )
         raise Conflict(f"a {sub.status} submission cannot be changed", field="submission_id", code=code)
     t = await targets.resolve_existing(s, sub, path)
     t.require_write(caller, "submission_id")
