@@ -33,8 +33,8 @@ from kaohe.identity import Caller
 from kaohe.rpc import RpcClient
 from kaohe.settings import InfraSettings
 from services.scoring import app
-from services.scoring.recompute import create_job, run_recompute
 from services.scoring.repository import connection
+from services.scoring.service.recompute import create_job, run_recompute
 from services.scoring.settings import ScoringSettings
 
 RATE, MONTH = 200, "2026-03"

@@ -27,8 +27,8 @@ import numpy as np
 from bench._stack import peak_rss_mb, report, start_infra
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring.config import AspectConfig, ScoringConfig
-from services.scoring.recompute import create_job, run_recompute
 from services.scoring.repository import books, connection
+from services.scoring.service.recompute import create_job, run_recompute
 
 CITY, YEAR, QUARTER = "14", 2026, "2026-Q1"
 MONTHS = ["2026-01", "2026-02", "2026-03"]

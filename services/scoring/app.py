@@ -9,9 +9,12 @@ from fastapi import FastAPI
 
 from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
-from services.scoring import admin, consumers, publish, quarantine, rpc, worker
+from services.scoring import consumers, workers
+from services.scoring.rpc import admin, publication, reads
+from services.scoring.rpc import quarantine as quarantine_rpc
+from services.scoring.service import quarantine
+from services.scoring.service.standings import Standings
 from services.scoring.settings import QueueSettings
-from services.scoring.standings import Standings
 
 SERVICE = "scoring"
 
@@ -26,15 +29,15 @@ def setup(
     """Build the scoring runtime; nothing connects until `rt.start()`. `queue`: the scorer's retry and
     quarantine settings (default: from KAOHE_SCORING_SCORER_*)."""
     rt = Runtime(settings, infra)
-    cache = worker.ModelCache()
+    cache = workers.ModelCache()
     rt.state["models"] = cache
     places = Standings()  # shared by the scorer (writes) and the read methods
     rt.state["places"] = places
     consumers.subscribe(rt)
-    rpc.register(rt, cache, places)
+    reads.register(rt, cache, places)
     admin.register(rt)
-    publish.register(rt, cache, places)
-    quarantine.register(rt)
+    publication.register(rt, cache, places)
+    quarantine_rpc.register(rt)
     book_queue = quarantine.BookQueue(queue)
     stop = asyncio.Event()
 
@@ -44,7 +47,7 @@ def setup(
         ready = rt.state["scorer_ready"] = asyncio.Event()  # set once the scorer's working set is loaded
         rt.state["scorer"] = asyncio.create_task(
             # the readers' model cache: the preload builds the models they use too, before the freeze
-            worker.run(rt.db, settings.event_prefix, stop, cache, places, ready, book_queue)
+            workers.run(rt.db, settings.event_prefix, stop, cache, places, ready, book_queue)
         )
 
     async def stop_scorer(rt: Runtime) -> None:

@@ -143,7 +143,7 @@ async def _cli(database_url: str, *args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.scoring.quarantine",
+        "services.scoring.service.quarantine",
         *args,
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=asyncio.subprocess.PIPE,

@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import numpy as np
 
-from services.scoring import supervision_source
 from services.scoring.domain.batch import Values
 from services.scoring.domain.book import BookModel
+from services.scoring.service import supervision_source
 
 COPY_HEADER = 19  # signature (11) + flags (4) + extension length (4)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.scoring.domain.ranking import Candidate, GradeRules, rank_category
-from services.scoring.standings import PeriodStandings
+from services.scoring.service.standings import PeriodStandings
 
 GRADE = st.sampled_from([None, None, None, "优秀", "良好", "一般", "较差"])
 SCORE = st.sampled_from([55.0, 60.0, 79.999999, 80.0, 85.5, 90.0, 90.0000004, 95.0, 100.0])

@@ -14,7 +14,6 @@ from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import snapshot
 from services.scoring.domain.batch import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection, results
@@ -36,8 +35,9 @@ from services.scoring.schemas import (
     uncursor,
     unit_row,
 )
-from services.scoring.standings import Models, Standings
-from services.scoring.worker import ModelCache, lock_book
+from services.scoring.service import snapshot
+from services.scoring.service.standings import Models, Standings
+from services.scoring.workers import ModelCache, lock_book
 
 
 def objection_public(r: Any, scheme_id: str) -> dict[str, Any]:

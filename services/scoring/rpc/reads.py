@@ -12,10 +12,8 @@ from kaohe.contracts.standards import GRADES, WARNING_LEVEL_ZH
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring import snapshot, supervision_source
 from services.scoring.domain.ranking import excellent_quota
 from services.scoring.domain.trace import canonical_bytes, check_trace
-from services.scoring.explain import explain
 from services.scoring.repository import connection
 from services.scoring.schemas import (
     BoardQuery,
@@ -31,8 +29,10 @@ from services.scoring.schemas import (
     uncursor,
     unit_row,
 )
-from services.scoring.standings import Standings
-from services.scoring.worker import ModelCache
+from services.scoring.service import snapshot, supervision_source
+from services.scoring.service.explain import explain
+from services.scoring.service.standings import Standings
+from services.scoring.workers import ModelCache
 
 LEVEL_ORDER = {"yellow": 1, "orange": 2, "red": 3}
 

@@ -18,10 +18,10 @@ from kaohe.db import Database, asyncpg_dsn
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.batch import kind_of, months_of, quarter_of
 from services.scoring.domain.book import BookModel
-from services.scoring.quarantine import BookQueue
 from services.scoring.repository import books, connection
-from services.scoring.scorer import score_span
-from services.scoring.standings import Standings
+from services.scoring.service.quarantine import BookQueue
+from services.scoring.service.scorer import score_span
+from services.scoring.service.standings import Standings
 
 log = logs.get("scoring.worker")
 LOCK_NS = 0x5C0E  # advisory lock namespace: (LOCK_NS, book)

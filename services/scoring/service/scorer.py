@@ -29,7 +29,7 @@ from services.scoring.domain.rows import (
     rank_rows,
 )
 from services.scoring.repository import results, values
-from services.scoring.standings import PeriodStandings, Standings
+from services.scoring.service.standings import PeriodStandings, Standings
 
 SERVICE = "scoring"
 Progress = Callable[[str, int], Awaitable[None]]

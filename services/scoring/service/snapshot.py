@@ -18,8 +18,8 @@ from services.scoring.domain.batch import kind_of, months_of
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.errors import ScoringErrorCode
-from services.scoring.explain import explain
 from services.scoring.repository import connection
+from services.scoring.service.explain import explain
 
 log = logs.get("scoring.snapshot")
 Source = Literal["published", "live"]

@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 
 from kaohe.expr import Ref
-from services.scoring import supervision_source
 from services.scoring.domain.batch import due_fraction, kind_of, months_of
 from services.scoring.domain.book import BookModel, NodeWeight, UnitInfo
 from services.scoring.domain.ranking import Candidate, Ranked, rank_category
@@ -23,6 +22,7 @@ from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.domain.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf
 from services.scoring.domain.trace import TraceNode, build_trace
 from services.scoring.repository import connection, values
+from services.scoring.service import supervision_source
 
 
 async def _ranking(c: asyncpg.Connection, model: BookModel, period: str, unit: UnitInfo) -> Ranked | None:

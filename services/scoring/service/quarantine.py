@@ -1,10 +1,10 @@
 """The scorer's own dead-letter handling: a book whose batch fails is retried with backoff, then quarantined.
 
-The scorer scores each book of a batch under its own savepoint (worker.py). When a book raises, only its
+The scorer scores each book of a batch under its own savepoint (workers.py). When a book raises, only its
 work is rolled back: its queued (unit, period) pairs move to `dirty_held` and `book_fault` counts the
 attempt. The book is retried after an exponential backoff; after `max_attempts` it is quarantined — held
-until an operator retries it (`scorer_retry`, or `python -m services.scoring.quarantine retry SCHEME`) —
-while every other book keeps flowing. Work queued for a held book later joins its held work.
+until an operator retries it (`scorer_retry`, or `python -m services.scoring.service.quarantine retry
+SCHEME`) — while every other book keeps flowing. Work queued for a held book later joins its held work.
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from pydantic import Field
 
 from kaohe import logs
 from kaohe.identity import Caller
-from kaohe.runtime import Runtime
 from services.scoring.consumers import DIRTY_CHANNEL
-from services.scoring.repository import connection
-from services.scoring.schemas import _P, OFFICE, SchemeRef, book_of, covers_book, require_book_scope
+from services.scoring.schemas import OFFICE, book_of, covers_book, require_book_scope
 from services.scoring.settings import QueueSettings
 
 log = logs.get("scoring.quarantine")
@@ -156,44 +153,30 @@ async def retry(c: asyncpg.Connection, book: int) -> int:
     return int(status.split()[-1])
 
 
-class FaultsQuery(_P):
-    scheme_id: str | None = Field(None, min_length=1, max_length=64)
+async def list_faults(
+    c: asyncpg.Connection, *, caller: Caller, scheme_id: str | None
+) -> list[dict[str, Any]]:
+    """The faulted books the caller's subtree covers (of one scheme, or all)."""
+    caller.require(*OFFICE)
+    book = await book_of(c, scheme_id) if scheme_id else None
+    return [f for f in await faults(c, book) if await covers_book(c, caller, f["book"])]
 
 
-def register(rt: Runtime) -> None:
-    """scorer_faults (list) and scorer_retry (requeue a quarantined book): 考核办 of the book, or system."""
-    rpc = rt.rpc_server()
-
-    def db() -> Any:
-        assert rt.db is not None
-        return rt.db
-
-    @rpc.method("scorer_faults", FaultsQuery)
-    async def scorer_faults(caller: Caller, p: FaultsQuery) -> list[dict[str, Any]]:
-        caller.require(*OFFICE)
-        async with db().uow() as s:
-            c = await connection.raw(s)
-            book = await book_of(c, p.scheme_id) if p.scheme_id else None
-            items = await faults(c, book)
-            return [f for f in items if await covers_book(c, caller, f["book"])]
-
-    @rpc.method("scorer_retry", SchemeRef)
-    async def scorer_retry(caller: Caller, p: SchemeRef) -> dict[str, Any]:
-        caller.require(*OFFICE)
-        async with db().uow() as s:
-            c = await connection.raw(s)
-            book = await book_of(c, p.scheme_id)
-            await require_book_scope(c, caller, book)
-            n = await retry(c, book)
-        log.info("scorer.book_retried", book=book, requeued=n, by=caller.user_id)
-        return {"scheme_id": p.scheme_id, "requeued": n}
+async def retry_book(c: asyncpg.Connection, *, caller: Caller, scheme_id: str) -> dict[str, Any]:
+    """Requeue a faulted or quarantined book's held work (考核办 of the book, or system)."""
+    caller.require(*OFFICE)
+    book = await book_of(c, scheme_id)
+    await require_book_scope(c, caller, book)
+    n = await retry(c, book)
+    log.info("scorer.book_retried", book=book, requeued=n, by=caller.user_id)
+    return {"scheme_id": scheme_id, "requeued": n}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m services.scoring.quarantine [list | retry SCHEME_ID]` against DATABASE_URL (operators)."""
+    """`python -m services.scoring.service.quarantine [list | retry SCHEME_ID]` on DATABASE_URL."""
     from kaohe.db import asyncpg_dsn
 
-    ap = argparse.ArgumentParser(prog="python -m services.scoring.quarantine", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m services.scoring.service.quarantine", description=__doc__)
     ap.add_argument("action", choices=["list", "retry"])
     ap.add_argument("scheme_id", nargs="?")
     args = ap.parse_args(argv)

@@ -12,7 +12,6 @@ from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.batch import kind_of
 from services.scoring.errors import ScoringErrorCode
-from services.scoring.recompute import create_job, run_recompute
 from services.scoring.repository import connection
 from services.scoring.schemas import (
     OFFICE,
@@ -27,6 +26,7 @@ from services.scoring.schemas import (
     require_book_scope,
     unit_row,
 )
+from services.scoring.service.recompute import create_job, run_recompute
 
 JOB_FIELDS = (
     "id, scheme_id, period, status, stage, done_units, total_units, started_at, finished_at, error, "

@@ -12,8 +12,8 @@ from kaohe import gcpause, logs
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring.domain.batch import kind_of
 from services.scoring.repository import connection
-from services.scoring.scorer import Outcome, score_span
-from services.scoring.worker import ModelCache, lock_book
+from services.scoring.service.scorer import Outcome, score_span
+from services.scoring.workers import ModelCache, lock_book
 
 log = logs.get("scoring.recompute")
 

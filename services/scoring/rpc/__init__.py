@@ -1,0 +1,1 @@
+"""Scoring's RPC handlers: reads (scores, rankings, board, warnings, explanations), admin, results."""

@@ -1,0 +1,1 @@
+"""Scoring's use cases and the components behind them: scorer, recompute, explanations, snapshots."""
