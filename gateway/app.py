@@ -196,7 +196,8 @@ class OrjsonGraphQLRouter(GraphQLRouter[Context, None]):
             code = HTTP_CODES.get(e.status_code, "bad_request")
             part = next((p for p in ("variables", "extensions") if f"`{p}`" in e.reason), None)
             if part is None:
-                part = "query" if "query" in e.reason.lower() or "operation" in e.reason.lower() else "body"
+                words = ("query", "operation", "mutation", "subscription")
+                part = "query" if any(w in e.reason.lower() for w in words) else "body"
             ext = {"code": code, "field": part}
             body = {"errors": [{"message": e.reason, "extensions": ext}]}
             return JSONResponse(body, status_code=e.status_code)

@@ -77,3 +77,24 @@ async def test_config_set_names_the_path_inside_config(
     aspects = {"quarter_aspects": [{"code": "leader_review", "name": "领导评议", "weight": 1}]}
     r = await gw.gql(http, CONFIG_SET, {"s": book.scheme_id, "c": aspects}, headers=office)
     assert r["data"]["configSet"]["errors"][0]["field"] == "config.quarter_aspects"
+
+
+async def test_malformed_http_requests_are_graphql_errors_with_codes(
+    gw: Harness,
+    http: httpx.AsyncClient,
+) -> None:
+    office = {**gw.headers(["assessment_office"], "/"), "Content-Type": "application/json"}
+    cases = [
+        (b"{not json", "body"),
+        (b'{"variables": {}}', "query"),
+        (b'{"query": "{ __typename }", "variables": [1]}', "variables"),
+    ]
+    for body, field in cases:
+        r = await http.post(f"{gw.url}/graphql", content=body, headers=office)
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/json"), r.text
+        assert r.json()["errors"][0]["extensions"] == {"code": "bad_request", "field": field}, body
+    r = await http.get(f"{gw.url}/graphql", params={"query": "mutation { __typename }"}, headers=office)
+    assert r.status_code == 400 and r.json()["errors"][0]["extensions"] == {
+        "code": "bad_request",
+        "field": "query",
+    }

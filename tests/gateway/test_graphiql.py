@@ -1,4 +1,4 @@
-"""GraphiQL opens in a browser without a token in development (assets served locally, offline)."""
+"""GraphiQL (no token needed for the page in development) and Swagger UI open in a browser, offline."""
 
 from __future__ import annotations
 
@@ -51,41 +51,54 @@ def test_production_serves_no_ide_and_no_assets() -> None:
     assert ASSET_PATH in {getattr(r, "path", None) for r in dev.routes}
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium (apt-get install -y chromium)")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--window-size=1400,900",
+    "--virtual-time-budget=8000",
+)
+NO_CHROMIUM = shutil.which("chromium") is None
+
+
+async def chromium(*args: str) -> str:
+    """Run headless Chromium once; its stdout (the DOM with --dump-dom)."""
+    proc = await asyncio.create_subprocess_exec(
+        "chromium", *FLAGS, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 90)
+    return out.decode()
+
+
+@pytest.mark.skipif(NO_CHROMIUM, reason="needs chromium (apt-get install -y chromium)")
 async def test_headless_chromium_renders_the_ide_offline(gw: Harness) -> None:
     shot = SHOTS / "kaohe-graphiql.png"
     shot.unlink(missing_ok=True)
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1400,900",
-        "--virtual-time-budget=8000",
-    ]
-    dom = await asyncio.create_subprocess_exec(
-        "chromium",
-        *flags,
-        "--dump-dom",
-        f"{gw.url}/graphql",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await asyncio.wait_for(dom.communicate(), 90)
-    html = out.decode()
+    html = await chromium("--dump-dom", f"{gw.url}/graphql")
     # rendered by React: the editors and the toolbar exist, the query comment is in the editor
     assert "graphiql-editors" in html and "graphiql-execute-button" in html, html[:2000]
     assert "kaohe token" in html
-    png = await asyncio.create_subprocess_exec(
-        "chromium",
-        *flags,
-        f"--screenshot={shot}",
-        f"{gw.url}/graphql",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await asyncio.wait_for(png.wait(), 90)
+    await chromium(f"--screenshot={shot}", f"{gw.url}/graphql")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_swagger_ui_assets_are_local(gw: Harness, http: httpx.AsyncClient) -> None:
+    page = (await http.get(f"{gw.url}/docs")).text
+    assets = re.findall(r"(?:src|href)=['\"]([^'\"]+)['\"]", page)
+    assert assets and all(a.startswith("/swagger-assets/") for a in assets), assets
+    for a in assets:
+        assert (await http.get(f"{gw.url}{a}")).status_code == 200, a
+
+
+@pytest.mark.skipif(NO_CHROMIUM, reason="needs chromium (apt-get install -y chromium)")
+async def test_headless_chromium_renders_swagger_with_authorize(gw: Harness) -> None:
+    shot = SHOTS / "kaohe-swagger.png"
+    shot.unlink(missing_ok=True)
+    html = await chromium("--dump-dom", f"{gw.url}/docs")
+    assert "btn authorize" in html and "/api/v1/statistics" in html, html[:2000]
+    await chromium(f"--screenshot={shot}", f"{gw.url}/docs")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.gateway import Harness
 
@@ -117,3 +118,18 @@ async def test_schemathesis_bounded_run_with_response_checks(gw: Harness) -> Non
     text = out.decode(errors="replace")
     report.write_text(text)
     assert proc.returncode == 0, text[-6000:]
+
+
+async def test_an_unexpected_failure_is_problem_json_with_a_reference(
+    gw: Harness,
+    http: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(owner: object) -> list[dict[str, object]]:
+        raise RuntimeError("secret detail from a bug")
+
+    monkeypatch.setattr(gw.gw.webhooks, "list", broken)
+    r = await http.get(f"{gw.url}/api/v1/webhooks", headers=gw.headers(["assessment_office"], "/"))
+    assert r.status_code == 500 and r.headers["content-type"] == PROBLEM
+    assert r.json()["code"] == "internal" and "reference" in r.json()["detail"]
+    assert "secret detail" not in r.text
