@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import literal, text, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,3 +118,50 @@ def invalid(problems: list[Problem], what: str = "scheme") -> ValidationFailed:
         code=f"{what}_invalid",
         details=[p.model_dump(mode="json") for p in problems],
     )
+
+
+async def draft_of(s: AsyncSession, assessing_unit: str, year: int) -> SchemeRow | None:
+    """The assessing unit's open draft for the year, if any."""
+    q = select(SchemeRow).where(
+        SchemeRow.assessing_unit == assessing_unit, SchemeRow.year == year, SchemeRow.status == "draft"
+    )
+    return (await s.exec(q)).first()
+
+
+async def by_version(s: AsyncSession, assessing_unit: str, year: int, version: int) -> SchemeRow | None:
+    """One version of the assessing unit's scheme for the year."""
+    q = select(SchemeRow).where(
+        SchemeRow.assessing_unit == assessing_unit, SchemeRow.year == year, SchemeRow.version == version
+    )
+    return (await s.exec(q)).first()
+
+
+async def page_of(
+    s: AsyncSession,
+    caller: Caller,
+    *,
+    assessing_unit: str | None,
+    year: int | None,
+    status: str | None,
+    after: list[str] | None,
+) -> list[SchemeRow]:
+    """Scheme versions by (assessing unit, year, version) after the cursor that the caller may read.
+
+    A caller reads the schemes of units in its subtree and of the units above it (the schemes it is
+    assessed by)."""
+    q = select(SchemeRow)
+    if assessing_unit:
+        q = q.where(SchemeRow.assessing_unit == assessing_unit)
+    if year:
+        q = q.where(SchemeRow.year == year)
+    if status:
+        q = q.where(SchemeRow.status == status)
+    if after:
+        key = (col(SchemeRow.assessing_unit), col(SchemeRow.year), col(SchemeRow.version))
+        q = q.where(tuple_(*key) > tuple_(literal(after[0]), literal(int(after[1])), literal(int(after[2]))))
+    q = q.order_by(col(SchemeRow.assessing_unit), col(SchemeRow.year), col(SchemeRow.version))
+    found = (await s.exec(q.limit(5000))).all()
+    ids = list({r.assessing_unit for r in found})
+    paths = dict((await s.execute(text("SELECT id, path FROM unit WHERE id = ANY(:i)"), {"i": ids})).all())
+    rows = [(r, paths.get(r.assessing_unit, "\x00")) for r in found]
+    return [r for r, path in rows if caller.covers(path) or caller.org_path.startswith(path)]
