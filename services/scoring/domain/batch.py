@@ -6,11 +6,9 @@ both call these functions, on a few units or on all of them, so their results ar
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
@@ -27,6 +25,7 @@ from kaohe.contracts.standards import (
 )
 from kaohe.expr import ExprError, Ref
 from services.scoring.domain.book import BookModel, Group, LeafSpec, target_matrix
+from services.scoring.domain.calendar import due_on, kind_of, months_of
 from services.scoring.domain.pace import expected_fraction
 from services.scoring.domain.rollup import RollupConfig, rollup_batch
 from services.scoring.domain.rules import formula_expr, score_batch
@@ -34,56 +33,6 @@ from services.scoring.domain.rules import formula_expr, score_batch
 SUPERVISION_DEFAULT = (
     100.0  # no 平时督查 result yet: no deduction recorded (the component is deduction-based)
 )
-
-
-# ---------------------------------------------------------------- periods
-
-
-def kind_of(period: str) -> str:
-    """month (2026-03), quarter (2026-Q1) or year (2026); anything else (2026-H1) is scored directly."""
-    if len(period) == 4:
-        return "year"
-    if "-Q" in period:
-        return "quarter"
-    if len(period) == 7 and period[4] == "-" and period[5:].isdigit():
-        return "month"
-    return "other"
-
-
-def quarter_of(period: str) -> str | None:
-    """The quarter a month or quarter belongs to."""
-    k = kind_of(period)
-    if k == "quarter":
-        return period
-    if k == "month":
-        return f"{period[:4]}-Q{(int(period[5:]) - 1) // 3 + 1}"
-    return None
-
-
-def months_of(quarter: str) -> list[str]:
-    q = int(quarter[-1])
-    return [f"{quarter[:4]}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
-
-
-def month_end(period: str) -> date:
-    y, m = int(period[:4]), int(period[5:7])
-    return date(y, m, calendar.monthrange(y, m)[1])
-
-
-def period_end(period: str) -> date:
-    """The day a month or quarter ends (序时进度 is checked against it)."""
-    return month_end(months_of(period)[-1] if kind_of(period) == "quarter" else period)
-
-
-def due_on(period: str) -> date | None:
-    """The day by which a period's share of the annual targets is due: the end of a month, quarter or
-    half-year (2026-H1 / 2026-H2); None for a year or an unrecognised period (the full target applies)."""
-    k = kind_of(period)
-    if k in ("month", "quarter"):
-        return period_end(period)
-    if k == "other" and len(period) == 7 and period[4:6] == "-H" and period[6] in "12":
-        return month_end(f"{period[:4]}-{'06' if period[6] == '1' else '12'}")
-    return None
 
 
 def due_fraction(model: BookModel, leaf: LeafSpec, period: str) -> float | None:

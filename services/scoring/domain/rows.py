@@ -14,8 +14,9 @@ from datetime import date
 import numpy as np
 
 from kaohe.contracts.standards import Banded, CompletionRatio
-from services.scoring.domain.batch import SUPERVISION_DEFAULT, ResultRow, Values, _worst, gather, period_end
+from services.scoring.domain.batch import SUPERVISION_DEFAULT, ResultRow, Values, _worst, gather
 from services.scoring.domain.book import BookModel, target_matrix
+from services.scoring.domain.calendar import period_end
 from services.scoring.domain.pace import expected_fraction
 from services.scoring.domain.ranking import rank_columns
 

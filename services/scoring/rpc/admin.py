@@ -10,7 +10,7 @@ from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.scoring.config import ScoringConfig
 from services.scoring.consumers import DIRTY_CHANNEL
-from services.scoring.domain.batch import kind_of
+from services.scoring.domain.calendar import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection
 from services.scoring.schemas import (

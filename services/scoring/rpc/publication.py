@@ -14,7 +14,7 @@ from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
-from services.scoring.domain.batch import kind_of
+from services.scoring.domain.calendar import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection, results
 from services.scoring.schemas import (

@@ -15,8 +15,9 @@ from typing import Any
 import asyncpg
 
 from kaohe.expr import Ref
-from services.scoring.domain.batch import due_fraction, kind_of, months_of
+from services.scoring.domain.batch import due_fraction
 from services.scoring.domain.book import BookModel, NodeWeight, UnitInfo
+from services.scoring.domain.calendar import kind_of, months_of
 from services.scoring.domain.ranking import Candidate, Ranked, rank_category
 from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit
 from services.scoring.domain.rules import LeafInput, LeafResult, RuleError, formula_expr, score_leaf

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from kaohe import gcpause, logs
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring.domain.batch import kind_of
+from services.scoring.domain.calendar import kind_of
 from services.scoring.repository import connection
 from services.scoring.service.scorer import Outcome, score_span
 from services.scoring.workers import ModelCache, lock_book

@@ -19,8 +19,9 @@ import orjson
 
 from kaohe.contracts.standards import WARNING_LEVEL_ZH
 from kaohe.events import event_type
-from services.scoring.domain.batch import ResultRow, kind_of, months_of, quarter_end_values, score_period
+from services.scoring.domain.batch import ResultRow, quarter_end_values, score_period
 from services.scoring.domain.book import BookModel
+from services.scoring.domain.calendar import kind_of, months_of
 from services.scoring.domain.rows import (
     PaceCheck,
     compose_quarter_rows,

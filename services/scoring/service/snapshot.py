@@ -14,8 +14,8 @@ import asyncpg
 
 from kaohe import logs
 from kaohe.errors import Conflict, NotFound
-from services.scoring.domain.batch import kind_of, months_of
 from services.scoring.domain.book import BookModel
+from services.scoring.domain.calendar import kind_of, months_of
 from services.scoring.domain.trace import canonical_bytes, check_trace
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection

@@ -19,7 +19,8 @@ from typing import Literal
 import asyncpg
 import orjson
 
-from services.scoring.domain.batch import SUPERVISION_DEFAULT, kind_of, quarter_of
+from services.scoring.domain.batch import SUPERVISION_DEFAULT
+from services.scoring.domain.calendar import kind_of, quarter_of
 
 MANUAL_CODE = "supervision"  # the aspect code of a manual 平时督查 score (aspect_scores_set)
 Source = Literal["service", "manual", "default"]
