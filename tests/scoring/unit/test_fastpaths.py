@@ -183,7 +183,7 @@ def test_bulk_events_are_cloudevents_with_fresh_version_4_ids() -> None:
     import uuid
 
     from kaohe.events import CloudEvent
-    from services.scoring.service.scorer import bulk_event
+    from services.scoring.service.events import bulk_event
 
     events = [
         bulk_event("score", "updated", f"U{i}:2026-03", {"total": i / 7, "名": "城区"}) for i in range(5000)
