@@ -72,4 +72,4 @@ async def test_evidence_download_out_of_scope_answers_like_a_missing_id(
         [err] = body["errors"]
         answers.append((body["_status"], err["message"], err.get("extensions")))
     assert answers[0] == answers[1], answers
-    assert answers[0][1:] == ("evidence not found", {"code": "not_found", "field": "evidence_id"})
+    assert answers[0][1:] == ("evidence not found", {"code": "not_found", "field": "evidenceId"})
