@@ -157,3 +157,65 @@ async def page_of(
     ids = [r[0] for r in await s.execute(text(sql + " ORDER BY s.id LIMIT :n"), params)]
     q = select(Submission).where(col(Submission.id).in_(ids)).order_by(col(Submission.id))
     return list((await s.exec(q)).all())
+
+
+CAS_REVIEWS = """
+UPDATE submission AS t
+SET status = v.status, review_level = v.level, final = v.final, reviewed_by = :actor, reviewed_at = :now,
+    reason = :reason, version = t.version + 1
+FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:levels AS int[]),
+            CAST(:finals AS bool[]), CAST(:olds AS text[]), CAST(:versions AS int[]))
+     AS v(id, status, level, final, old_status, old_version)
+WHERE t.id = v.id AND t.status = v.old_status AND t.version = v.old_version
+RETURNING t.id, t.version
+"""
+
+
+async def many_with_units(
+    s: AsyncSession, ids: list[str]
+) -> tuple[dict[str, Submission], dict[str, tuple[str, str]]]:
+    """({id: submission}, {unit id: (path, name)}) for the ids that exist (scope is the caller's check)."""
+    subs = {x.id: x for x in (await s.exec(select(Submission).where(col(Submission.id).in_(ids)))).all()}
+    rows = await s.execute(
+        text("SELECT id, path, name FROM unit WHERE id = ANY(:i)"),
+        {"i": list({x.unit_id for x in subs.values()})},
+    )
+    return subs, {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def evidence_of_many(s: AsyncSession, ids: list[str]) -> list[Evidence]:
+    """The evidence of several submissions, oldest first."""
+    q = select(Evidence).where(col(Evidence.submission_id).in_(ids)).order_by(col(Evidence.created_at))
+    return list((await s.exec(q)).all())
+
+
+async def set_reviews(
+    s: AsyncSession,
+    decided: list[tuple[Submission, str, int, bool]],
+    *,
+    reviewer: str,
+    at: datetime,
+    reason: str | None,
+) -> dict[str, int]:
+    """One compare-and-set UPDATE for (submission as read, status, level, final): {id: new version} won."""
+    res = await s.execute(
+        text(CAS_REVIEWS),
+        {
+            "actor": reviewer,
+            "now": at,
+            "reason": reason,
+            "ids": [x[0].id for x in decided],
+            "statuses": [x[1] for x in decided],
+            "levels": [x[2] for x in decided],
+            "finals": [x[3] for x in decided],
+            "olds": [x[0].status for x in decided],
+            "versions": [x[0].version for x in decided],
+        },
+    )
+    return {str(k): int(v) for k, v in res.all()}
+
+
+async def lock_evidence_of(s: AsyncSession, ids: list[str]) -> None:
+    """Approved evidence of several submissions becomes immutable."""
+    if ids:
+        await s.execute(text("UPDATE evidence SET locked = true WHERE submission_id = ANY(:i)"), {"i": ids})
