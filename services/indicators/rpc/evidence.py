@@ -10,20 +10,17 @@ that version only. A later PUT to the same key (the upload URL refuses it anyway
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from sqlmodel import col, select
-
-from kaohe.errors import Conflict, NotFound, ValidationFailed
+from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain import access
 from services.indicators.domain.access import REPORTERS, REVIEWERS
 from services.indicators.errors import IndicatorsErrorCode
-from services.indicators.models import Evidence, Submission, Unit
+from services.indicators.models import Evidence
+from services.indicators.repository import evidence as evidence_repo
 from services.indicators.repository import targets
-from services.indicators.repository.units import unit_path
 from services.indicators.rpc.common import uow
 from services.indicators.schemas import EvidencePublic, EvidenceRef, EvidenceRequest, EvidenceUpload, Ids
 from services.indicators.service import evidence as verification
@@ -35,14 +32,8 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
     rpc = rt.rpc_server()
 
     async def load(caller: Caller, evidence_id: str) -> tuple[Evidence, targets.Target]:
-        """The evidence and its submission's target; out of scope looks exactly like missing."""
         async with uow(rt) as s:
-            ev = await s.get(Evidence, evidence_id)
-            path = None if ev is None else await unit_path(s, ev.unit_id)
-            sub = None if ev is None else await s.get(Submission, ev.submission_id)
-            if ev is None or sub is None or path is None or not caller.covers(path):
-                raise NotFound("evidence not found", field="evidence_id")
-            return ev, await targets.resolve_existing(s, sub, path)
+            return await verification.readable(s, caller=caller, evidence_id=evidence_id)
 
     @rpc.method("evidence_upload_url", EvidenceRequest)
     async def evidence_upload_url(caller: Caller, p: EvidenceRequest) -> EvidenceUpload:
@@ -55,29 +46,7 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
                 code=IndicatorsErrorCode.EVIDENCE_TOO_LARGE,
             )
         async with uow(rt) as s:
-            sub = await s.get(Submission, p.submission_id)
-            path = None if sub is None else await unit_path(s, sub.unit_id)
-            if sub is None or path is None or not caller.covers(path):
-                raise NotFound("submission not found", field="submission_id")
-            (await targets.resolve_existing(s, sub, path)).require_write(caller, "submission_id")
-            if sub.status in ("approved", "reviewed"):
-                raise Conflict(
-                    f"{sub.status} submissions are locked",
-                    field="submission_id",
-                    code=IndicatorsErrorCode.SUBMISSION_LOCKED,
-                )
-            ev = Evidence(
-                id=uuid.uuid4().hex,
-                submission_id=sub.id,
-                unit_id=sub.unit_id,
-                filename=p.filename,
-                content_type=p.content_type,
-                size=p.size,
-                sha256=p.sha256,
-                key="",
-            )
-            ev.key = f"evidence/{sub.unit_id}/{sub.period}/{ev.id}"
-            s.add(ev)
+            ev = await verification.declare(s, caller=caller, p=p)
         put = rt.store.presign_upload(
             ev.key, size=p.size, content_type=p.content_type, sha256=p.sha256, ttl_s=settings.presign_ttl_s
         )
@@ -158,15 +127,7 @@ def register(rt: Runtime, settings: IndicatorsSettings) -> None:
     @rpc.method("evidence_by_units", Ids)
     async def evidence_by_units(caller: Caller, p: Ids) -> dict[str, list[Any]]:
         async with uow(rt) as s:
-            units = (await s.exec(select(Unit).where(col(Unit.id).in_(p.ids)))).all()
-            allowed = [u.id for u in units if caller.covers(u.path)]
-            rows = (
-                await s.exec(
-                    select(Evidence)
-                    .where(col(Evidence.unit_id).in_(allowed))
-                    .order_by(col(Evidence.created_at))
-                )
-            ).all()
+            allowed, rows = await evidence_repo.of_units(s, caller, p.ids)
         out: dict[str, list[Any]] = {i: [] for i in allowed}
         for e in rows:
             item = pub(e)

@@ -8,17 +8,20 @@ that nothing reads.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.errors import ValidationFailed
+from kaohe.errors import Conflict, ValidationFailed
+from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence
+from services.indicators.repository import evidence as repo
+from services.indicators.repository import targets
 from services.indicators.rpc.common import uow
-from services.indicators.schemas import EvidencePublic
+from services.indicators.schemas import EvidencePublic, EvidenceRequest
 
 
 def pub(e: Evidence) -> EvidencePublic:
@@ -26,8 +29,9 @@ def pub(e: Evidence) -> EvidencePublic:
 
 
 async def set_fields(rt: Runtime, ids: list[str], **values: Any) -> None:
+    """Record a verification outcome in its own transaction: it stands whatever the caller does next."""
     async with uow(rt) as s:
-        await s.exec(update(Evidence).where(col(Evidence.id).in_(ids)).values(**values))  # type: ignore[call-overload]
+        await repo.set_fields(s, ids, **values)
 
 
 async def intact(rt: Runtime, e: Evidence) -> bool:
@@ -96,3 +100,34 @@ async def uploaded(rt: Runtime, ev: Evidence) -> str | None:
     await set_fields(rt, [ev.id], status="mismatch")
     field, code, message = wrong
     raise ValidationFailed(message, field=field, code=code)
+
+
+async def declare(s: AsyncSession, *, caller: Caller, p: EvidenceRequest) -> Evidence:
+    """A pending evidence row for a file about to be uploaded to a submission the caller may write."""
+    sub, path = await repo.submission_of(s, caller, p.submission_id)
+    (await targets.resolve_existing(s, sub, path)).require_write(caller, "submission_id")
+    if sub.status in ("approved", "reviewed"):
+        raise Conflict(
+            f"{sub.status} submissions are locked",
+            field="submission_id",
+            code=IndicatorsErrorCode.SUBMISSION_LOCKED,
+        )
+    ev = Evidence(
+        id=uuid.uuid4().hex,
+        submission_id=sub.id,
+        unit_id=sub.unit_id,
+        filename=p.filename,
+        content_type=p.content_type,
+        size=p.size,
+        sha256=p.sha256,
+        key="",
+    )
+    ev.key = f"evidence/{sub.unit_id}/{sub.period}/{ev.id}"
+    s.add(ev)
+    return ev
+
+
+async def readable(s: AsyncSession, *, caller: Caller, evidence_id: str) -> tuple[Evidence, targets.Target]:
+    """The evidence and its submission's target; out of scope looks exactly like missing."""
+    ev, sub, path = await repo.readable(s, caller, evidence_id)
+    return ev, await targets.resolve_existing(s, sub, path)
