@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kaohe.contracts import periods
-from services.indicators.domain.periods import normalize_period
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
 PERIOD_RE = re.compile(periods.PATTERN)  # 2026, 2026-03, 2026-Q1, 2026-H1
@@ -219,7 +218,7 @@ class Scope(In):
     def _one(self) -> Scope:
         if (self.unit_id is None) == (self.department is None):
             raise ValueError("give exactly one of unit_id (按单位) or department (按责任部门)")
-        if normalize_period(self.period) is None:
+        if periods.normalize(self.period) is None:
             raise ValueError("period must look like 2026, 2026-03, 2026-Q1 or 2026-H1")
         return self
 

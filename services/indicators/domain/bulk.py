@@ -19,9 +19,9 @@ from typing import IO, Any, NamedTuple
 import openpyxl
 from pydantic import BaseModel, ConfigDict
 
+from kaohe.contracts.periods import Period, normalize
 from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
-from .periods import normalize_period, period_label
 from .values import FieldSpec, InvalidValue, Plausibility, coerce_value, plausibility_flags
 
 UNIT, UNIT_NAME, CODE, NAME, MEASURE, RULE, PERIOD, VALUE, NOTE, KEY = (
@@ -258,11 +258,14 @@ def _check(
 def _period_problem(raw: object, want: str) -> tuple[ErrorCode, str] | None:
     if raw is None or raw == "":
         return ErrorCode.FIELD_MISSING, "未填写期间"
-    period = normalize_period(raw)
+    period = normalize(raw)
     if period is None:
         return ErrorCode.BAD_PERIOD, f"「{_text(raw)}」不是有效的期间"
     if period != want:
-        return ErrorCode.WRONG_PERIOD, f"期间为 {period_label(period)}，本次应为 {period_label(want)}"
+        return (
+            ErrorCode.WRONG_PERIOD,
+            f"期间为 {Period.parse(period).label}，本次应为 {Period.parse(want).label}",
+        )
     return None
 
 

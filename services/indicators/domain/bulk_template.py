@@ -12,12 +12,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 
+from kaohe.contracts.periods import Period, normalize
 from kaohe.contracts.scheme import DataSource, Scheme, all_indicators
 from kaohe.exports import safe_cell
 
 from .bulk import HEADERS, KEY, NOTE, VALUE, AssessedUnit, ImportContext, TemplateRow
 from .errors import fmt
-from .periods import normalize_period, period_label
 from .values import KIND_ZH, FieldSpec, submission_fields
 
 # --- contexts --------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def department_context(
 
 
 def _canonical(period: str) -> str:
-    canonical = normalize_period(period)
+    canonical = normalize(period)
     if canonical is None:
         raise ValueError(f"not a period: {period!r}")
     return canonical
@@ -95,7 +95,7 @@ def _safe(text: str) -> str:
 
 def template_rows(ctx: ImportContext) -> list[TemplateRow]:
     """One empty row per expected (unit, indicator), in the context's order."""
-    label = period_label(ctx.period)
+    label = Period.parse(ctx.period).label
     return [
         TemplateRow(uid, _safe(ctx.unit_names[uid]), code, _safe(spec.name), _safe(spec.unit_of_measure),
                     _safe(describe_spec(spec)), label, "", "")

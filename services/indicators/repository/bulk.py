@@ -72,13 +72,8 @@ SELECT EXISTS (SELECT 1 FROM submission
 """
 
 
-def contract_period(period: str) -> str:
-    """The domain's canonical 2026Q1 / 2026H1 as the API and events spell it: 2026-Q1 / 2026-H1."""
-    return f"{period[:4]}-{period[4:]}" if len(period) == 6 else period
-
-
 def stage_records(rows: list[CopyRow], start: int = 0) -> list[tuple[Any, ...]]:
-    period = contract_period(rows[0].period) if rows else ""  # one period per file
+    period = rows[0].period if rows else ""  # one period per file
     return [
         (
             n,
@@ -102,7 +97,7 @@ def _esc(v: str) -> str:
 
 def fresh_payload(rows: list[CopyRow], start: int, p: dict[str, Any]) -> bytes:
     """SUBMISSION_COLUMNS as COPY text: one f-string per row, the import's constants joined once."""
-    period = contract_period(rows[0].period) if rows else ""
+    period = rows[0].period if rows else ""
     prefix = _esc(p["id_prefix"])
     mid = f"\t{_esc(p['scheme_id'])}\t{p['scheme_version']}\t{_esc(p['au'])}\t"
     tail = f"\t{_esc(p['actor'])}\t{_esc(p['import_id'])}\n"
@@ -159,7 +154,7 @@ class Writer:
                 text(ANY_STORED),
                 {
                     "au": self.assessing_unit,
-                    "period": contract_period(first[0].period),
+                    "period": first[0].period,
                     "codes": sorted({r.indicator_code for r in first}),
                 },
             )

@@ -101,7 +101,7 @@ async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scop
             "SELECT unit_id, code FROM submission WHERE assessing_unit = :a AND period = :p"
             " AND status IN ('approved', 'reviewed')"
         ),
-        {"a": row.assessing_unit, "p": bulk_store.contract_period(period)},
+        {"a": row.assessing_unit, "p": period},
     )
     return ImportContext(
         period=period,
@@ -115,7 +115,7 @@ async def build_context(s: AsyncSession, caller: Caller, row: SchemeRow, p: Scop
 
 async def previous_values(s: AsyncSession, row: SchemeRow, period: str) -> dict[tuple[str, str], float]:
     """Last period's values of the same kind, for outlier flags (合理性校验)."""
-    period = bulk_store.contract_period(period)
+    period = period
     rows = await s.execute(
         text(
             "SELECT DISTINCT ON (unit_id, code) unit_id, code, value FROM submission"
@@ -273,7 +273,7 @@ async def _claim(
             "i": import_id,
             "d": digest,
             "u": caller.user_id,
-            "p": bulk_store.contract_period(period),
+            "p": period,
             "f": p.filename,
         },
     )
@@ -302,7 +302,7 @@ def imported_event(
         scheme_version=row.version,
         assessing_unit=row.assessing_unit,
         year=row.year,
-        period=bulk_store.contract_period(rep.rows[0].period),
+        period=rep.rows[0].period,
         count=len(rep.rows),
         unit_ids=sorted({r.unit_id for r in rep.rows}),
         codes=sorted({r.indicator_code for r in rep.rows}),
