@@ -7,9 +7,10 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from kaohe.contracts import periods
+from kaohe.contracts.pages import PageRequest, Request
 
 UnitKind = Literal["province", "city", "county", "township", "street", "village", "community", "department"]
 PERIOD_RE = re.compile(periods.PATTERN)  # 2026, 2026-03, 2026-Q1, 2026-H1
@@ -53,23 +54,7 @@ def check_filename(name: str) -> str:
     return name
 
 
-MAX_PAGE = 500
-
-
-class In(BaseModel):
-    """Base of every params model: strict, whitespace-trimmed."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Page(In):
-    """A keyset page request: the cursor of the last item seen, and how many."""
-
-    after: str | None = Field(None, max_length=2000)
-    first: int = Field(100, ge=1, le=MAX_PAGE)
-
-
-class UnitCreate(In):
+class UnitCreate(Request):
     id: str = Field(min_length=2, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")
     name: str = Field(min_length=1, max_length=200)
     kind: UnitKind
@@ -87,11 +72,11 @@ class UnitPublic(BaseModel):
     valid_to: date | None
 
 
-class Ids(In):
+class Ids(Request):
     ids: list[str] = Field(max_length=1000)
 
 
-class SubmissionCreate(In):
+class SubmissionCreate(Request):
     unit_id: str = Field(max_length=40)
     indicator_code: str = Field(max_length=64)
     period: str = Field(max_length=20)
@@ -130,7 +115,7 @@ class SubmissionPublic(BaseModel):
     reason: str | None
 
 
-class SubmissionList(Page):
+class SubmissionList(PageRequest):
     unit_id: str | None = Field(None, max_length=40)
     period: str | None = Field(None, max_length=20)
     status: Literal["submitted", "reviewed", "approved", "rejected", "reopened"] | None = None
@@ -138,7 +123,7 @@ class SubmissionList(Page):
     assessing_unit: str | None = Field(None, max_length=40)
 
 
-class SubmissionUpdate(In):
+class SubmissionUpdate(Request):
     submission_id: str = Field(max_length=64)
     expected_version: int
     value: float | None = None
@@ -146,23 +131,23 @@ class SubmissionUpdate(In):
     narrative: str | None = Field(None, max_length=4000)
 
 
-class SubmissionReview(In):
+class SubmissionReview(Request):
     submission_id: str = Field(max_length=64)
     expected_version: int | None = None
     reason: str | None = Field(None, max_length=2000)
 
 
-class SubmissionDecision(In):  # reject / reopen: the reason is required
+class SubmissionDecision(Request):  # reject / reopen: the reason is required
     submission_id: str = Field(max_length=64)
     expected_version: int | None = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class SubmissionRef(In):
+class SubmissionRef(Request):
     submission_id: str = Field(max_length=64)
 
 
-class EvidenceRequest(In):
+class EvidenceRequest(Request):
     submission_id: str = Field(max_length=64)
     filename: str = Field(min_length=1, max_length=300)
     content_type: str = Field(max_length=100)
@@ -190,7 +175,7 @@ class EvidenceUpload(BaseModel):
     upload_headers: dict[str, str] = {}
 
 
-class EvidenceRef(In):
+class EvidenceRef(Request):
     evidence_id: str = Field(max_length=64)
 
 
@@ -208,7 +193,7 @@ class EvidencePublic(BaseModel):
 
 
 # 批量填报 (bulk submission)
-class Scope(In):
+class Scope(Request):
     scheme_id: str = Field(max_length=64)
     period: str = Field(max_length=20)
     unit_id: str | None = Field(None, max_length=40)
@@ -228,7 +213,7 @@ class TemplateReq(Scope):
     inline: bool | None = None
 
 
-class UploadReq(In):
+class UploadReq(Request):
     filename: str = Field(min_length=1, max_length=200)
 
 
@@ -252,19 +237,19 @@ AU = Field(max_length=40)
 YEAR = Field(ge=2000, le=2100)
 
 
-class CategoryIn(In):
+class CategoryIn(Request):
     name: str = Field(min_length=1, max_length=60)
     description: str = Field("", max_length=500)
 
 
-class CategoriesSet(In):
+class CategoriesSet(Request):
     assessing_unit: str = AU
     year: int = YEAR
     categories: list[CategoryIn] = Field(max_length=50)
     members: dict[str, str] = Field(default_factory=dict, max_length=50_000)
 
 
-class CategoriesRef(In):
+class CategoriesRef(Request):
     assessing_unit: str = AU
     year: int = YEAR
 
@@ -277,18 +262,18 @@ class UnitsByIds(Ids):
     as_of: date | None = None
 
 
-class UnitRef(In):
+class UnitRef(Request):
     unit_id: str = Field(max_length=40)
     as_of: date | None = None
 
 
-class Children(Page):
+class Children(PageRequest):
     parent_id: str = Field(max_length=40)
     as_of: date | None = None
     kinds: list[UnitKind] | None = None
 
 
-class Subtree(Page):
+class Subtree(PageRequest):
     root_id: str = Field(max_length=40)
     as_of: date | None = None
     search: str | None = Field(None, max_length=100)
@@ -296,41 +281,41 @@ class Subtree(Page):
     include_root: bool = True
 
 
-class HistoryRef(In):
+class HistoryRef(Request):
     unit_id: str = Field(max_length=40)
 
 
-class Rename(In):
+class Rename(Request):
     unit_id: str = Field(max_length=40)
     name: str = Field(min_length=1, max_length=200)
     effective: date | None = None
 
 
-class Move(In):
+class Move(Request):
     unit_id: str = Field(max_length=40)
     parent_id: str = Field(max_length=40)
     effective: date | None = None
 
 
-class Merge(In):
+class Merge(Request):
     sources: list[str] = Field(min_length=1, max_length=100)
     into: str = Field(max_length=40)
     effective: date | None = None
 
 
-class NewUnit(In):
+class NewUnit(Request):
     id: str = UNIT_ID
     name: str = Field(min_length=1, max_length=200)
     kind: UnitKind | None = None
 
 
-class Split(In):
+class Split(Request):
     unit_id: str = Field(max_length=40)
     into: list[NewUnit] = Field(min_length=2, max_length=50)
     children: dict[str, str] = Field(default_factory=dict)
     effective: date | None = None
 
 
-class Close(In):
+class Close(Request):
     unit_id: str = Field(max_length=40)
     effective: date | None = None

@@ -7,18 +7,19 @@ from typing import Any
 
 from pydantic import Field
 
+from kaohe.contracts.pages import Request
 from kaohe.errors import KaoheError
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain.access import REVIEWERS
 from services.indicators.rpc.common import uow
-from services.indicators.schemas import In, SubmissionPublic
+from services.indicators.schemas import SubmissionPublic
 from services.indicators.service import review, review_bulk
 
 MAX_BATCH = 500
 
 
-class BulkApprove(In):
+class BulkApprove(Request):
     ids: list[str] = Field(min_length=1, max_length=MAX_BATCH)
     reason: str | None = Field(None, max_length=2000)
 

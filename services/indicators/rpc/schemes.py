@@ -7,21 +7,21 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from kaohe.contracts.pages import PageRequest, Request, decode_cursor, page
 from kaohe.contracts.scheme import Scheme
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain.access import OFFICE
 from services.indicators.domain.decompose import Rule
 from services.indicators.repository import schemes as store
-from services.indicators.rpc.common import decode_cursor, page, uow
-from services.indicators.schemas import In, Page
+from services.indicators.rpc.common import uow
 from services.indicators.service import schemes as service
 
 AU = Field(max_length=40)
 YEAR = Field(ge=2000, le=2100)
 
 
-class SchemeSave(In):
+class SchemeSave(Request):
     assessing_unit: str = AU
     year: int = YEAR
     scheme: Scheme
@@ -37,41 +37,41 @@ class SchemeSave(In):
         return self
 
 
-class SchemeCheck(In):
+class SchemeCheck(Request):
     assessing_unit: str = AU
     year: int = YEAR
     scheme: Scheme
 
 
-class SchemeRef(In):
+class SchemeRef(Request):
     scheme_id: str = Field(max_length=64)
     expected_revision: int | None = None
 
 
-class SchemeGet(In):
+class SchemeGet(Request):
     scheme_id: str | None = Field(None, max_length=64)
     assessing_unit: str | None = Field(None, max_length=40)
     year: int | None = None
     version: int | None = None
 
 
-class SchemeList(Page):
+class SchemeList(PageRequest):
     assessing_unit: str | None = Field(None, max_length=40)
     year: int | None = None
     status: Literal["draft", "published", "superseded"] | None = None
 
 
-class SchemeDiff(In):
+class SchemeDiff(Request):
     scheme_id: str = Field(max_length=64)
     against_id: str | None = Field(None, max_length=64)
 
 
-class SchemeEffective(In):
+class SchemeEffective(Request):
     scheme_id: str = Field(max_length=64)
     unit_id: str = Field(max_length=40)
 
 
-class SplitTarget(In):  # 指标分解
+class SplitTarget(Request):  # 指标分解
     scheme_id: str = Field(max_length=64)
     code: str = Field(max_length=64)
     rule: Rule = "sum_equals"

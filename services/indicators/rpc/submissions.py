@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from kaohe.contracts.pages import decode_cursor, page
 from kaohe.errors import ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain.access import OFFICE, REPORTERS, REVIEWERS
-from services.indicators.rpc.common import decode_cursor, page, uow
+from services.indicators.rpc.common import uow
 from services.indicators.schemas import (
     PERIOD_RE,
     SubmissionCreate,

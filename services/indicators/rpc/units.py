@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from kaohe.contracts.pages import decode_cursor, encode_cursor, page
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.indicators.domain.access import WRITERS
 from services.indicators.repository import unit_tree as reads
 from services.indicators.repository import units as repo
-from services.indicators.rpc.common import decode_cursor, encode_cursor, page, uow
+from services.indicators.rpc.common import uow
 from services.indicators.schemas import (
     Children,
     Close,
