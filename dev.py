@@ -8,6 +8,7 @@ and SeaweedFS as wheels), then runs the command inside the environment.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,6 +37,18 @@ def bootstrap() -> None:
     sh(BIN / "uv", "sync", "--frozen", "--quiet", env=env)
 
 
+def ensure_chromium() -> None:
+    """Headless Chromium for the browser tests (GraphiQL and Swagger open offline): Debian's package."""
+    if shutil.which("chromium"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit("the browser tests need chromium: install it (Debian: apt-get install -y chromium)")
+    print("[dev] installing chromium (Debian package) for the browser tests", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sh("apt-get", "update", "-qq", env=env)
+    sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+
+
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script is what tells users of older Pythons
         sys.exit(f"Kaohe needs Python >= 3.11, this is {sys.version.split()[0]}")
@@ -46,7 +59,9 @@ def main() -> int:
         # Lint and format first (cheap), then the whole pytest suite on real PostgreSQL, NATS and S3.
         sh(BIN / "ruff", "check", ".")
         sh(BIN / "ruff", "format", "--check", ".")
-        return subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT).returncode
+        ensure_chromium()
+        env = {**os.environ, "KAOHE_REQUIRE_BROWSER": "1"}  # the browser tests fail, never skip, here
+        return subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT, env=env).returncode
     if cmd == "bench":
         return subprocess.run([str(BIN / "python"), "-m", f"bench.{rest[0]}", *rest[1:]], cwd=ROOT).returncode
     if cmd == "demo":  # the demo is a client package beside bench/, not part of the kernel's CLI

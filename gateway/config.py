@@ -42,7 +42,7 @@ class GatewayConfig(GatewaySettings):
     max_response_bytes: int = Field(8_000_000, ge=1, description="larger GraphQL responses are refused")
     max_json_depth: int = Field(64, ge=1, description="deepest nesting of a JSON request body")
     api_docs: bool | None = Field(
-        None, description="serve /docs, /redoc and /openapi.json; default: on in development only"
+        None, description="serve /docs and /openapi.json; default: on in development only"
     )
 
     @property

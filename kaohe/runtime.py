@@ -54,7 +54,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self.relay: OutboxRelay | None = None
         self.started = False
-        self.api_docs = True  # /docs, /redoc, /openapi.json (the gateway decides by its environment)
+        self.api_docs = True  # /docs, /openapi.json (the gateway decides by its environment)
         # Reported by /readyz under "upstreams" (the gateway's services): named, without failing readiness.
         self.upstream_checks: Callable[[], Awaitable[dict[str, str]]] | None = None
 
@@ -226,7 +226,8 @@ def create_app(settings: ComponentSettings, infra: InfraSettings) -> FastAPI:
     rt_holder["rt"] = rt
     app.state.runtime = rt
     if rt.api_docs:
-        app.openapi_url, app.docs_url, app.redoc_url = "/openapi.json", "/docs", "/redoc"
+        # no /redoc: ReDoc loads its script from a CDN, blank without network; /docs is served locally
+        app.openapi_url, app.docs_url = "/openapi.json", "/docs"
         app.setup()
 
     @app.middleware("http")
