@@ -15,10 +15,10 @@ import asyncpg
 
 from kaohe import logs
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.book import BookModel
 from services.scoring.domain.calendar import kind_of, months_of, quarter_of
 from services.scoring.repository import books, connection
+from services.scoring.service.inputs import DIRTY_CHANNEL
 from services.scoring.service.quarantine import BookQueue
 from services.scoring.service.scorer import score_span
 from services.scoring.service.standings import Standings

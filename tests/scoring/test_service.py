@@ -169,6 +169,7 @@ async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) 
     from kaohe.db import asyncpg_dsn
     from kaohe.events import CloudEvent
     from services.scoring import consumers
+    from services.scoring.service import inputs
     from tests.support.scoring import CITY, UNITS, YEAR
 
     sc = scoring
@@ -206,7 +207,7 @@ async def test_a_batch_of_submissions_applies_in_stream_order(scoring: Scoring) 
     ]
     assert sc.rt.db is not None
     async with sc.rt.db.uow() as s:
-        await consumers.on_submissions(s, batch, consumers.Interned())
+        await consumers.handle_many(s, batch, inputs.Interned())
     conn = await asyncpg.connect(asyncpg_dsn(sc.rt.db.url))
     try:
         rows = await conn.fetch(

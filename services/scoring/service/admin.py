@@ -9,7 +9,6 @@ import asyncpg
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from services.scoring.config import ScoringConfig
-from services.scoring.consumers import DIRTY_CHANNEL
 from services.scoring.domain.calendar import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection
@@ -26,6 +25,7 @@ from services.scoring.schemas import (
     require_book_scope,
     unit_row,
 )
+from services.scoring.service.inputs import DIRTY_CHANNEL
 from services.scoring.service.recompute import create_job
 
 JOB_FIELDS = (
