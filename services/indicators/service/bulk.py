@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe import logs
 from kaohe.contracts.indicators import ImportScope, SubmissionsImported
 from kaohe.contracts.scheme import Scheme
+from kaohe.db import Database
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -38,7 +39,6 @@ from services.indicators.repository import bulk as bulk_store
 from services.indicators.repository import schemes as scheme_store
 from services.indicators.repository import targets
 from services.indicators.repository.units import require_unit
-from services.indicators.rpc.common import emit, uow
 from services.indicators.schemas import ImportReq, Scope
 
 INLINE_MAX = 256 * 1024
@@ -149,7 +149,7 @@ async def run_import(rt: Runtime, caller: Caller, p: ImportReq, content: bytes) 
         json.dumps([p.scheme_id, p.period, p.unit_id, p.department, p.filename]).encode() + content
     ).hexdigest()
     t0 = time.perf_counter()
-    async with uow(rt) as s:
+    async with _db(rt).uow() as s:
         row = await scheme_store.get_row(s, caller, p.scheme_id)
         if row.status != "published":
             raise ValidationFailed("data can only be imported against a published scheme", field="scheme_id")
@@ -208,7 +208,7 @@ async def parse_and_commit(
     task.add_done_callback(lambda _: chunks.put_nowait(None))  # after every chunk: FIFO callbacks
     import_id = uuid.uuid4().hex
     try:
-        async with uow(rt) as s:
+        async with _db(rt).uow() as s:
             seq = await _claim(s, caller, p, row, import_id, digest, period)
             if seq is None:  # a concurrent commit with this key won; it has committed by now
                 return _replay(await _done(s, row, p), digest)
@@ -231,7 +231,7 @@ async def parse_and_commit(
                 {"r": json.dumps({**out, "flags": out["flags"][:1000]}), "n": len(rep.rows), "seq": seq},
             )
             data = imported_event(row, p, rep, import_id, actor=caller.user_id)
-            await emit(rt, s, caller, data, subject=import_id)
+            await rt.outbox.emit(s, data.event(subject=import_id, trace_id=caller.trace_id))
         return out
     except _Rejected as e:
         return e.out
@@ -341,3 +341,8 @@ async def read_object(rt: Runtime, key: str) -> bytes:
         return await asyncio.to_thread(work)
     except Exception:
         raise NotFound("upload not found; PUT the file to upload_url first", field="object_key") from None
+
+
+def _db(rt: Runtime) -> Database:
+    assert rt.db is not None
+    return rt.db

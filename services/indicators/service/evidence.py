@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.db import Database
 from kaohe.errors import Conflict, ValidationFailed
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -20,7 +21,6 @@ from services.indicators.errors import IndicatorsErrorCode
 from services.indicators.models import Evidence
 from services.indicators.repository import evidence as repo
 from services.indicators.repository import targets
-from services.indicators.rpc.common import uow
 from services.indicators.schemas import EvidencePublic, EvidenceRequest
 
 
@@ -30,7 +30,7 @@ def pub(e: Evidence) -> EvidencePublic:
 
 async def set_fields(rt: Runtime, ids: list[str], **values: Any) -> None:
     """Record a verification outcome in its own transaction: it stands whatever the caller does next."""
-    async with uow(rt) as s:
+    async with _db(rt).uow() as s:
         await repo.set_fields(s, ids, **values)
 
 
@@ -131,3 +131,8 @@ async def readable(s: AsyncSession, *, caller: Caller, evidence_id: str) -> tupl
     """The evidence and its submission's target; out of scope looks exactly like missing."""
     ev, sub, path = await repo.readable(s, caller, evidence_id)
     return ev, await targets.resolve_existing(s, sub, path)
+
+
+def _db(rt: Runtime) -> Database:
+    assert rt.db is not None
+    return rt.db
