@@ -149,15 +149,16 @@ async def score_span(
     else:
         fresh[span] = score_period(model, vals, span, units, sup[span])
     await note("ranking", len(units))
+    run = Run(c, model, units, full, out, causes, announce, places, sts, exempts)
     scored = [p for p in periods if p not in months_kept]
     for p in scored:
-        await _write(c, model, p, fresh[p], units, full, out, causes, announce, places, sts, exempts)
+        await _write(run, p, fresh[p])
     if kind_of(span) == "quarter":
-        await _year(c, model, span, fresh[span], units, full, out, causes, announce, places, sts, exempts)
+        await _year(run, span, fresh[span])
         await note("warnings", len(units))
         for p in scored:  # the months, then the quarter (checked at its end)
             kept = None if stored is None else stored[p]
-            await _warnings(c, model, p, checks[p], None if full else units, out, before[p], greens[p], kept)
+            await _warnings(run, p, checks[p], before[p], greens[p], kept)
     await note("writing", len(units))
     if out.warning_writes:
         await results.merge_warnings(c, model.book, out.warning_writes)
@@ -172,21 +173,26 @@ async def _quiet(stage: str, done: int) -> None:
     return None
 
 
-async def _write(
-    c: asyncpg.Connection,
-    model: BookModel,
-    period: str,
-    rows: list[ResultRow],
-    units: list[int],
-    full: bool,
-    out: Outcome,
-    causes: dict[int, str],
-    announce: set[str] | None,
-    places: Standings,
-    sts: dict[str, PeriodStandings] | None = None,
-    exempts: dict[str, set[int]] | None = None,
-) -> None:
+@dataclass
+class Run:
+    """What one `score_span` call shares with the steps that write its periods."""
+
+    c: asyncpg.Connection
+    model: BookModel
+    units: list[int]
+    full: bool  # all units of the book (a recompute), else an incremental batch
+    out: Outcome
+    causes: dict[int, str]  # unit_no → the event that made it dirty
+    announce: set[str] | None
+    places: Standings
+    sts: dict[str, PeriodStandings] | None = None  # incremental: the standings of every touched period
+    exempts: dict[str, set[int]] | None = None
+
+
+async def _write(run: Run, period: str, rows: list[ResultRow]) -> None:
     """Store a period's new rows, re-rank the categories they belong to, announce what changed."""
+    c, model, units, full, out, places = run.c, run.model, run.units, run.full, run.out, run.places
+    causes, announce, sts, exempts = run.causes, run.announce, run.sts, run.exempts
     if exempts is not None and period in exempts:
         exempt = exempts[period]
     else:
@@ -250,21 +256,9 @@ def _same(prev: ResultRow | None, r: ResultRow) -> bool:
     return prev is not None and all(getattr(prev, f) == getattr(r, f) for f in _STORED)
 
 
-async def _year(
-    c: asyncpg.Connection,
-    model: BookModel,
-    span: str,
-    span_rows: list[ResultRow],
-    units: list[int],
-    full: bool,
-    out: Outcome,
-    causes: dict[int, str],
-    announce: set[str] | None,
-    places: Standings,
-    sts: dict[str, PeriodStandings] | None = None,
-    exempts: dict[str, set[int]] | None = None,
-) -> None:
+async def _year(run: Run, span: str, span_rows: list[ResultRow]) -> None:
     """年度: composed from the quarters held so far (stored), for the same units."""
+    c, model, units, full, places, sts = run.c, run.model, run.units, run.full, run.places, run.sts
     year = span[:4]
     quarters: dict[int, list[ResultRow]] = {no: [] for no in units}
     for q in range(1, 5):
@@ -283,16 +277,13 @@ async def _year(
     direct = await values.aspect_scores(c, model.book, year)
     sup = (await values.supervision(c, model, [year]))[year]
     rows = compose_year_rows(model, quarters, direct, sup)
-    await _write(c, model, year, rows, units, full, out, causes, announce, places, sts, exempts)
+    await _write(run, year, rows)
 
 
 async def _warnings(
-    c: asyncpg.Connection,
-    model: BookModel,
+    run: Run,
     period: str,
     found: list[PaceCheck],
-    units: list[int] | None,
-    out: Outcome,
     old: dict[tuple[int, int], str],
     greens: dict[tuple[int, int], PaceCheck | None],
     stored: dict[tuple[int, int], tuple[str, float, float, float]] | None = None,
@@ -303,6 +294,7 @@ async def _warnings(
     longer checked at all (value withdrawn, target gone) they are 0. With `stored` (the units' stored
     warnings, whole), only the checks that differ from them are written.
     """
+    c, model, out, units = run.c, run.model, run.out, None if run.full else run.units
     new = {(w.unit_no, w.code_no): w for w in found}
     codes = {no: code for code, no in model.code_no.items()}
     same = {k for k, w in new.items() if old.get(k) == w.level}
