@@ -13,7 +13,7 @@ from kaohe.contracts.scheme import Scheme, all_indicators
 from services.scoring.config import ScoringConfig
 from services.scoring.domain.book import BookModel, build_model
 from services.scoring.repository.connection import js
-from services.scoring.schemas import assessing_path
+from services.scoring.repository.scope import assessing_path
 
 
 async def book_id(c: asyncpg.Connection, assessing_unit: str, year: int) -> int:

@@ -12,6 +12,7 @@ from services.scoring.config import ScoringConfig
 from services.scoring.domain.calendar import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection
+from services.scoring.repository.scope import book_of, covers_book, require_book_scope, unit_row
 from services.scoring.schemas import (
     OFFICE,
     AspectScoresSet,
@@ -20,10 +21,6 @@ from services.scoring.schemas import (
     ExemptionSet,
     JobRef,
     SchemeRef,
-    book_of,
-    covers_book,
-    require_book_scope,
-    unit_row,
 )
 from services.scoring.service.inputs import DIRTY_CHANNEL
 from services.scoring.service.recompute import create_job

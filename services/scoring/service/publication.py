@@ -17,6 +17,7 @@ from kaohe.identity import Caller
 from services.scoring.domain.calendar import kind_of
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection, results
+from services.scoring.repository.scope import book_of, require_book_scope, status_of, unit_row
 from services.scoring.schemas import (
     OBJECTORS,
     OFFICE,
@@ -28,12 +29,8 @@ from services.scoring.schemas import (
     SchemeRef,
     SnapshotQuery,
     WindowOpen,
-    book_of,
     cursor,
-    require_book_scope,
-    status_of,
     uncursor,
-    unit_row,
 )
 from services.scoring.service import snapshot
 from services.scoring.service.standings import Models, Standings

@@ -21,7 +21,8 @@ import asyncpg
 
 from kaohe import logs
 from kaohe.identity import Caller
-from services.scoring.schemas import OFFICE, book_of, covers_book, require_book_scope
+from services.scoring.repository.scope import book_of, covers_book, require_book_scope
+from services.scoring.schemas import OFFICE
 from services.scoring.service.inputs import DIRTY_CHANNEL
 from services.scoring.settings import QueueSettings
 

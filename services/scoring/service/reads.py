@@ -14,6 +14,7 @@ from kaohe.errors import NotFound
 from kaohe.identity import Caller
 from services.scoring.domain.ranking import excellent_quota
 from services.scoring.domain.trace import canonical_bytes, check_trace
+from services.scoring.repository.scope import book_of, status_of, unit_row
 from services.scoring.schemas import (
     BoardQuery,
     ExplainQuery,
@@ -22,11 +23,8 @@ from services.scoring.schemas import (
     RankingQuery,
     ScoresQuery,
     WarningsQuery,
-    book_of,
     cursor,
-    status_of,
     uncursor,
-    unit_row,
 )
 from services.scoring.service import snapshot, supervision_source
 from services.scoring.service.explain import explain
