@@ -1,4 +1,4 @@
-"""RPC parameter models and shared helpers of the scoring service (docs/rpc/scoring.md)."""
+"""RPC parameter models of the scoring service and its cursor codec (docs/rpc/scoring.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scoring repository, results side: result rows, rank updates, active warnings and bulk events."""
+"""Results (单位得分): result rows, rank updates, active warnings and the outbox rows of bulk events."""
 
 from __future__ import annotations
 
