@@ -26,7 +26,7 @@ import numpy as np
 
 from bench._stack import peak_rss_mb, report, start_infra
 from kaohe.db import Database, asyncpg_dsn
-from services.scoring.config import AspectConfig, ScoringConfig
+from services.scoring.domain.config import AspectConfig, ScoringConfig
 from services.scoring.repository import books, connection
 from services.scoring.service.recompute import create_job, run_recompute
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kaohe.contracts.periods import PATTERN as PERIOD  # 2026, 2026-H1, 2026-Q1, 2026-05
 from kaohe.identity import Role
-from services.scoring.config import ScoringConfig
+from services.scoring.domain.config import ScoringConfig
 
 OFFICE = (Role.assessment_office, Role.system)
 OBJECTORS = (Role.reporter, Role.department, Role.leader, *OFFICE)

@@ -10,7 +10,7 @@ import pytest
 
 from kaohe.contracts.standards import Schedule
 from kaohe.db import asyncpg_dsn
-from services.scoring.config import WarningSettings
+from services.scoring.domain.config import WarningSettings
 from services.scoring.domain.pace import assess_pace
 from services.scoring.domain.trace import TraceNode, check_trace
 from tests.conftest import eventually

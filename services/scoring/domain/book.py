@@ -22,7 +22,7 @@ from kaohe.contracts.scheme import (
     unit_coefficient,
 )
 from kaohe.contracts.standards import Banded, Bonus, CompletionRatio, Deduction, Schedule, Standard
-from services.scoring.config import ScoringConfig
+from services.scoring.domain.config import ScoringConfig
 from services.scoring.domain.rollup import CompiledScheme, ScoreNode, compile_scheme, from_points
 
 ROOT_CODE, ROOT_NAME = "indicators", "指标得分"

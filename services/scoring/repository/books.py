@@ -10,8 +10,8 @@ import orjson
 
 from kaohe.contracts.indicators import SchemePublished
 from kaohe.contracts.scheme import Scheme, all_indicators
-from services.scoring.config import ScoringConfig
 from services.scoring.domain.book import BookModel, build_model
+from services.scoring.domain.config import ScoringConfig
 from services.scoring.repository.connection import js
 from services.scoring.repository.scope import assessing_path
 

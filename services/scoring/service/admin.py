@@ -8,8 +8,8 @@ import asyncpg
 
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
-from services.scoring.config import ScoringConfig
 from services.scoring.domain.calendar import kind_of
+from services.scoring.domain.config import ScoringConfig
 from services.scoring.errors import ScoringErrorCode
 from services.scoring.repository import connection
 from services.scoring.repository.scope import book_of, covers_book, require_book_scope, unit_row

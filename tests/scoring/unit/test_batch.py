@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kaohe.contracts.scheme import Scheme
-from services.scoring.config import AspectConfig, ScoringConfig
 from services.scoring.domain.batch import Values, leaf_fractions, quarter_end_values, score_period
 from services.scoring.domain.book import build_model
 from services.scoring.domain.composition import compose_quarter
+from services.scoring.domain.config import AspectConfig, ScoringConfig
 from services.scoring.domain.pace import assess_pace
 from services.scoring.domain.ranking import Candidate, rank_category
 from services.scoring.domain.rollup import RollupConfig, UnitInputs, rollup_unit

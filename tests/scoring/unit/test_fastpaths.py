@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaohe.contracts.scheme import Scheme
-from services.scoring.config import ScoringConfig
 from services.scoring.domain.batch import Values, gather
 from services.scoring.domain.book import BookModel, build_model
+from services.scoring.domain.config import ScoringConfig
 from services.scoring.domain.ranking import Candidate, GradeRules, rank_category, rank_columns, round6
 from services.scoring.repository.values import ROW
 from tests.support.scoring import SCHEME
