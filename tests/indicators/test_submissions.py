@@ -276,3 +276,14 @@ async def test_a_retried_decision_succeeds_and_a_different_one_still_conflicts(s
     assert one["items"][0]["ok"] and two == one
     other = await svc.call("submission_bulk_approve", DEPT2, ids=[bulk["id"]])
     assert other["items"][0]["error"]["code"] == "review_conflict"
+
+
+async def test_the_skeleton_standalone_indicator_is_gone(svc: Running) -> None:
+    """No indicator_create RPC, and a code no published scheme asks for is not found (no legacy fallback)."""
+    with pytest.raises(KaoheError) as e:
+        await svc.call("indicator_create", OFFICE, code="FAI", name="固定资产投资增速", weight=10, target=8)
+    assert e.value.code == "unknown_method"
+    await published_city(svc)
+    with pytest.raises(KaoheError) as e:
+        await submit(svc, 7.2, code="FAI", period="2026-Q3")
+    assert (e.value.code, e.value.field) == ("not_found", "indicator_code")
