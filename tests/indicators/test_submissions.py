@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
+from kaohe.contracts.events import payload_of
 from kaohe.errors import KaoheError
+from kaohe.events import CloudEvent
 from kaohe.identity import Role
 from tests.conftest import Namespace, eventually
 from tests.support.indicators import OFFICE, Running, caller, published_city
@@ -148,6 +150,10 @@ async def test_two_level_review_reject_reopen_are_recorded(
         approved["indicator"]["target"] == 8.0
         and approved["indicator"]["standard"]["type"] == "completion_ratio"
     )
+    # every event is its contract model (kaohe.contracts.indicators), the leaf code under `code` only
+    for e in events:
+        assert type(payload_of(CloudEvent.model_validate(e))).TYPE == e["type"]
+        assert "indicator_code" not in e["data"]
     assert events[5]["data"]["reason"] == "统计局修订了一季度数据"
     assert events[3]["data"]["final"] is False
 
