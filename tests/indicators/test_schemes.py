@@ -8,7 +8,9 @@ import json
 import pytest
 from nats.js import JetStreamContext
 
+from kaohe.contracts.events import payload_of
 from kaohe.errors import KaoheError
+from kaohe.events import CloudEvent
 from kaohe.identity import Role
 from tests.conftest import Namespace, eventually
 from tests.support.indicators import (
@@ -148,6 +150,7 @@ async def test_publish_then_edits_are_rejected_and_a_new_version_has_a_diff(
         "140502": 10.0,
         "140525": 8.0,
     }
+    assert all(type(payload_of(CloudEvent.model_validate(e))).TYPE == e["type"] for e in got)  # the contract
 
 
 async def test_inheritance_is_checked_against_the_parent_scheme(svc: Running) -> None:

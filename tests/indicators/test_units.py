@@ -8,7 +8,9 @@ from datetime import date
 import pytest
 from nats.js import JetStreamContext
 
+from kaohe.contracts.events import payload_of
 from kaohe.errors import KaoheError
+from kaohe.events import CloudEvent
 from kaohe.identity import Role
 from tests.conftest import eventually
 from tests.support.indicators import OFFICE, Running, caller
@@ -200,3 +202,4 @@ async def test_unit_changed_events_follow_the_contract(svc: Running, js: JetStre
     assert d["previous"]["path"] == "/14/1405/140525/14052501/"
     assert d["descendants_moved"] == 1
     assert sum(e["data"]["change"] == "created" for e in got) == 12  # 1 + 1 + 2 counties × (1 + 2 × 2)
+    assert all(type(payload_of(CloudEvent.model_validate(e))).TYPE == e["type"] for e in got)  # the contract
