@@ -13,7 +13,10 @@ class ScoringErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
-    # scope (范围): the caller's subtree does not cover the book's assessing unit
+    INTERNAL = "internal"
+    # roles and scope (角色、范围): kaohe.identity's checks, and a book whose assessing unit the caller does
+    # not cover
+    FORBIDDEN_ROLE = "forbidden_role"
     FORBIDDEN_SCOPE = "forbidden_scope"
     # recompute (重算)
     RECOMPUTE_RUNNING = "recompute_running"
