@@ -10,7 +10,8 @@ from .bulk_template import department_context, template_rows, unit_context, writ
 from .decompose import Decomposition, check_decomposition, split_by_base, split_even
 from .diff import DiffEntry, FieldChange, diff_schemes, render_diff
 from .errors import Problem
-from .validate import validate_inheritance, validate_scheme
+from .inherit import validate_inheritance
+from .validate import validate_scheme
 from .values import (
     FieldSpec,
     Plausibility,

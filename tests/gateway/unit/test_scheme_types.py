@@ -27,7 +27,8 @@ from gateway.graphql.scheme_types import (
 from kaohe.contracts.scheme import Scheme, all_indicators
 from kaohe.errors import ValidationFailed
 from kaohe.rpc import validation_error
-from services.indicators.domain.validate import validate_inheritance, validate_scheme
+from services.indicators.domain.inherit import validate_inheritance
+from services.indicators.domain.validate import validate_scheme
 from services.indicators.rpc.schemes import SchemeSave
 from tests.support.scheme_documents import DOCUMENT, as_input, parent_input, rich_input, rich_json
 from tests.support.seed import scheme_body

@@ -14,7 +14,8 @@ from kaohe.contracts.scheme import (
     WeightOverride,
 )
 from kaohe.contracts.standards import Bonus, CompletionRatio, Formula, Qualitative
-from services.indicators.domain.validate import validate_inheritance, validate_scheme
+from services.indicators.domain.inherit import validate_inheritance
+from services.indicators.domain.validate import validate_scheme
 from services.indicators.errors import IndicatorsErrorCode as ErrorCode
 
 ROSTER = {"城区": "县区", "泽州县": "县区", "北石店镇": "乡镇"}
