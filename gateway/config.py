@@ -18,6 +18,9 @@ class GatewayConfig(GatewaySettings):
     default_page: int = 50
     max_bulk_rows: int = 100_000
     upstream_timeout_s: float = Field(5.0, description="deadline of every service call")
+    bulk_timeout_s: float = Field(
+        120.0, gt=0, description="deadline of the batch calls (bulk import, bulk approval of up to 500)"
+    )
     upstream_health_timeout_s: float = Field(0.5, gt=0, description="deadline of /readyz's ping per service")
     upstream_health_ttl_s: float = Field(3.0, ge=0, description="/readyz reuses a ping result this long")
     rate_limit_rps: float = Field(50.0, description="token-bucket refill per client (user or API key)")

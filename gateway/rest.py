@@ -76,10 +76,19 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
 async def _call(
-    request: Request, caller: Caller, op: Op, service: str, method: str, params: dict[str, Any]
+    request: Request,
+    caller: Caller,
+    op: Op,
+    service: str,
+    method: str,
+    params: dict[str, Any],
+    *,
+    batch: bool = False,
 ) -> Any:
     authorize(caller, op)
-    return await request.app.state.services.upstream.call(service, method, params, caller)
+    services = request.app.state.services
+    timeout = services.cfg.bulk_timeout_s if batch else None
+    return await services.upstream.call(service, method, params, caller, timeout_s=timeout)
 
 
 class ImportScope(BaseModel):
@@ -138,7 +147,7 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 )
 async def bulk_submission(body: BulkSubmission, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     params = _drop_none(body.model_dump())
-    return await _call(request, caller, Op.submission_write, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
+    return await _call(request, caller, Op.submission_write, "indicators", "bulk_import", params, batch=True)  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -151,7 +160,7 @@ async def statistics_import(
     body: StatisticsImport, request: Request, caller: CurrentCaller
 ) -> dict[str, Any]:
     params = _drop_none({**body.model_dump(), "filename": "statistics.json"})
-    return await _call(request, caller, Op.statistics_import, "indicators", "bulk_import", params)  # type: ignore[no-any-return]
+    return await _call(request, caller, Op.statistics_import, "indicators", "bulk_import", params, batch=True)  # type: ignore[no-any-return]
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -18,10 +18,20 @@ class Upstream:
         self.timeout_s = timeout_s
         self.calls: Counter[str] = Counter()
 
-    async def call(self, service: str, method: str, params: dict[str, Any], caller: Caller) -> Any:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        params: dict[str, Any],
+        caller: Caller,
+        *,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """One request with the gateway's deadline (`timeout_s` for the few batch operations)."""
         self.calls[service] += 1
         try:
-            return await self.client.call(service, method, params, caller, timeout_s=self.timeout_s)
+            deadline = timeout_s or self.timeout_s
+            return await self.client.call(service, method, params, caller, timeout_s=deadline)
         except KaoheError as e:
             if e.code == "unknown_method":  # a service that does not offer this yet: say so clearly
                 raise KaoheError(

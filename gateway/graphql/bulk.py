@@ -156,7 +156,7 @@ class BulkMutation:
     ) -> BulkImportPayload:
         params = _params({k: v for k, v in vars(input).items() if v is not strawberry.UNSET})
         try:
-            r = await call(info, Op.submission_write, "indicators", "bulk_import", params)
+            r = await call(info, Op.submission_write, "indicators", "bulk_import", params, batch=True)
         except KaoheError as e:
             return BulkImportPayload(errors=[UserError.of(e)])
         return BulkImportPayload(result=_result(r))
@@ -172,7 +172,8 @@ class BulkMutation:
             return SubmissionBulkApprovePayload(errors=[UserError.of(e)])
         params = _params({"ids": [str(i) for i in ids], "reason": reason})
         try:
-            r = await call(info, Op.submission_review, "indicators", "submission_bulk_approve", params)
+            method = "submission_bulk_approve"
+            r = await call(info, Op.submission_review, "indicators", method, params, batch=True)
         except KaoheError as e:
             return SubmissionBulkApprovePayload(errors=[UserError.of(e)])
         return SubmissionBulkApprovePayload(items=[_item(d) for d in r["items"]])

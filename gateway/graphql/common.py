@@ -131,11 +131,21 @@ def mk_opt(cls: type[T], d: dict[str, Any] | None) -> T | None:
     return mk(cls, d) if d else None
 
 
-async def call(info: Info[Context, None], op: Op, service: str, method: str, params: dict[str, Any]) -> Any:
-    """Authorize `op` for the caller, then call the service with the caller's scope."""
+async def call(
+    info: Info[Context, None],
+    op: Op,
+    service: str,
+    method: str,
+    params: dict[str, Any],
+    *,
+    batch: bool = False,
+) -> Any:
+    """Authorize `op` for the caller, then call the service with the caller's scope; `batch` operations
+    (bulk import and approval) get the longer `bulk_timeout_s` deadline."""
     ctx = info.context
     authorize(ctx.caller, op)
-    return await ctx.rpc.call(service, method, params, ctx.caller)
+    timeout = ctx.config.bulk_timeout_s if batch else None
+    return await ctx.rpc.call(service, method, params, ctx.caller, timeout_s=timeout)
 
 
 def inp(obj: Any) -> dict[str, Any]:
