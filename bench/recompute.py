@@ -25,6 +25,7 @@ import asyncpg
 import numpy as np
 
 from bench._stack import peak_rss_mb, report, start_infra
+from kaohe.contracts.indicators import SchemePublished
 from kaohe.db import Database, asyncpg_dsn
 from services.scoring.domain.config import AspectConfig, ScoringConfig
 from services.scoring.repository import books, connection
@@ -127,8 +128,7 @@ async def load(url: str, n_units: int, n_cats: int, months: int = 3) -> tuple[in
         cats = [f"C{c:02d}" for c in range(n_cats)]
         body = scheme(cats)
         async with conn.transaction():
-            book, _ = await books.store_scheme(
-                conn,
+            published = SchemePublished.model_validate(
                 {
                     "scheme_id": "bench-scheme",
                     "assessing_unit": CITY,
@@ -137,8 +137,10 @@ async def load(url: str, n_units: int, n_cats: int, months: int = 3) -> tuple[in
                     "scheme": body,
                     "units": roster(n_units, n_cats),
                     "published_at": "2026-01-15T08:00:00+00:00",
-                },
+                    "published_by": "bench",
+                }
             )
+            book, _ = await books.store_scheme(conn, published, body=body)
             # The floor below is the classic composition: the quarter as the mean of its three monthly
             # roll-ups, each against the annual target. Configure the book that way (both documented
             # options of ScoringConfig, same code path) so ours and the floor compute the same totals.
