@@ -275,7 +275,9 @@ async def _year(run: Run, span: str, span_rows: list[ResultRow]) -> None:
             if r is not None:
                 quarters[no].append(r)
     direct = await values.aspect_scores(c, model.book, year)
-    sup = (await values.supervision(c, model, [year]))[year]
+    # the year's own 平时督查 only matters to a book whose annual shares name it (else: the last quarter's)
+    annual = any(sh.code == "supervision" for sh in model.config.shares())
+    sup = (await values.supervision(c, model, [year]))[year] if annual else {}
     rows = compose_year_rows(model, quarters, direct, sup)
     await _write(run, year, rows)
 

@@ -34,25 +34,19 @@ async def entries(
     ps = sorted(set(periods))
     nos = None if unit_nos is None else sorted(set(unit_nos))
     out: dict[str, dict[int, Entry]] = {p: {} for p in ps}
-    manual = await c.fetch(
-        "SELECT period, unit_no, value FROM aspect_score WHERE book = $1 AND period = ANY($2) AND code = $3"
-        " AND ($4::int[] IS NULL OR unit_no = ANY($4))",
+    rows = await c.fetch(  # one round trip on the scorer's path: manual rows first, the service's after
+        "SELECT period, unit_no, value::float8 AS v, false AS service FROM aspect_score"
+        " WHERE book = $1 AND period = ANY($2) AND code = $3 AND ($4::int[] IS NULL OR unit_no = ANY($4))"
+        " UNION ALL SELECT s.period, u.unit_no, s.score::float8, true FROM supervision s"
+        " JOIN book_unit u ON u.unit_id = s.unit_id"
+        " WHERE u.book = $1 AND s.period = ANY($2) AND ($4::int[] IS NULL OR u.unit_no = ANY($4))",
         book,
         ps,
         MANUAL_CODE,
         nos,
     )
-    for r in manual:
-        out[r["period"]][r["unit_no"]] = (float(r["value"]), "manual")
-    service = await c.fetch(
-        "SELECT s.period, u.unit_no, s.score FROM supervision s JOIN book_unit u ON u.unit_id = s.unit_id"
-        " WHERE u.book = $1 AND s.period = ANY($2) AND ($3::int[] IS NULL OR u.unit_no = ANY($3))",
-        book,
-        ps,
-        nos,
-    )
-    for r in service:
-        out[r["period"]][r["unit_no"]] = (float(r["score"]), "service")
+    for r in sorted(rows, key=lambda r: r["service"]):  # the service's score wins over a manual one
+        out[r["period"]][r["unit_no"]] = (r["v"], "service" if r["service"] else "manual")
     return out
 
 
