@@ -33,7 +33,9 @@ CATEGORIES_SET = f"""mutation($i: CategoriesSetInput!) {{
 VALIDATE = """query($a: String!, $y: Int!, $s: JSON!) {
   schemeValidate(assessingUnit: $a, year: $y, scheme: $s) { ok problems { path code message } } }"""
 SAVE = f"""mutation($i: SchemeSaveInput!) {{
-  schemeSave(input: $i) {{ scheme {{ id revision status }} problems {ERR} }} }}"""
+  schemeSave(input: $i) {{
+    scheme {{ id revision status document {{ trunk {{ code children {{ code weight }} }} }} }}
+    problems {ERR} }} }}"""
 PUBLISH = f"mutation($id: String!) {{ schemePublish(schemeId: $id) {{ scheme {{ id status }} {ERR} }} }}"
 CONFIG = "query($s: String!) { scoringConfig(schemeId: $s) }"
 CONFIG_SET = f"mutation($s: String!, $c: JSON!) {{ configSet(schemeId: $s, config: $c) {{ config {ERR} }} }}"
@@ -71,6 +73,25 @@ def _ok(body: dict[str, Any], field: str) -> dict[str, Any]:
     data: dict[str, Any] = body["data"][field]
     assert not data.get("errors"), data
     return data
+
+
+def _typed(body: dict[str, Any]) -> dict[str, Any]:
+    """The scheme as the typed `SchemeInput` (camelCase, a @oneOf standard), as a frontend writes it."""
+
+    def node(n: dict[str, Any]) -> dict[str, Any]:
+        out = {k: n[k] for k in ("code", "name", "level", "weight") if k in n}
+        if "target" in n:
+            out["target"] = n["target"]
+        std = n.get("standard")
+        if std and std["type"] == "completion_ratio":
+            out["standard"] = {"completionRatio": {"cap": std["cap"]}}
+        elif std and std["type"] == "deduction":
+            out["standard"] = {"deduction": {"perOccurrence": std["per_occurrence"]}}
+        if n.get("children"):
+            out["children"] = [node(c) for c in n["children"]]
+        return out
+
+    return {"name": body["name"], "categories": body["categories"], "trunk": [node(n) for n in body["trunk"]]}
 
 
 def _filled(template_b64: str, factor: float) -> str:
@@ -130,11 +151,14 @@ async def test_a_city_runs_its_year_through_graphql_and_rest_only(
     draft_in = {"assessingUnit": city, "year": 2026, "scheme": broken, "allowProblems": True}
     draft = _ok(await q(SAVE, {"i": draft_in}), "schemeSave")
     assert draft["problems"] and draft["scheme"]["status"] == "draft"
-    fixed_in = {"assessingUnit": city, "year": 2026, "scheme": good, "schemeId": draft["scheme"]["id"]}
+    typed = {"assessingUnit": city, "year": 2026, "document": _typed(good)}  # the fix, written typed
+    fixed_in = {**typed, "schemeId": draft["scheme"]["id"]}
     fixed = _ok(
         await q(SAVE, {"i": {**fixed_in, "expectedRevision": draft["scheme"]["revision"]}}), "schemeSave"
     )
     assert not fixed["problems"]
+    leaves = [(c["code"], c["weight"]) for n in fixed["scheme"]["document"]["trunk"] for c in n["children"]]
+    assert leaves == [(c["code"], c["weight"]) for n in good["trunk"] for c in n["children"]]
     sid = fixed["scheme"]["id"]
     assert _ok(await q(PUBLISH, {"id": sid}), "schemePublish")["scheme"]["status"] == "published"
 
