@@ -110,7 +110,22 @@ def start_nats_cluster(
     cluster_name: str = "kaohe",
 ) -> NatsCluster:
     """Start `size` nats-server nodes routed to each other into one JetStream cluster (free ports);
-    `names`: the subject prefixes and stream the permissions name (production ones, as in `infra/`)."""
+    `names`: the subject prefixes and stream the permissions name (production ones, as in `infra/`).
+
+    Six ports are chosen before any node binds, so another process may take one in between: a node that
+    cannot bind ends the attempt, and the cluster starts again on fresh ports (three attempts)."""
+    for attempt in range(1, 4):
+        try:
+            return _start_cluster(data_dir / f"try{attempt}", size, users, names, cluster_name)
+        except StackError:
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_cluster(
+    data_dir: Path, size: int, users: dict[str, str] | None, names: Names, cluster_name: str
+) -> NatsCluster:
     client = [free_port() for _ in range(size)]
     route = [free_port() for _ in range(size)]
     tag = f"{os.getpid()}-{secrets.token_hex(3)}"
