@@ -1,8 +1,9 @@
 """Authorization policy: role × operation → allowed, scoped to the caller's org subtree.
 
 The gateway checks here before calling a service; each service checks the same Caller again. Reads and
-writes of unit data are further limited to `caller.org_path` (and a 责任部门 to its `indicator_codes`);
-an out-of-subtree target is reported as not found, so not even its existence leaks.
+writes of unit data are further limited to `caller.org_path`; an out-of-subtree target is reported as not
+found, so not even its existence leaks. A 责任部门's limit to its `indicator_codes` and each indicator's data
+source are one rule in the indicators service (`services/indicators/domain/access.py`), not repeated here.
 """
 
 from __future__ import annotations
@@ -119,17 +120,3 @@ def require_in_scope(caller: Caller, path: str | None, *, what: str, ident: str,
     """Out-of-subtree targets look exactly like missing ones."""
     if not covers(caller, path):
         raise NotFound(f"{what} {ident} not found", field=field)
-
-
-def indicator_allowed(caller: Caller, code: str) -> bool:
-    """A caller who is only a 责任部门 acts on its own indicators; other roles are not limited."""
-    if caller.roles & {A, R, INT, SYS}:
-        return True
-    if D in caller.roles:
-        return not caller.indicator_codes or code in caller.indicator_codes
-    return True
-
-
-def require_indicator(caller: Caller, code: str, field: str = "indicator_code") -> None:
-    if not indicator_allowed(caller, code):
-        raise Forbidden(f"indicator {code} is not one of your department's indicators", field=field)
