@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kaohe.contracts.periods import MONTHS_IN, Period
 from kaohe.contracts.standards import GRADES
 
 Post = Literal["主要负责人", "班子成员", "一般干部"]  # head / leadership member / staff
 POSTS: tuple[str, ...] = ("主要负责人", "班子成员", "一般干部")
 HEAD: Post = "主要负责人"
-PeriodKind = Literal["month", "quarter", "year"]
 
 _OPAQUE = re.compile(r"[A-Za-z0-9_\-:.]{8,128}")
 # 居民身份证号码 (15 or 18 characters), and any all-digit key (a phone, ID-card or staff number)
@@ -44,7 +44,7 @@ class Snapshot:  # 已发布的考核结果快照
     """An immutable published period: its id, content digest and rows."""
 
     scheme_id: str
-    period: str  # 2026 | 2026Q1 | 2026-03
+    period: str  # canonical: 2026 | 2026-Q1 | 2026-03 (kaohe.contracts.periods.Period)
     snapshot_id: str
     digest: str
     rows: Sequence[SnapshotRow]
@@ -100,33 +100,19 @@ def opaque_key_problem(key: str) -> str | None:
     return None
 
 
-def period_kind(period: str) -> PeriodKind:
-    """`2026` → year, `2026Q1` → quarter, `2026-03` → month."""
-    if len(period) == 4 and period.isdigit():
-        return "year"
-    if len(period) == 6 and period[4] == "Q" and period[5] in "1234":
-        return "quarter"
-    if len(period) == 7 and period[4] == "-" and 1 <= int(period[5:]) <= 12:
-        return "month"
-    raise ValueError(f"not a period: {period!r}")
+def period_kind(period: str) -> str:
+    """The kind of a canonical period (`kaohe.contracts.periods.Period`): year, half, quarter or month."""
+    return Period.parse(period).kind
 
 
 def months_in(period: str) -> int:
     """Months a period spans (for a pool derived from monthly pay)."""
-    return {"year": 12, "quarter": 3, "month": 1}[period_kind(period)]
+    return MONTHS_IN[Period.parse(period).kind]
 
 
 def previous_period(period: str) -> str:
-    """The period of the same kind just before: 2026 → 2025, 2026Q1 → 2025Q4, 2026-01 → 2025-12."""
-    kind = period_kind(period)
-    year = int(period[:4])
-    if kind == "year":
-        return str(year - 1)
-    if kind == "quarter":
-        q = int(period[5])
-        return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
-    m = int(period[5:])
-    return f"{year - 1}-12" if m == 1 else f"{year}-{m - 1:02d}"
+    """The period of the same kind just before: 2026 → 2025, 2026-Q1 → 2025-Q4, 2026-01 → 2025-12."""
+    return str(Period.parse(period).previous())
 
 
 def is_grade(value: str | None) -> bool:

@@ -16,7 +16,7 @@ def row(uid: str, grade: str | None, rank: int | None, of: int | None, **kw: Any
     return SnapshotRow(unit_id=uid, grade=grade, rank=rank, of=of, **kw)
 
 
-def snap(rows: list[SnapshotRow], period: str = "2026Q1", digest: str = DIGEST) -> Snapshot:
+def snap(rows: list[SnapshotRow], period: str = "2026-Q1", digest: str = DIGEST) -> Snapshot:
     return Snapshot("scheme-1", period, f"snap-{digest[:6]}", digest, rows)
 
 

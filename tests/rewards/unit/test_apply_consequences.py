@@ -176,9 +176,9 @@ def test_quarterly_streaks_count_quarters_across_the_year_end() -> None:
     quarterly = {**MERIT, "period_kind": "quarter", "periods": 2}
     rows = [row("u1", "优秀", 1, 1)]
     history = History(
-        persons={pk("h1"): [PersonPast("2025Q4", "优秀")], pk("m1"): [PersonPast("2025Q3", "优秀")]}
+        persons={pk("h1"): [PersonPast("2025-Q4", "优秀")], pk("m1"): [PersonPast("2025-Q3", "优秀")]}
     )
-    pl = apply(snap(rows, period="2026Q1"), rules=ruleset(quarterly), roster=ROSTER, history=history)
+    pl = apply(snap(rows, period="2026-Q1"), rules=ruleset(quarterly), roster=ROSTER, history=history)
     assert who(pl, "streak") == [("u1", pk("h1"), "记三等功")]
 
 
@@ -203,5 +203,5 @@ def test_unit_grade_sets_the_share_of_staff_rated_excellent() -> None:
 
 
 def test_rules_of_another_period_kind_do_not_apply() -> None:
-    pl = apply(snap(YEAR, period="2026Q2"), rules=ruleset(MERIT, ADJUST), roster=ROSTER)
+    pl = apply(snap(YEAR, period="2026-Q2"), rules=ruleset(MERIT, ADJUST), roster=ROSTER)
     assert pl.lines == [] and pl.problems == []

@@ -35,7 +35,7 @@ def test_person_grade_moves_pay_within_the_pool() -> None:
         "qpay",
         QPAY["basis"],
         DIGEST,
-        "2026Q1",
+        "2026-Q1",
     )
     assert (
         line.inputs["grade"] == "优秀" and line.inputs["factor"] == "1.10" and line.inputs["base_fen"] == 3000
@@ -174,7 +174,7 @@ def test_a_unit_listed_twice_is_paid_once() -> None:
 
 def test_a_rule_set_of_another_year_is_refused() -> None:
     with pytest.raises(ValueError):
-        apply(snap([row("u1", "良好", 1, 1)], period="2025Q4"), rules=ruleset(QPAY), roster=STAFF)
+        apply(snap([row("u1", "良好", 1, 1)], period="2025-Q4"), rules=ruleset(QPAY), roster=STAFF)
 
 
 GRADE = st.sampled_from(["优秀", "良好", "一般", "较差", None])

@@ -32,14 +32,14 @@ def proposals(u1: str, u2: str, digest: str):
 
 def first_and_second():
     before = proposals("优秀", "良好", "1" * 64)
-    entries = record([], before.lines, scope="jc", period="2026Q1", ruleset_ref="jc/2026/v1", recorded_at=T1)
+    entries = record([], before.lines, scope="jc", period="2026-Q1", ruleset_ref="jc/2026/v1", recorded_at=T1)
     # objection upheld: u2 is re-graded 优秀, u1 stays 优秀 (its staff's pay does not change)
     after = proposals("优秀", "优秀", "2" * 64)
     more = record(
         entries,
         after.lines,
         scope="jc",
-        period="2026Q1",
+        period="2026-Q1",
         ruleset_ref="jc/2026/v1",
         recorded_at=T2,
         reason="异议成立，重新发布",
@@ -83,13 +83,13 @@ def test_a_republished_result_appends_reversals_and_new_entries_never_edits() ->
     assert rev.payload["reason"] == "异议成立，重新发布" and rev.payload["snapshot_digest"] == "2" * 64
     everything = entries + more
     assert all(verify_holder(c).ok for c in chains(everything).values())  # the old entries are untouched
-    now = standing(everything, scope="jc", period="2026Q1")
+    now = standing(everything, scope="jc", period="2026-Q1")
     assert sorted((e.holder, e.payload["kind"], e.payload["amount_fen"]) for e in now) == sorted(
         (ln.holder, ln.kind, ln.amount_fen) for ln in after.lines
     )
     # recording the same proposals again appends nothing
     again = record(
-        everything, after.lines, scope="jc", period="2026Q1", ruleset_ref="jc/2026/v1", recorded_at=T2
+        everything, after.lines, scope="jc", period="2026-Q1", ruleset_ref="jc/2026/v1", recorded_at=T2
     )
     assert again == []
 
@@ -99,14 +99,14 @@ def test_a_vanished_consequence_is_reversed() -> None:
     everything = entries + more
     worse = proposals("良好", "优秀", "3" * 64)  # u1 loses its honour
     out = record(
-        everything, worse.lines, scope="jc", period="2026Q1", ruleset_ref="jc/2026/v1", recorded_at=T2
+        everything, worse.lines, scope="jc", period="2026-Q1", ruleset_ref="jc/2026/v1", recorded_at=T2
     )
     rev = [e for e in out if e.payload["entry"] == "reversal" and e.payload["kind"] == "honour"]
     assert [e.holder for e in rev] == ["unit:u1"]
     assert not [e for e in out if e.payload["entry"] == "applied" and e.payload["kind"] == "honour"]
     assert "unit:u1" not in {
         e.holder
-        for e in standing(everything + out, scope="jc", period="2026Q1")
+        for e in standing(everything + out, scope="jc", period="2026-Q1")
         if e.payload["kind"] == "honour"
     }
 
@@ -116,7 +116,7 @@ def test_entries_read_back_from_json_compare_equal() -> None:
     stored = [replace(e, payload=json.loads(json.dumps(e.payload))) for e in entries]
     assert all(verify_holder(c).ok for c in chains(stored).values())
     assert (
-        record(stored, before.lines, scope="jc", period="2026Q1", ruleset_ref="jc/2026/v1", recorded_at=T2)
+        record(stored, before.lines, scope="jc", period="2026-Q1", ruleset_ref="jc/2026/v1", recorded_at=T2)
         == []
     )
 
@@ -124,14 +124,14 @@ def test_entries_read_back_from_json_compare_equal() -> None:
 def test_other_scopes_and_periods_are_left_alone() -> None:
     before, _, entries, _ = first_and_second()
     out = record(
-        entries, before.lines[:0], scope="county", period="2026Q1", ruleset_ref="x/2026/v1", recorded_at=T2
+        entries, before.lines[:0], scope="county", period="2026-Q1", ruleset_ref="x/2026/v1", recorded_at=T2
     )
     assert out == []
     with pytest.raises(ValueError):
-        record([], before.lines, scope="jc", period="2026Q2", ruleset_ref="jc/2026/v1", recorded_at=T2)
+        record([], before.lines, scope="jc", period="2026-Q2", ruleset_ref="jc/2026/v1", recorded_at=T2)
     with pytest.raises(ValueError):
         record(
-            [], before.lines, scope="jc", period="2026Q1", ruleset_ref="v", recorded_at=datetime(2026, 1, 1)
+            [], before.lines, scope="jc", period="2026-Q1", ruleset_ref="v", recorded_at=datetime(2026, 1, 1)
         )
 
 
@@ -139,7 +139,7 @@ def _long_chain() -> list[LedgerEntry]:
     out: list[LedgerEntry] = []
     for i, d in enumerate("123456"):
         lines = proposals("优秀" if i % 2 else "良好", "良好", d * 64).lines
-        out += record(out, lines, scope="jc", period="2026Q1", ruleset_ref="jc/2026/v1", recorded_at=T2)
+        out += record(out, lines, scope="jc", period="2026-Q1", ruleset_ref="jc/2026/v1", recorded_at=T2)
     return chains(out)["unit:u1"]
 
 
