@@ -26,6 +26,7 @@ from gateway.graphiql import page as graphiql_page
 from gateway.graphiql import wants_ide
 from gateway.graphql.schema import build_schema
 from gateway.health import UpstreamHealth
+from gateway.intake import router as supervision_rest_router
 from gateway.limits import BodyLimit, InputGuard, RateLimited, RateLimiter
 from gateway.live import LiveEvents
 from gateway.rest import router as rest_router
@@ -108,6 +109,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
     if cfg.api_docs_on:
         mount_swagger(app)
     app.include_router(rest_router)
+    app.include_router(supervision_rest_router)  # 办不成事/12345 intake, 13710 feedback, 督办清单 XLSX
     app.openapi = functools.partial(openapi_with_problem, app)  # type: ignore[method-assign]
     app.state.services = services
     if cfg.response_cache:

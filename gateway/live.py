@@ -20,6 +20,10 @@ LIVE_TYPES: tuple[str, ...] = (
     "kaohe.scoring.warning.raised",
     "kaohe.scoring.warning.cleared",
     "kaohe.scoring.results.published",
+    "kaohe.supervision.item.opened",
+    "kaohe.supervision.item.changed",
+    "kaohe.supervision.item.closed",
+    "kaohe.supervision.card.issued",
 )
 QUEUE_SIZE = 256  # a slow subscriber drops its oldest events instead of holding the process's memory
 

@@ -34,6 +34,10 @@ class Op(StrEnum):
     results_manage = "results.manage"
     scoring_config = "scoring.config"
     supervision_read = "supervision.read"
+    supervision_act = "supervision.act"  # 签收, 反馈, 申请延期/暂停/销号: the lead and cooperating units
+    supervision_manage = "supervision.manage"  # 交办, 审核销号, 退回, 上报, 撤销, 重新办理: the 督查室
+    supervision_intake = "supervision.intake"  # 办不成事窗口 / 12345 热线 intake
+    supervision_export = "supervision.export"  # 督办清单 XLSX export
     rewards_read = "rewards.read"
     results_export = "results.export"
     statistics_import = "statistics.import"
@@ -71,7 +75,11 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.objection_write: frozenset({A, D, R, L, SYS}),  # 申诉 by the unit, its department or its leader
     Op.results_manage: frozenset({A, SYS}),  # 重算, 申诉答复, 结果发布: the assessing office's
     Op.scoring_config: frozenset({A, SYS}),  # 计分设置, 专项考核第一, direct aspect scores: the office's
-    Op.supervision_read: frozenset({A, S, L, SYS}),
+    Op.supervision_read: frozenset({A, D, R, S, L, SYS}),  # units see their own items (the service scopes)
+    Op.supervision_act: frozenset({D, R, SYS}),  # as lead or cooperating unit: the service decides which
+    Op.supervision_manage: frozenset({S, SYS}),  # the 督查室 of the item's level or above
+    Op.supervision_intake: frozenset({S, INT, SYS}),
+    Op.supervision_export: frozenset({A, S, L, SYS}),
     Op.rewards_read: frozenset({A, L, ORG, SYS}),
     Op.results_export: frozenset({A, L, ORG, INT, SYS}),
     Op.statistics_import: frozenset({A, D, INT, SYS}),
@@ -91,6 +99,7 @@ SCOPES: dict[Op, str] = {
     Op.results_export: "results:read",
     Op.statistics_import: "statistics:write",
     Op.webhook_manage: "webhooks:manage",
+    Op.supervision_intake: "supervision:intake",  # 办不成事 window, 12345 hotline
 }
 ALL_SCOPES: tuple[str, ...] = tuple(sorted(set(SCOPES.values())))
 

@@ -30,9 +30,11 @@ from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.callbacks import intake_callback_rows
 from gateway.config import GatewayConfig
 from gateway.tables import ATTEMPT, DELIVERY, WEBHOOK
 from kaohe import logs
+from kaohe.contracts.supervision import ItemClosed
 from kaohe.db import Database
 from kaohe.errors import NotFound, ValidationFailed
 from kaohe.events import CloudEvent
@@ -49,6 +51,11 @@ EVENT_TYPES: dict[str, str] = {
     "submission.approved": "kaohe.indicators.submission.approved",
     "submission.rejected": "kaohe.indicators.submission.rejected",
     "submission.reopened": "kaohe.indicators.submission.reopened",
+    "supervision.item.opened": "kaohe.supervision.item.opened",
+    "supervision.item.changed": "kaohe.supervision.item.changed",
+    "supervision.item.closed": "kaohe.supervision.item.closed",
+    "supervision.card.issued": "kaohe.supervision.card.issued",
+    "supervision.breach.recorded": "kaohe.supervision.breach.recorded",
 }
 BY_TYPE = {v: k for k, v in EVENT_TYPES.items()}
 
@@ -102,6 +109,15 @@ def scoped_data(event: CloudEvent, org_path: str) -> dict[str, Any] | None:
     if "units" in d and isinstance(d["units"], list):  # results.published: keep only the subtree's units
         units = [u for u in d["units"] if str(u.get("unit_path", "")).startswith(org_path)]
         return {**d, "units": units} if units else None
+    if "unit_paths" in d and isinstance(d["unit_paths"], list):  # supervision items: the subtree's units
+        keep = [i for i, p in enumerate(d["unit_paths"]) if str(p).startswith(org_path)]
+        if not keep:
+            return None
+        ids = list(d.get("unit_ids") or [])
+        out = {k: v for k, v in d.items() if k != "callback_url"}  # the complainant's system only
+        out["unit_paths"] = [d["unit_paths"][i] for i in keep]
+        out["unit_ids"] = [ids[i] for i in keep if i < len(ids)]
+        return out
     path = str(d.get("unit_path") or "")
     if path and path.startswith(org_path):
         return d
@@ -118,28 +134,32 @@ class Webhooks:
         self.wake = asyncio.Event()
 
     # --- registration ---------------------------------------------------------------------------
-    async def create(self, owner: Caller, *, url: str, event_types: list[str]) -> dict[str, Any]:
-        """Register a URL; the signing secret is returned once."""
+    async def check_url(self, url: str, field: str = "url") -> None:
+        """Refuse a target a delivery must not reach (see the module docstring), naming `field`."""
         try:
             parts, host, port = _split(url)
         except ValueError:
-            raise ValidationFailed("url is not a valid URL", field="url") from None
+            raise ValidationFailed(f"{field} is not a valid URL", field=field) from None
         if parts.scheme not in ("http", "https") or not host:
-            raise ValidationFailed("url must be an absolute http(s) URL", field="url")
+            raise ValidationFailed(f"{field} must be an absolute http(s) URL", field=field)
         if not self.cfg.webhook_allow_private:
             if parts.scheme != "https":
-                raise ValidationFailed("webhook URLs must use https", field="url")
+                raise ValidationFailed("webhook URLs must use https", field=field)
             try:
                 addresses = await resolve(host, port)
             except (OSError, UnicodeError):
                 addresses = []  # not resolvable yet: every delivery resolves and checks again
             if any(forbidden_address(a) for a in addresses):
                 raise ValidationFailed(
-                    "url: the host resolves to a non-public address (loopback, private, link-local, "
+                    f"{field}: the host resolves to a non-public address (loopback, private, link-local, "
                     "multicast or reserved); webhooks deliver to public endpoints only",
-                    field="url",
+                    field=field,
                     code="webhook_target_forbidden",
                 )
+
+    async def create(self, owner: Caller, *, url: str, event_types: list[str]) -> dict[str, Any]:
+        """Register a URL; the signing secret is returned once."""
+        await self.check_url(url)
         unknown = sorted(set(event_types) - set(EVENT_TYPES))
         if unknown or not event_types:
             raise ValidationFailed(
@@ -221,6 +241,8 @@ class Webhooks:
             rows.append(
                 {"webhook_id": h["id"], "event_id": event.id, "event_type": name, "body": _json(body)}
             )
+        if event.type == ItemClosed.TYPE and event.data.get("callback_url"):
+            rows += await intake_callback_rows(s, event)
         if rows:
             await s.execute(pg_insert(DELIVERY).values(rows).on_conflict_do_nothing())
             self.wake.set()

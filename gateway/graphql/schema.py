@@ -39,6 +39,10 @@ from gateway.graphql.schemes import SchemeMutation, SchemeQuery
 from gateway.graphql.scoring_config import ScoringConfigMutation, ScoringConfigQuery
 from gateway.graphql.submissions import SubmissionMutation, SubmissionQuery
 from gateway.graphql.subscriptions import Subscription
+from gateway.graphql.supervision_live import SupervisionSubscription
+from gateway.graphql.supervision_mutations import SupervisionMutation
+from gateway.graphql.supervision_queries import SupervisionQuery
+from gateway.graphql.supervision_types import SupervisionErrorCode
 from gateway.graphql.units import UnitMutation, UnitQuery, UnitRestructureMutation
 from kaohe import logs
 from kaohe.errors import KaoheError
@@ -59,6 +63,7 @@ class Query(
     SchemeToolsQuery,
     BulkQuery,
     ScoringConfigQuery,
+    SupervisionQuery,
 ):
     pass
 
@@ -75,7 +80,13 @@ class Mutation(
     UnitRestructureMutation,
     SchemeToolsMutation,
     BulkMutation,
+    SupervisionMutation,
 ):
+    pass
+
+
+@strawberry.type(name="Subscription")
+class RootSubscription(Subscription, SupervisionSubscription):
     pass
 
 
@@ -206,9 +217,10 @@ def build_schema(cfg: GatewayConfig) -> strawberry.Schema:
     schema = KaoheSchema(
         query=Query,
         mutation=Mutation,
-        subscription=Subscription,
+        subscription=RootSubscription,
         extensions=extensions,  # type: ignore[arg-type]
-        types=[ErrorCode],  # published for clients; fields keep String so services may add codes
+        # published for clients; fields keep String so services may add codes
+        types=[ErrorCode, SupervisionErrorCode],
     )
     plain_fields_by_attribute(schema)
     return schema
