@@ -546,7 +546,11 @@ class WhatIfPublic(_Out):
 
 
 class PayrollExport(Request):
-    """Approved pay lines of an approved set as a file on S3 (CSV via COPY, or XLSX with safe cells)."""
+    """Approved pay lines of an approved set as a file on S3 (CSV via COPY, or XLSX with safe cells).
+
+    Roles: manager, and `integration` (the payroll system's API key through the gateway's REST, which
+    checks its `payroll:read` scope) covering the set's assessing unit — as for registry writes.
+    """
 
     set_id: int = Field(ge=1)
     format: ExportFormat = "csv"
@@ -620,6 +624,7 @@ class PayLine(BaseModel):
     unit_id: str
     amount_fen: int
     rule_id: str
+    unit_path: str | None = None  # the unit's org path: webhooks deliver each subscriber its subtree's lines
 
 
 class PayApproved(EventPayload):
