@@ -82,7 +82,10 @@ class IntakeCreated(BaseModel):
 @router.post(
     "/intake",
     status_code=201,
-    responses={**ERRORS, 200: {"description": "a replayed client_key: the item it created before"}},
+    responses={
+        **ERRORS,
+        200: {"model": IntakeCreated, "description": "a replayed client_key: the item it created before"},
+    },
     response_model=IntakeCreated,
     summary="办不成事/12345 intake: a complaint becomes a pending 督办 item",
     dependencies=[Depends(small_body)],
@@ -206,7 +209,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get(
     "/export",
-    responses={200: {"content": {XLSX: {}}, "description": "督办清单.xlsx"}, **ERRORS},
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "督办清单 as .xlsx (row count in X-Rows)",
+        },
+        **ERRORS,
+    },
     response_class=Response,
     summary="XLSX export of a 督办清单 (cells starting with = + - @ are text)",
 )
