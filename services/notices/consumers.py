@@ -1,0 +1,53 @@
+"""Event consumers: each validates its contract model and hands it to service.intake; no SQL here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.contracts.indicators import (
+    SchemePublished,
+    SubmissionApproved,
+    SubmissionsImported,
+    SubmissionSubmitted,
+)
+from kaohe.contracts.scoring import WarningRaised
+from kaohe.events import CloudEvent
+from kaohe.runtime import Runtime
+from services.notices.repository.connection import raw
+from services.notices.service import intake
+from services.notices.service.fanout import Timing
+from services.notices.service.push import Pusher
+
+TYPES = [
+    WarningRaised.TYPE,
+    SubmissionSubmitted.TYPE,
+    SubmissionApproved.TYPE,
+    SubmissionsImported.TYPE,
+    SchemePublished.TYPE,
+]
+
+
+def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], datetime]) -> None:
+    """One durable consumer, `rules`: schemes arrive before the submissions published after them."""
+
+    async def one(s: AsyncSession, event: CloudEvent) -> None:
+        c = await raw(s)
+        if event.type == WarningRaised.TYPE:
+            pushed = await intake.warning(
+                c, event.id, WarningRaised.from_event(event), now=clock(), timing=timing
+            )
+            pusher.after_commit(s, pushed)
+        elif event.type == SubmissionSubmitted.TYPE:
+            sub = SubmissionSubmitted.from_event(event)
+            pusher.after_commit(s, await intake.submitted(c, event.id, sub, now=clock(), timing=timing))
+        elif event.type == SubmissionApproved.TYPE:
+            await intake.filed(c, [SubmissionApproved.from_event(event)])
+        elif event.type == SubmissionsImported.TYPE:
+            await intake.imported(c, SubmissionsImported.from_event(event))
+        elif event.type == SchemePublished.TYPE:
+            await intake.scheme(c, SchemePublished.from_event(event))
+
+    rt.subscribe("rules", TYPES, one)

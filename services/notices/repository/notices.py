@@ -1,0 +1,114 @@
+"""Inbox rows (站内信): the fan-out insert (one statement per draft, ON CONFLICT DO NOTHING) and the reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from services.notices.domain.rules import Draft
+
+# Recipients of one draft, and their new inbox rows, in one statement. A recipient covers a unit when the
+# unit's path starts with the recipient's org path (their subtree holds it). A row that exists already
+# (same rule, source and user: a redelivered event, a second replica, a later sweep) is not written again
+# and not returned, so nothing downstream of it happens twice.
+_FANOUT = """
+WITH r AS (
+    SELECT user_id, unit_id, org_path, email, channels, quiet_start, quiet_end
+    FROM recipient
+    WHERE roles && $1::text[]
+      AND ($2::text[] IS NULL OR unit_id = ANY($2::text[]))
+      AND ($3::text IS NULL OR starts_with($3::text, org_path))
+      AND ($4::text IS NULL OR $4::text = ANY(codes))
+), ins AS (
+    INSERT INTO notice (dedup, user_id, rule, source, unit_id, unit_path, urgent, title, body, created_at)
+    SELECT $5 || r.user_id, r.user_id, $6, $7, coalesce($8, r.unit_id), coalesce($9, r.org_path), $10, $11,
+           coalesce($12::jsonb ->> r.unit_id, $13), $14
+    FROM r
+    ON CONFLICT (dedup) DO NOTHING
+    RETURNING id, user_id, unit_path
+)
+SELECT ins.id, ins.user_id, ins.unit_path, r.email, r.channels, r.quiet_start, r.quiet_end
+FROM ins JOIN r USING (user_id)
+"""
+
+
+async def fan_out(c: asyncpg.Connection, d: Draft, at: datetime) -> list[asyncpg.Record]:
+    """Write the draft's inbox rows for every recipient it reaches; the new rows with their channels."""
+    a = d.audience
+    return await c.fetch(
+        _FANOUT,
+        sorted(a.roles),
+        list(a.units) if a.units is not None else None,
+        a.covering,
+        a.code,
+        f"{d.rule}:{d.source}:",
+        d.rule,
+        d.source,
+        d.unit_id,
+        d.unit_path,
+        d.urgent,
+        d.title,
+        orjson.dumps(d.per_unit).decode() if d.per_unit else None,
+        d.body,
+        at,
+    )
+
+
+async def page(
+    c: asyncpg.Connection, user_id: str, *, before: int | None, first: int, unread_only: bool
+) -> list[asyncpg.Record]:
+    """The user's own inbox, newest first (keyset on id), `first + 1` rows."""
+    return await c.fetch(
+        "SELECT id, rule, source, unit_id, urgent, title, body, created_at, read_at FROM notice"
+        " WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) AND (NOT $3 OR read_at IS NULL)"
+        " ORDER BY id DESC LIMIT $4",
+        user_id,
+        before,
+        unread_only,
+        first + 1,
+    )
+
+
+async def unread(c: asyncpg.Connection, user_id: str) -> int:
+    return int(
+        await c.fetchval("SELECT count(*) FROM notice WHERE user_id = $1 AND read_at IS NULL", user_id)
+    )
+
+
+async def mark_read(
+    c: asyncpg.Connection, user_id: str, ids: Sequence[int] | None, at: datetime
+) -> list[int]:
+    """Mark the user's own unread rows read (all when `ids` is None); the ids changed."""
+    rows = await c.fetch(
+        "UPDATE notice SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL"
+        " AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) RETURNING id",
+        user_id,
+        list(ids) if ids is not None else None,
+        at,
+    )
+    return [r["id"] for r in rows]
+
+
+async def owned(c: asyncpg.Connection, user_id: str, ids: Sequence[int]) -> set[int]:
+    """Which of these ids are the user's notices."""
+    rows = await c.fetch(
+        "SELECT id FROM notice WHERE user_id = $1 AND id = ANY($2::bigint[])", user_id, list(ids)
+    )
+    return {r["id"] for r in rows}
+
+
+def public(r: Any) -> dict[str, Any]:
+    return {
+        "notice_id": str(r["id"]),
+        "rule": r["rule"],
+        "unit_id": r["unit_id"],
+        "urgent": r["urgent"],
+        "title": r["title"],
+        "body": r["body"],
+        "created_at": r["created_at"].isoformat(),
+        "read_at": r["read_at"].isoformat() if r["read_at"] else None,
+    }

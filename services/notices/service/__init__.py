@@ -1,0 +1,1 @@
+"""Use cases of the notices service: functions of a session (or its connection) and a caller; never commit."""

@@ -1,0 +1,66 @@
+"""Fixtures of the notices tests: a real SMTP server, a steerable clock, a running notices component."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from kaohe import migrate
+from kaohe.db import asyncpg_dsn
+from kaohe.workdays import CHINA_TZ
+from tests.conftest import Infra, Namespace
+from tests.notices.harness import Clock, Notices, SmtpInbox, running, smtp_server
+
+WEDNESDAY_10 = datetime(2026, 12, 9, 10, 0, tzinfo=CHINA_TZ)  # an ordinary working day, in working hours
+
+
+TEMPLATE = "kaohe_template_notices"
+
+
+@pytest.fixture(scope="session")
+def template_db(infra: Infra) -> str:
+    """Notices' own template: only its migrations (it reads no other schema), cloned for each test."""
+
+    async def create() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    migrate.upgrade(infra.pg_server_url.rsplit("/", 1)[0] + f"/{TEMPLATE}", ("notices",))
+    return TEMPLATE
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpInbox, int]]:
+    with smtp_server() as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(WEDNESDAY_10)
+
+
+@pytest_asyncio.fixture
+async def notices(
+    infra: Infra,
+    database_url: str,
+    ns: Namespace,
+    nc: NATS,
+    js: JetStreamContext,
+    clock: Clock,
+    smtp: tuple[SmtpInbox, int],
+) -> AsyncIterator[Notices]:
+    async with running(infra, database_url, ns, nc, js, clock, smtp[1]) as n:
+        yield n

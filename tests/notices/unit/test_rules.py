@@ -1,0 +1,61 @@
+"""Who hears what: each rule's audience, urgency and the source that keys its notices."""
+
+from datetime import UTC, date, datetime
+
+from kaohe.contracts.indicators import SubmissionSubmitted
+from kaohe.contracts.scoring import WarningRaised
+from services.notices.domain import rules
+from services.notices.domain.deadlines import Deadline
+
+
+def warning(level: str) -> WarningRaised:
+    return WarningRaised(
+        unit_id="140501",
+        unit_path="/14/1405/140501/",
+        unit_name="甲镇",
+        code="GDP",
+        period="2026-05",
+        level=level,
+        level_zh={"yellow": "黄", "red": "红"}[level],
+        expected=0.4,
+        actual=0.25,
+        lag=0.15,
+    )
+
+
+def test_a_warning_reaches_the_units_reporters_and_head_and_only_red_is_urgent() -> None:
+    d = rules.warning("ev-1", warning("yellow"))
+    assert d.audience.roles == {"reporter", "leader"} and d.audience.units == ("140501",)
+    assert d.source == "ev-1" and not d.urgent
+    assert "甲镇" in d.title and "黄色预警" in d.title
+    assert "应完成 40.0%" in d.body and "实际完成 25.0%" in d.body
+    assert rules.warning("ev-2", warning("red")).urgent
+
+
+def test_a_submission_waits_for_the_departments_responsible_for_its_code_over_the_unit() -> None:
+    s = SubmissionSubmitted(
+        submission_id="s1",
+        unit_id="140501",
+        unit_path="/14/1405/140501/",
+        year=2026,
+        code="GDP",
+        period="2026-05",
+        revision=1,
+        actor="u1",
+        at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    d = rules.review("ev-3", s)
+    assert d.audience.roles == {"department"}
+    assert d.audience.covering == "/14/1405/140501/" and d.audience.code == "GDP"
+
+
+def test_a_reminder_names_each_units_missing_leaves_and_the_due_day() -> None:
+    dl = Deadline("2026-09", date(2026, 10, 12), date(2026, 10, 9))
+    d = rules.reminder("S1", dl, {"A": ["FAI", "GDP"], "C": ["GDP"]}, {"A": "甲镇", "C": "丙镇"})
+    assert d.source == "S1:2026-09" and d.audience.units == ("A", "C") and d.audience.roles == {"reporter"}
+    assert (
+        d.per_unit["A"].startswith("甲镇")
+        and "FAI、GDP" in d.per_unit["A"]
+        and "2026-10-12" in d.per_unit["A"]
+    )
+    assert "10月12日截止" in d.title
