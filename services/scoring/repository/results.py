@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ import asyncpg
 
 from kaohe.events import nats_subject, notify_channel
 from services.scoring.domain.batch import ResultRow
+from services.scoring.repository import copytext
 
 RESULT_COLUMNS = (
     "book period unit_no category grp kind total indicators supervision bonus penalty coefficient leaves "
@@ -178,11 +180,12 @@ async def replace_results(c: asyncpg.Connection, book: int, period: str, rows: l
     """Full recompute: the period's rows are replaced by these (COPY)."""
     now = datetime.now(UTC)
     await c.execute("DELETE FROM result WHERE book = $1 AND period = $2", book, period)
-    await c.copy_records_to_table(
+    await c.copy_to_table(
         "result",
         schema_name="scoring",
         columns=RESULT_COLUMNS,
-        records=[_record(book, period, r, now) for r in rows],
+        source=io.BytesIO(copytext.result_copy(book, period, rows, now)),
+        format="binary",
     )
 
 
