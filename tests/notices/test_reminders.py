@@ -1,0 +1,112 @@
+"""填报截止提醒 on the working-day calendar: the Friday before the 调休 Saturday of National Day 2026."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kaohe.contracts.indicators import RosterUnit, SchemePublished, SubmissionSubmitted
+from kaohe.contracts.scheme import Scheme
+from kaohe.identity import Role
+from kaohe.workdays import CHINA_TZ
+from services.notices.repository.connection import raw
+from services.notices.service import reminders
+from tests.conftest import Infra, Namespace, eventually
+from tests.notices.harness import Clock, SmtpInbox, caller, recipient, running
+from tests.support.scoring import SCHEME, UNITS
+
+OFFICE = caller("office-1405", Role.assessment_office, "/14/1405/")
+THURSDAY = datetime(2026, 10, 8, 10, 0, tzinfo=CHINA_TZ)  # first working day after 国庆
+FRIDAY = datetime(2026, 10, 9, 10, 0, tzinfo=CHINA_TZ)  # before Saturday 10 Oct, a 调休 working day
+
+
+async def test_a_reminder_goes_out_on_the_friday_before_a_tiaoxiu_saturday_to_units_that_have_not_submitted(
+    infra: Infra, database_url: str, ns: Namespace, nc, js, smtp: tuple[SmtpInbox, int]
+) -> None:
+    inbox, port = smtp
+    clock = Clock(THURSDAY)
+    # September's values are due on the 4th working day after 30 Sep: Thu 8, Fri 9, Sat 10 (调休), Mon 12.
+    # Reminded 2 working days before the due day: Friday 9 Oct (Thursday by weekdays, Saturday by the clock).
+    async with running(
+        infra, database_url, ns, nc, js, clock, port, fill_due_workdays=4, remind_workdays=2
+    ) as n:
+        await n.call(
+            "recipients_import",
+            {
+                "recipients": [
+                    recipient(f"r-{u['unit_id']}", u["unit_id"], u["path"], ["reporter"]) for u in UNITS
+                ]
+            },
+            OFFICE,
+        )
+        scheme = SchemePublished(
+            scheme_id="S-2026",
+            assessing_unit="1405",
+            year=2026,
+            version=1,
+            scheme=Scheme.model_validate(SCHEME),
+            units=[RosterUnit.model_validate(u) for u in UNITS],
+            published_at=datetime(2026, 1, 15, tzinfo=UTC),
+            published_by="office",
+        )
+        await n.send(scheme, "S-2026")
+        for code in ("GDP", "FAI", "SAFE", "REV"):  # 甲镇 hands in every scored leaf of September
+            sub = SubmissionSubmitted(
+                submission_id=f"s-{code}",
+                unit_id="140501",
+                unit_path="/14/1405/140501/",
+                scheme_id="S-2026",
+                year=2026,
+                code=code,
+                period="2026-09",
+                revision=1,
+                actor="r-140501",
+                at=datetime(2026, 10, 8, tzinfo=UTC),
+            )
+            await n.send(sub, sub.submission_id)
+        # 乙镇 hands in only part of it
+        part = sub.model_copy(
+            update={"submission_id": "s-yi", "unit_id": "140502", "unit_path": "/14/1405/140502/"}
+        )
+        await n.send(part, "s-yi")
+
+        async def filed() -> bool:
+            return len(await n.sql("SELECT 1 FROM filed WHERE period = '2026-09'")) == 5
+
+        await eventually(filed, what="the roster and five handed-in leaves stored")
+        assert len(await n.sql("SELECT 1 FROM roster WHERE scheme_id = 'S-2026'")) == 4
+        # Thursday: a sweep (the worker's own step, run here on the same database) reminds nobody
+        assert n.rt.db is not None
+        async with n.rt.db.uow() as s:
+            pushed = await reminders.sweep(
+                await raw(s), now=clock(), timing=n.rt.state["timing"], policy=reminders.Policy(4, 2)
+            )
+        assert pushed == []
+        assert await n.sql("SELECT 1 FROM notice WHERE rule = 'deadline'") == []
+        # Friday: the worker reminds the three units that have not handed in everything
+        clock.set(FRIDAY)
+
+        async def reminded() -> bool:
+            return len(await n.sql("SELECT 1 FROM notice WHERE rule = 'deadline'")) == 3
+
+        await eventually(reminded, what="three deadline reminders")
+        rows = await n.sql("SELECT user_id, title, body FROM notice WHERE rule = 'deadline' ORDER BY user_id")
+        assert [r["user_id"] for r in rows] == ["r-140502", "r-140503", "r-140504"]
+        assert all("10月12日截止" in r["title"] for r in rows)
+        yi = rows[0]["body"]
+        assert (
+            yi.startswith("乙镇")
+            and "FAI、GDP、SAFE" in yi
+            and "REV" not in yi.split("：")[-1].replace("REV", "")
+        )
+
+        # a working-hours Friday: the emails go out now, once each, however often the sweep runs
+        async def mailed() -> bool:
+            return len(inbox.mails) == 3
+
+        await eventually(mailed, what="three reminder emails")
+        async with n.rt.db.uow() as s:
+            again = await reminders.sweep(
+                await raw(s), now=clock(), timing=n.rt.state["timing"], policy=reminders.Policy(4, 2)
+            )
+        assert again == []
+        assert len(await n.sql("SELECT 1 FROM notice WHERE rule = 'deadline'")) == 3
