@@ -31,6 +31,7 @@ from gateway.limits import BodyLimit, InputGuard, RateLimited, RateLimiter
 from gateway.live import LiveEvents
 from gateway.rest import router as rest_router
 from gateway.rest_models import Problem
+from gateway.rest_rewards import router as rewards_rest_router
 from gateway.services import GatewayServices
 from gateway.swagger import mount as mount_swagger
 from gateway.webhooks import EVENT_TYPES, Webhooks
@@ -110,6 +111,7 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         mount_swagger(app)
     app.include_router(rest_router)
     app.include_router(supervision_rest_router)  # 办不成事/12345 intake, 13710 feedback, 督办清单 XLSX
+    app.include_router(rewards_rest_router)  # 干部名册 import (HR), payroll export (工资发放)
     app.openapi = functools.partial(openapi_with_problem, app)  # type: ignore[method-assign]
     app.state.services = services
     if cfg.response_cache:

@@ -24,6 +24,7 @@ LIVE_TYPES: tuple[str, ...] = (
     "kaohe.supervision.item.changed",
     "kaohe.supervision.item.closed",
     "kaohe.supervision.card.issued",
+    "kaohe.rewards.proposal.awaiting",
 )
 QUEUE_SIZE = 256  # a slow subscriber drops its oldest events instead of holding the process's memory
 

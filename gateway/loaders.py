@@ -43,7 +43,7 @@ class SignalsByUnitLoader(_ByIds):
 
 
 class RecordsByUnitLoader(_ByIds):
-    service, method, empty = "rewards", "records_by_units", []
+    service, method, empty = "rewards", "ledger_by_units", []  # the newest 20 entries of each unit
 
 
 class ScoreByUnitLoader(DataLoader[tuple[str, str | None], Any]):

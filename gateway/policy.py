@@ -38,7 +38,13 @@ class Op(StrEnum):
     supervision_manage = "supervision.manage"  # 交办, 审核销号, 退回, 上报, 撤销, 重新办理: the 督查室
     supervision_intake = "supervision.intake"  # 办不成事窗口 / 12345 热线 intake
     supervision_export = "supervision.export"  # 督办清单 XLSX export
-    rewards_read = "rewards.read"
+    rewards_read = "rewards.read"  # 结果运用: proposal sets and lines, ledgers, registry (the service scopes)
+    rewards_own = (
+        "rewards.own"  # a person's own 实绩档案 (user id = the person's account; the service decides)
+    )
+    rewards_manage = "rewards.manage"  # rules, proposals computed, reviewed, adjusted; what-if; verify
+    rewards_registry = "rewards.registry"  # 干部名册 writes and imports (HR systems by API key)
+    rewards_payroll = "rewards.payroll"  # payroll export of approved pay lines (the payroll system)
     results_export = "results.export"
     statistics_import = "statistics.import"
     apikey_manage = "apikey.manage"
@@ -80,7 +86,11 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.supervision_manage: frozenset({S, SYS}),  # the 督查室 of the item's level or above
     Op.supervision_intake: frozenset({S, INT, SYS}),
     Op.supervision_export: frozenset({A, S, L, SYS}),
-    Op.rewards_read: frozenset({A, L, ORG, SYS}),
+    Op.rewards_read: frozenset({A, D, R, L, ORG, SYS}),  # a unit's own people: their unit (the service)
+    Op.rewards_own: frozenset(Role) - {INT},
+    Op.rewards_manage: frozenset({A, ORG, SYS}),  # 组织部 and 考核办 within their subtree
+    Op.rewards_registry: frozenset({A, ORG, INT, SYS}),
+    Op.rewards_payroll: frozenset({A, ORG, INT, SYS}),
     Op.results_export: frozenset({A, L, ORG, INT, SYS}),
     Op.statistics_import: frozenset({A, D, INT, SYS}),
     Op.apikey_manage: frozenset({A, SYS}),
@@ -99,6 +109,8 @@ SCOPES: dict[Op, str] = {
     Op.results_export: "results:read",
     Op.statistics_import: "statistics:write",
     Op.webhook_manage: "webhooks:manage",
+    Op.rewards_registry: "registry:write",  # HR: 干部名册 import
+    Op.rewards_payroll: "payroll:read",  # payroll: approved pay lines
     Op.supervision_intake: "supervision:intake",  # 办不成事 window, 12345 hotline
 }
 ALL_SCOPES: tuple[str, ...] = tuple(sorted(set(SCOPES.values())))

@@ -56,6 +56,8 @@ EVENT_TYPES: dict[str, str] = {
     "supervision.item.closed": "kaohe.supervision.item.closed",
     "supervision.card.issued": "kaohe.supervision.card.issued",
     "supervision.breach.recorded": "kaohe.supervision.breach.recorded",
+    "rewards.proposal.approved": "kaohe.rewards.proposal.approved",  # units: pools and consequences
+    "rewards.pay.approved": "kaohe.rewards.pay.approved",  # approved pay lines (opaque person keys)
 }
 BY_TYPE = {v: k for k, v in EVENT_TYPES.items()}
 
@@ -109,6 +111,9 @@ def scoped_data(event: CloudEvent, org_path: str) -> dict[str, Any] | None:
     if "units" in d and isinstance(d["units"], list):  # results.published: keep only the subtree's units
         units = [u for u in d["units"] if str(u.get("unit_path", "")).startswith(org_path)]
         return {**d, "units": units} if units else None
+    if "lines" in d and isinstance(d["lines"], list):  # rewards pay.approved: the subtree's pay lines
+        lines = [ln for ln in d["lines"] if str(ln.get("unit_path") or "").startswith(org_path)]
+        return {**d, "lines": lines} if lines else None
     if "unit_paths" in d and isinstance(d["unit_paths"], list):  # supervision items: the subtree's units
         keep = [i for i, p in enumerate(d["unit_paths"]) if str(p).startswith(org_path)]
         if not keep:

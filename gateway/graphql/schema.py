@@ -34,6 +34,10 @@ from gateway.graphql.fast import plain_fields_by_attribute
 from gateway.graphql.integration import IntegrationMutation, IntegrationQuery
 from gateway.graphql.rankings import RankingQuery
 from gateway.graphql.results import ResultsMutation, ResultsQuery
+from gateway.graphql.rewards_common import RewardsErrorCode
+from gateway.graphql.rewards_live import RewardsSubscription
+from gateway.graphql.rewards_mutations import RewardsMutation
+from gateway.graphql.rewards_queries import RewardsQuery
 from gateway.graphql.scheme_tools import SchemeToolsMutation, SchemeToolsQuery
 from gateway.graphql.schemes import SchemeMutation, SchemeQuery
 from gateway.graphql.scoring_config import ScoringConfigMutation, ScoringConfigQuery
@@ -64,6 +68,7 @@ class Query(
     BulkQuery,
     ScoringConfigQuery,
     SupervisionQuery,
+    RewardsQuery,
 ):
     pass
 
@@ -81,12 +86,13 @@ class Mutation(
     SchemeToolsMutation,
     BulkMutation,
     SupervisionMutation,
+    RewardsMutation,
 ):
     pass
 
 
 @strawberry.type(name="Subscription")
-class RootSubscription(Subscription, SupervisionSubscription):
+class RootSubscription(Subscription, SupervisionSubscription, RewardsSubscription):
     pass
 
 
@@ -220,7 +226,7 @@ def build_schema(cfg: GatewayConfig) -> strawberry.Schema:
         subscription=RootSubscription,
         extensions=extensions,  # type: ignore[arg-type]
         # published for clients; fields keep String so services may add codes
-        types=[ErrorCode, SupervisionErrorCode],
+        types=[ErrorCode, SupervisionErrorCode, RewardsErrorCode],
     )
     plain_fields_by_attribute(schema)
     return schema

@@ -23,7 +23,7 @@ from gateway.graphql.common import (
     payload,
 )
 from gateway.graphql.evidence import Evidence
-from gateway.graphql.rewards import ResultRecord
+from gateway.graphql.rewards import RewardLedgerEntry, entry_of
 from gateway.graphql.scores import Score
 from gateway.graphql.supervision import SupervisionSignal
 from gateway.policy import Op, allowed, authorize
@@ -60,11 +60,11 @@ class Unit:
             return []
         return [mk(SupervisionSignal, r) for r in await info.context.l.signals_by_unit.load(str(self.id))]
 
-    @strawberry.field(description="实绩档案 entries kept by rewards")
-    async def result_records(self, info: Info[Context, None]) -> list[ResultRecord]:
+    @strawberry.field(description="实绩档案: the unit's newest ledger entries kept by rewards, newest first")
+    async def result_records(self, info: Info[Context, None]) -> list[RewardLedgerEntry]:
         if not allowed(info.context.caller, Op.rewards_read):
             return []
-        return [mk(ResultRecord, r) for r in await info.context.l.records_by_unit.load(str(self.id))]
+        return [entry_of(r) for r in await info.context.l.records_by_unit.load(str(self.id))]
 
     @strawberry.field(description="The parent unit, if it lies in your subtree")
     async def parent(self, info: Info[Context, None]) -> Unit | None:
