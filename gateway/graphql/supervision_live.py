@@ -100,6 +100,6 @@ class SupervisionSubscription:
                     continue
                 if colour is not None and d.get("colour") != colour.value:
                     continue
-                yield mk(SupervisionCard, enums({**d, "item_number": d.get("number")}))
+                yield mk(SupervisionCard, enums({**d, "item_number": d.get("number")}, c.CardPublic))
         finally:
             ctx.active_subscriptions -= 1

@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from pydantic import BaseModel
 from strawberry.types import Info
 
 from gateway.context import Context
@@ -49,26 +50,10 @@ SupervisionErrorCode = strawberry.enum(
     description="Codes of the supervision service (督查督办) in `UserError.code`, beside the ErrorCode ones",
 )
 
-_ENUMS: dict[str, type[Enum]] = {
-    "status": c.ItemStatus,
-    "from_status": c.ItemStatus,
-    "to_status": c.ItemStatus,
-    "source": c.ItemSource,
-    "priority": c.ItemPriority,
-    "colour": c.CardColour,
-    "role": c.UnitRole,
-    "stage": c.FeedbackStage,
-}
 
-
-def enums(d: dict[str, Any]) -> dict[str, Any]:
-    """The RPC dict with its enum-valued fields as the contract's enum members."""
-    out = dict(d)
-    for k, e in _ENUMS.items():
-        v = out.get(k)
-        if isinstance(v, str):
-            out[k] = e(v)
-    return out
+def enums(d: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """An RPC result dict read through its contract model: defaults filled, enums as members, dates typed."""
+    return model.model_validate(d).model_dump()
 
 
 @strawberry.type(description="责任分工: a responsible unit's own task and sub-deadline (分项时限)")
@@ -200,28 +185,29 @@ class SupervisionItem:
 
     @strawberry.field(description="办理记录, oldest first (loaded with the item, or fetched for list rows)")
     async def timeline(self, info: Info[Context, None]) -> list[SupervisionEntry]:
-        return [mk(SupervisionEntry, enums(e)) for e in (await self._full(info)).get("timeline", [])]
+        return [mk(SupervisionEntry, enums(e, c.EntryPublic)) for e in (await self._full(info))["timeline"]]
 
     @strawberry.field(description="The item's working-day clocks")
     async def clocks(self, info: Info[Context, None]) -> list[SupervisionClock]:
-        return [mk(SupervisionClock, e) for e in (await self._full(info)).get("clocks", [])]
+        return [mk(SupervisionClock, enums(e, c.ClockPublic)) for e in (await self._full(info))["clocks"]]
 
     @strawberry.field(description="超时记录 (permanent, kept across cycles)")
     async def breaches(self, info: Info[Context, None]) -> list[SupervisionBreach]:
-        return [mk(SupervisionBreach, enums(e)) for e in (await self._full(info)).get("breaches", [])]
+        return [mk(SupervisionBreach, enums(e, c.BreachPublic)) for e in (await self._full(info))["breaches"]]
 
     @strawberry.field(description="红黄牌 with their attribution")
     async def cards(self, info: Info[Context, None]) -> list[SupervisionCard]:
-        return [mk(SupervisionCard, enums(e)) for e in (await self._full(info)).get("cards", [])]
+        return [mk(SupervisionCard, enums(e, c.CardPublic)) for e in (await self._full(info))["cards"]]
 
 
 def item(d: dict[str, Any], *, detail: bool = False) -> SupervisionItem:
     """A SupervisionItem from an `ItemPublic` (or `ItemDetail`, kept for the timeline fields) dict."""
-    d = enums(d)
-    obj = mk(SupervisionItem, {k: v for k, v in d.items() if k not in ("lead", "cooperating", "milestones")})
-    obj.lead = mk(SupervisionTask, enums(d["lead"]))
-    obj.cooperating = [mk(SupervisionTask, enums(t)) for t in d.get("cooperating", [])]
-    obj.milestones = [mk(SupervisionMilestone, m) for m in d.get("milestones", [])]
+    m = enums(d, c.ItemDetail if detail else c.ItemPublic)
+    nested = ("lead", "cooperating", "milestones", "timeline", "clocks", "breaches", "cards")
+    obj = mk(SupervisionItem, {k: v for k, v in m.items() if k not in nested} | dict.fromkeys(nested[:3]))
+    obj.lead = mk(SupervisionTask, m["lead"])
+    obj.cooperating = [mk(SupervisionTask, t) for t in m["cooperating"]]
+    obj.milestones = [mk(SupervisionMilestone, x) for x in m["milestones"]]
     obj._detail = d if detail else None
     return obj
 
