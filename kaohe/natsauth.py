@@ -4,7 +4,8 @@ Subjects have three shapes that token wildcards tell apart: events `<prefix>.<se
 (4 tokens), RPC requests `<rpc_prefix>.<service>.<method>` (3), dead letters `<prefix>-dlq.<consumer>` (2).
 A component may publish only its own events, its own consumers' dead letters and acks, and the JetStream
 API calls its runtime makes (stream info/create/update, its consumers' create/info/next; no delete or
-purge); only the gateway (and the operators' `admin`) may send RPC requests; each service alone may
+purge); only the gateway (and the operators' `admin`) may send RPC requests, and a service only to the
+services its registry entry names in `calls` (documents → scoring, indicators); each service alone may
 subscribe to its RPC subjects, so nobody can stand in for it. Replies go to the requester's own inbox
 prefix (`_INBOX.<component>.…`), which no other component may read or write (`allow_responses` lets a
 service answer the requests it received, and nothing else).
@@ -92,6 +93,8 @@ def permissions(identity: str, names: Names = WILDCARD) -> dict[str, Any]:
     if identity in SERVICES:
         sub_.append(f"{n.rpc_prefix}.{identity}.*")
         perms["allow_responses"] = True  # answer the requests it received, nothing else
+        # the services its registry entry names (documents reads scoring): requests only, replies to its inbox
+        pub += [f"{n.rpc_prefix}.{s}.*" for s in registry.get(identity).calls]
     else:  # the gateway: the only component that calls services, and reads their events live
         pub += [f"{n.rpc_prefix}.{s}.*" for s in SERVICES]
         sub_ += [f"{n.event_prefix}.{s}.*.*" for s in SERVICES]

@@ -26,6 +26,7 @@ class Component:
     port: int  # default HTTP port (the 27xxx range, clear of PostgreSQL, NATS, MinIO and dev servers)
     consumers: tuple[str, ...] = ()  # durable consumers (Runtime.subscribe names); NATS permits exactly these
     service: bool = True  # answers RPC on kaohe-rpc.<name>.* (the gateway only calls)
+    calls: tuple[str, ...] = ()  # services whose RPC it may call (NATS permits exactly these)
 
     @property
     def migrations_path(self) -> Path:
@@ -63,6 +64,14 @@ REGISTRY: tuple[Component, ...] = (
         migrations="services/rewards/migrations",
         port=27504,
         consumers=("results-record",),
+    ),
+    Component(
+        "documents",
+        settings="services.documents.settings:DocumentsSettings",
+        setup="services.documents.app:setup",
+        migrations="services/documents/migrations",
+        port=27505,
+        calls=("scoring", "indicators"),  # reads results (rankings, 三色榜, warnings), scheme and unit names
     ),
     Component(
         "gateway",

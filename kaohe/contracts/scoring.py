@@ -81,3 +81,60 @@ class ResultsPublished(EventPayload):
     snapshot_id: str
     digest: str
     units: list[PublishedUnit]
+
+
+# RPC read params of the scoring service, as callers other than the gateway send them (the documents
+# service). services/scoring/schemas.py defines the same fields for the server; both refuse unknown fields.
+class _ReadParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RankingParams(_ReadParams):
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    category: str
+    after: str | None = None
+    first: int = Field(100, ge=1, le=500)
+
+
+class GradesParams(_ReadParams):
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    category: str | None = None
+
+
+class BoardParams(_ReadParams):
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    category: str | None = None
+    after: str | None = None
+    first: int = Field(100, ge=1, le=500)
+
+
+class ExplainParams(_ReadParams):
+    unit_id: str
+    period: str = Field(pattern=PERIOD)
+    scheme_id: str | None = None
+    source: str | None = None
+
+
+class ScoresParams(_ReadParams):
+    ids: list[str]
+    period: str | None = Field(None, pattern=PERIOD)
+
+
+class BookPeriodParams(_ReadParams):
+    """`results_state` and `results_snapshot` (with a page)."""
+
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    after: str | None = None
+    first: int | None = Field(None, ge=1, le=500)
+
+
+class WarningsParams(_ReadParams):
+    root_path: str | None = None
+    period: str | None = Field(None, pattern=PERIOD)
+    min_level: str = "yellow"
+    after: str | None = None
+    first: int = Field(100, ge=1, le=500)

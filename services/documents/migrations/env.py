@@ -1,0 +1,3 @@
+from kaohe.migrate import run_env
+
+run_env()

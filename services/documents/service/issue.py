@@ -1,0 +1,203 @@
+"""Issuing documents (发文): gather the numbers, take the next 文号 under the office's counter lock, render,
+store the files once, record the document — all in one transaction, so numbers have no gaps."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.contracts.documents import KIND_ZH, BulletinIssue, DocumentPublic, SlipIssue
+from kaohe.contracts.periods import Period
+from kaohe.db import Database
+from kaohe.identity import Caller, Role
+from kaohe.storage import EvidenceStore
+from services.documents.domain.bulletin import render_bulletin
+from services.documents.domain.model import Bulletin, Heading, Slip
+from services.documents.domain.slips import render_slip
+from services.documents.domain.xlsx import bulletin_xlsx
+from services.documents.repository import documents as repo
+from services.documents.service import gather
+from services.documents.service.store import download_url, put_once
+
+OFFICE = (Role.assessment_office, Role.system)
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+class Issuer:
+    """Everything issuing needs: the database, the store, an HTTP client for the store's PUTs."""
+
+    def __init__(self, db: Database, store: EvidenceStore, http: httpx.AsyncClient, ttl_s: int) -> None:
+        self.db, self.store, self.http, self.ttl_s = db, store, http, ttl_s
+
+    async def bulletin(self, r: gather.Reader, p: BulletinIssue) -> dict[str, Any]:
+        r.caller.require(*OFFICE)
+        book = await gather.book(r, p.scheme_id, p.period)
+        r.caller.require_covers(book.office_path, field="scheme_id")
+        cats = await gather.categories(r, p, book)
+        period = Period.parse(p.period)
+        published = book.status == "published"
+        title = p.title or f"关于{period.label}考核结果的通报"
+
+        def render(heading: Heading) -> dict[str, bytes]:
+            b = Bulletin(heading, book.scheme_name, period.label, period.previous().label, cats)
+            pdf = render_bulletin(b)
+            return {"pdf": pdf.data, "xlsx": bulletin_xlsx(b), "pages": pdf.pages}
+
+        return await self._issue(
+            r.caller,
+            p,
+            kind="bulletin",
+            title=title,
+            recipients=p.recipients or "各被考核单位",
+            published=published,
+            snapshot_id=book.snapshot_id if published else None,
+            subject={
+                "scheme_id": p.scheme_id,
+                "period": p.period,
+                "unit_id": None,
+                "subject_path": book.office_path,
+                "audience": "subtree",
+            },
+            render=render,
+        )
+
+    async def slip(self, r: gather.Reader, p: SlipIssue) -> dict[str, Any]:
+        r.caller.require(*OFFICE)
+        unit = await gather.unit_view(r, p)
+        r.caller.require_covers(unit.path, field="unit_id")
+        book = await gather.book(r, p.scheme_id, p.period)
+        period = Period.parse(p.period)
+        kind = f"{p.kind}_slip"
+        published = book.status == "published"
+
+        def render(heading: Heading) -> dict[str, bytes]:
+            s = Slip(
+                heading,
+                p.kind,
+                unit.name,
+                period.label,
+                unit.total,
+                unit.rank,
+                unit.of,
+                unit.lagging,
+                p.request or "",
+            )
+            pdf = render_slip(s)
+            return {"pdf": pdf.data, "pages": pdf.pages}
+
+        return await self._issue(
+            r.caller,
+            p,
+            kind=kind,
+            title=f"{unit.name}{period.label}序时进度{KIND_ZH[kind]}",
+            recipients=p.recipients or unit.name,
+            published=published,
+            snapshot_id=book.snapshot_id if published else None,
+            subject={
+                "scheme_id": p.scheme_id,
+                "period": p.period,
+                "unit_id": unit.unit_id,
+                "subject_path": unit.path,
+                "audience": "unit",
+            },
+            render=render,
+        )
+
+    async def _issue(
+        self,
+        caller: Caller,
+        p: BulletinIssue | SlipIssue,
+        *,
+        kind: str,
+        title: str,
+        recipients: str,
+        published: bool,
+        snapshot_id: str | None,
+        subject: dict[str, Any],
+        render: Any,
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        local = now.astimezone(CHINA)
+        doc_id = uuid.uuid4().hex
+        async with self.db.uow() as s:
+            seq = await repo.next_number(s, p.office_code, local.year)  # locked until commit
+            number = f"{p.office_code}〔{local.year}〕{seq}号"
+            note = f"本{KIND_ZH[kind]}依据已发布的考核结果（快照 {snapshot_id}）。" if published else None
+            heading = Heading(
+                p.office,
+                number,
+                title,
+                recipients,
+                f"{local.year}年{local.month}月{local.day}日",
+                preliminary=not published,
+                published_note=note,
+            )
+            files = await asyncio.to_thread(render, heading)
+            pages = files.pop("pages")
+            stored = []
+            for fmt, data in files.items():
+                stored.append(await put_once(self.store, self.http, f"documents/{doc_id}.{fmt}", data, fmt))
+            row = {
+                "id": doc_id,
+                "kind": kind,
+                "office_code": p.office_code,
+                "year": local.year,
+                "seq": seq,
+                "number": number,
+                "title": title,
+                **subject,
+                "status": "published" if published else "preliminary",
+                "snapshot_id": snapshot_id,
+                "pages": pages,
+                "files": stored,
+                "issued_by": caller.user_id,
+                "issued_at": now,
+            }
+            await repo.insert(s, row)
+        return self.public(row, urls=True)
+
+    def public(self, row: dict[str, Any], *, urls: bool = False) -> dict[str, Any]:
+        files = []
+        for f in row["files"]:
+            out = {k: f[k] for k in ("format", "sha256", "size")}
+            if urls:
+                out["url"] = download_url(
+                    self.store, f, f"{row['number']}{row['title']}.{f['format']}", self.ttl_s
+                )
+            files.append(out)
+        doc = DocumentPublic(
+            document_id=row["id"],
+            kind=row["kind"],
+            kind_zh=KIND_ZH[row["kind"]],
+            number=row["number"],
+            office_code=row["office_code"],
+            year=row["year"],
+            seq=row["seq"],
+            title=row["title"],
+            scheme_id=row["scheme_id"],
+            period=row["period"],
+            unit_id=row["unit_id"],
+            subject_path=row["subject_path"],
+            status=row["status"],
+            snapshot_id=row["snapshot_id"],
+            pages=row["pages"],
+            files=files,
+            issued_by=row["issued_by"],
+            issued_at=row["issued_at"].isoformat(),
+        )
+        return doc.model_dump(mode="json")
+
+
+async def get(issuer: Issuer, s: AsyncSession, caller: Caller, document_id: str) -> dict[str, Any]:
+    from kaohe.errors import NotFound
+
+    row = await repo.get(s, caller, document_id)
+    if row is None:
+        raise NotFound(f"document {document_id} not found", field="document_id")
+    return issuer.public(row, urls=True)
