@@ -52,7 +52,7 @@ REGISTRY: tuple[Component, ...] = (
     Component(
         "supervision",
         settings="services.supervision.settings:SupervisionSettings",
-        setup="services.supervision.service:setup",
+        setup="services.supervision.app:setup",
         migrations="services/supervision/migrations",
         port=27503,
         consumers=("score-signals",),

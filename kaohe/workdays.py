@@ -135,6 +135,23 @@ class WorkdayCalendar:  # 工作日历
             source=self.source,
         )
 
+    def with_year(
+        self, year: int, *, days_off: Iterable[date], extra_workdays: Iterable[date], source: str = ""
+    ) -> WorkdayCalendar:
+        """A new calendar (new version) that covers `year` with its notice's days off and make-up days
+        (a year the package lacks: entered by hand from the State Council notice; no longer provisional)."""
+        mine = [d for d in days_off if d.year == year], [d for d in extra_workdays if d.year == year]
+        return WorkdayCalendar(
+            days_off=[*(d for d in self._off if d.year != year), *mine[0]],
+            extra_workdays=[*(d for d in self._work if d.year != year), *mine[1]],
+            covered_years={*self.covered_years, year},
+            overrides=self.overrides,
+            end_of_day=self.end_of_day,
+            tz=self.tz,
+            names=self._names,
+            source=f"{self.source}; {source}" if source else self.source,
+        )
+
     # -- coverage -------------------------------------------------------------------------------------
     def covered(self, year: int) -> bool:
         """True when the year's national holiday notice is in the calendar (not provisional)."""

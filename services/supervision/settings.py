@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import base64
+import hashlib
+from typing import ClassVar, Literal
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kaohe import registry
 from kaohe.settings import ComponentSettings
+
+_DEV_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"kaohe-supervision-development").digest()).decode()
 
 
 class SupervisionSettings(ComponentSettings):
@@ -16,3 +21,25 @@ class SupervisionSettings(ComponentSettings):
     component: ClassVar[str] = "supervision"
     model_config = SettingsConfigDict(env_prefix="KAOHE_SUPERVISION_", extra="ignore")
     http_port: int = registry.get("supervision").port
+    environment: Literal["development", "production"] = "development"
+    phone_key: SecretStr | None = Field(
+        None, description="Fernet key for complainants' phone numbers (required in production)"
+    )
+    sweep_interval_s: float = Field(30.0, gt=0, description="how often the sweep looks for due clocks")
+    sweep_batch: int = Field(500, ge=1, le=10_000, description="items per sweep transaction")
+    warning_levels: list[str] = Field(
+        default_factory=lambda: ["orange", "red"], description="warning levels that open an item"
+    )
+    rectification_grades: list[str] = Field(
+        default_factory=lambda: ["较差"], description="published grades that open a 整改 item (末位 always)"
+    )
+    intake_deadline_workdays: int = Field(10, ge=1, description="default 时限 of an intake item")
+    assessment_deadline_workdays: int = Field(20, ge=1, description="default 时限 of a warning's item")
+
+    def fernet_key(self) -> bytes:
+        """The key phone numbers are encrypted with; a fixed development key outside production."""
+        if self.phone_key is not None:
+            return self.phone_key.get_secret_value().encode()
+        if self.environment == "production":
+            raise ValueError("KAOHE_SUPERVISION_PHONE_KEY is required in production")
+        return _DEV_KEY.encode()

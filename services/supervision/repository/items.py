@@ -1,0 +1,230 @@
+"""Items (督办事项) and their responsible units: every SQL statement about them, lists included."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.contracts.pages import decode_cursor
+from kaohe.contracts.periods import Period
+from kaohe.contracts.supervision_rpc import ItemListParams
+from kaohe.identity import Caller
+from kaohe.workdays import CHINA_TZ
+from services.supervision.repository.scope import bounds, in_subtree, visible
+
+Row = Mapping[str, Any]
+
+
+def js(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def insert(s: AsyncSession, row: dict[str, Any]) -> None:
+    """One new item row (body, deadlines as JSON)."""
+    row = {**row, "body": js(row["body"]), "deadlines": js(row["deadlines"])}
+    cols = ", ".join(row)
+    vals = ", ".join(f"CAST(:{k} AS jsonb)" if k in ("body", "deadlines") else f":{k}" for k in row)
+    await s.execute(text(f"INSERT INTO item ({cols}) VALUES ({vals})"), row)
+
+
+async def replace_units(s: AsyncSession, item_id: str, tasks: Sequence[dict[str, Any]]) -> None:
+    """The item's lead and cooperating units (tasks: unit_id, unit_path, role, task, deadline)."""
+    await s.execute(text("DELETE FROM item_unit WHERE item_id = :i"), {"i": item_id})
+    for pos, t in enumerate(tasks):
+        await s.execute(
+            text(
+                "INSERT INTO item_unit (item_id, unit_id, unit_path, role, task, deadline, pos)"
+                " VALUES (:i, :u, :p, :r, :t, :d, :pos)"
+            ),
+            {"i": item_id, "u": t["unit_id"], "p": t["unit_path"], "r": t["role"], "t": t["task"]}
+            | {"d": t["deadline"], "pos": pos},
+        )
+
+
+async def get(s: AsyncSession, item_id: str, *, lock: bool = False) -> Row | None:
+    sql = "SELECT * FROM item WHERE id = :i" + (" FOR UPDATE" if lock else "")
+    return (await s.execute(text(sql), {"i": item_id})).mappings().first()
+
+
+async def units_of(s: AsyncSession, ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Each item's units, the lead first."""
+    out: dict[str, list[Row]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = (
+        await s.execute(
+            text(
+                "SELECT u.*, n.name AS unit_name FROM item_unit u LEFT JOIN unit n ON n.id = u.unit_id"
+                " WHERE u.item_id = ANY(:ids) ORDER BY u.item_id, u.pos"
+            ),
+            {"ids": list(ids)},
+        )
+    ).mappings()
+    for r in rows:
+        out[r["item_id"]].append(r)
+    return out
+
+
+async def update(
+    s: AsyncSession, item_id: str, fields: dict[str, Any], *, expected: int | None = None
+) -> bool:
+    """Set fields; with `expected`, only while the item is still at that version (compare-and-set)."""
+    sets = ", ".join(
+        f"{k} = CAST(:{k} AS jsonb)" if k in ("body", "deadlines") else f"{k} = :{k}" for k in fields
+    )
+    vals = {k: js(v) if k in ("body", "deadlines") else v for k, v in fields.items()}
+    sql = f"UPDATE item SET {sets} WHERE id = :_id" + (" AND version = :_v" if expected is not None else "")
+    res = await s.execute(text(sql), {**vals, "_id": item_id, "_v": expected})
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_done(s: AsyncSession, item_id: str, done: Mapping[str, datetime]) -> None:
+    for unit, at in done.items():
+        await s.execute(
+            text(
+                "UPDATE item_unit SET done_at = :at WHERE item_id = :i AND unit_id = :u AND done_at IS NULL"
+            ),
+            {"at": at, "i": item_id, "u": unit},
+        )
+
+
+async def next_number(s: AsyncSession, office_id: str, year: int) -> int:
+    return int(
+        (
+            await s.execute(
+                text(
+                    "INSERT INTO number_seq (office_id, year, last) VALUES (:o, :y, 1)"
+                    " ON CONFLICT (office_id, year) DO UPDATE SET last = number_seq.last + 1 RETURNING last"
+                ),
+                {"o": office_id, "y": year},
+            )
+        ).scalar_one()
+    )
+
+
+async def number_taken(s: AsyncSession, number: str) -> bool:
+    return (await s.execute(text("SELECT 1 FROM item WHERE number = :n"), {"n": number})).first() is not None
+
+
+async def by_dedupe(s: AsyncSession, key: str) -> Row | None:
+    return (await s.execute(text("SELECT * FROM item WHERE dedupe_key = :k"), {"k": key})).mappings().first()
+
+
+async def open_assessment(s: AsyncSession, unit_id: str, code: str, *, lock: bool = True) -> Row | None:
+    sql = (
+        "SELECT * FROM item WHERE lead_unit = :u AND indicator_code = :c AND open AND source = 'assessment'"
+        + (" FOR UPDATE" if lock else "")
+    )
+    return (await s.execute(text(sql), {"u": unit_id, "c": code})).mappings().first()
+
+
+def _period_bounds(period: str) -> tuple[datetime, datetime]:
+    p = Period.parse(period)
+    start = datetime.combine(p.start, datetime.min.time(), CHINA_TZ)
+    end = datetime.combine(p.next().start, datetime.min.time(), CHINA_TZ)
+    return start, end
+
+
+def filters(caller: Caller, p: ItemListParams, *, now: datetime) -> tuple[list[str], dict[str, Any]]:
+    """WHERE clauses (over alias i) of a list, the caller's scope first."""
+    scope, params = visible(caller)
+    where = [scope]
+    if p.status:
+        where.append("i.status = ANY(:status)")
+        params["status"] = [str(x) for x in p.status]
+    if p.source:
+        where.append("i.source = ANY(:source)")
+        params["source"] = [str(x) for x in p.source]
+    if p.unit_path:
+        role = "" if p.unit_role == "any" else " AND fu.role = :urole"
+        where.append(
+            "EXISTS (SELECT 1 FROM item_unit fu WHERE fu.item_id = i.id"
+            f" AND {in_subtree('fu.unit_path', 'f')}{role})"
+        )
+        params |= bounds(p.unit_path, "f") | {"urole": p.unit_role}
+    if p.overdue is not None:
+        where.append("i.overdue" if p.overdue else "NOT i.overdue")
+    if p.card is not None:
+        where.append("i.red_cards > 0" if p.card == "red" else "i.yellow_cards > 0")
+    if p.period:
+        start, end = _period_bounds(p.period)
+        where.append("i.created_at < :pend AND (i.finished_at IS NULL OR i.finished_at >= :pstart)")
+        params |= {"pstart": start, "pend": end}
+    if p.office_id:
+        where.append("i.office_id = :office")
+        params["office"] = p.office_id
+    if p.indicator_code:
+        where.append("i.indicator_code = :code")
+        params["code"] = p.indicator_code
+    return where, params
+
+
+async def page(s: AsyncSession, caller: Caller, p: ItemListParams, *, now: datetime) -> list[Row]:
+    """Newest first, keyset on (created_at, id); LIMIT first + 1."""
+    where, params = filters(caller, p, now=now)
+    key = decode_cursor(p.after, 2)
+    if key is not None:
+        where.append("(i.created_at, i.id) < (CAST(:c_at AS timestamptz), :c_id)")
+        params |= {"c_at": datetime.fromisoformat(str(key[0])), "c_id": str(key[1])}
+    sql = (
+        f"SELECT i.* FROM item i WHERE {' AND '.join(where)} ORDER BY i.created_at DESC, i.id DESC LIMIT :lim"
+    )
+    params["lim"] = p.first + 1
+    return list((await s.execute(text(sql), params)).mappings())
+
+
+async def count_by_status(s: AsyncSession, where: list[str], params: dict[str, Any]) -> dict[str, int]:
+    rows = await s.execute(
+        text(f"SELECT i.status, count(*) AS n FROM item i WHERE {' AND '.join(where)} GROUP BY i.status"),
+        params,
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def column(
+    s: AsyncSession, where: list[str], params: dict[str, Any], status: str, limit: int
+) -> list[Row]:
+    sql = (
+        f"SELECT i.* FROM item i WHERE {' AND '.join(where)} AND i.status = :col_status"
+        " ORDER BY i.next_due NULLS LAST, i.created_at DESC LIMIT :col_lim"
+    )
+    res = await s.execute(text(sql), {**params, "col_status": status, "col_lim": limit})
+    return list(res.mappings())
+
+
+async def of_unit(s: AsyncSession, unit_id: str, start: datetime, end: datetime) -> list[Row]:
+    """Items the unit answers for that were active in [start, end)."""
+    sql = (
+        "SELECT i.* FROM item i JOIN item_unit u ON u.item_id = i.id WHERE u.unit_id = :u"
+        " AND i.assigned_at IS NOT NULL AND i.assigned_at < :end"
+        " AND (i.finished_at IS NULL OR i.finished_at >= :start)"
+    )
+    return list((await s.execute(text(sql), {"u": unit_id, "start": start, "end": end})).mappings())
+
+
+async def due_ids(s: AsyncSession, now: datetime, batch: int) -> list[str]:
+    """Items whose next due time has passed, locked for this transaction; other replicas skip them."""
+    res = await s.execute(
+        text("SELECT id FROM item WHERE next_due <= :now ORDER BY next_due LIMIT :n FOR UPDATE SKIP LOCKED"),
+        {"now": now, "n": batch},
+    )
+    return [r[0] for r in res]
+
+
+async def mark_due(s: AsyncSession, *, since: date, provisional_years: Sequence[int], now: datetime) -> int:
+    """Set-based: items whose running clocks reach `since` or lie in a provisional year are due now."""
+    res = await s.execute(
+        text(
+            "UPDATE item SET next_due = :now WHERE open AND status <> 'draft' AND ("
+            " (next_due IS NOT NULL AND next_due >= :since) OR deadline >= :sday"
+            " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))"
+        ),
+        {"now": now, "since": datetime.combine(since, datetime.min.time(), CHINA_TZ), "sday": since}
+        | {"years": list(provisional_years)},
+    )
+    return int(res.rowcount)  # type: ignore[attr-defined]

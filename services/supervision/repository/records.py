@@ -1,0 +1,119 @@
+"""The item's permanent records in SQL: the hash-chained timeline (办理记录), breaches and cards (红黄牌).
+
+All three tables are append-only (a trigger refuses UPDATE and DELETE); breaches and cards are keyed by
+their stable domain keys, so writing them again (a second sweep, another replica) inserts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.chain import GENESIS, link
+
+Row = Mapping[str, Any]
+
+
+async def entries(s: AsyncSession, item_id: str) -> list[Row]:
+    res = await s.execute(text("SELECT * FROM entry WHERE item_id = :i ORDER BY seq"), {"i": item_id})
+    return list(res.mappings())
+
+
+async def entries_of(s: AsyncSession, ids: Sequence[str]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {i: [] for i in ids}
+    if ids:
+        res = await s.execute(
+            text("SELECT * FROM entry WHERE item_id = ANY(:ids) ORDER BY item_id, seq"), {"ids": list(ids)}
+        )
+        for r in res.mappings():
+            out[r["item_id"]].append(r)
+    return out
+
+
+async def append(
+    s: AsyncSession, item_id: str, payload: dict[str, Any], *, at: datetime, stage: str | None
+) -> str:
+    """Chain the entry to the item's last one (under the item's row lock) and store it; its hash."""
+    prev = (
+        await s.execute(
+            text("SELECT hash FROM entry WHERE item_id = :i ORDER BY seq DESC LIMIT 1"), {"i": item_id}
+        )
+    ).scalar_one_or_none() or GENESIS
+    body = {**payload, "stage": stage}
+    digest = link(prev, body)
+    await s.execute(
+        text(
+            "INSERT INTO entry (item_id, seq, at, payload, stage, prev_hash, hash)"
+            " VALUES (:i, :seq, :at, CAST(:p AS jsonb), :stage, :prev, :h)"
+        ),
+        {"i": item_id, "seq": payload["seq"], "at": at, "p": orjson.dumps(body).decode(), "stage": stage}
+        | {"prev": prev, "h": digest},
+    )
+    return digest
+
+
+async def insert_breaches(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the breaches not recorded yet; the keys actually inserted."""
+    got: set[str] = set()
+    for r in rows:
+        res = await s.execute(
+            text(
+                "INSERT INTO breach (key, item_id, unit_id, unit_path, kind, cycle, role, at, due, reason,"
+                " carded) VALUES (:key, :item_id, :unit_id, :unit_path, :kind, :cycle, :role, :at, :due,"
+                " :reason, :carded) ON CONFLICT (key) DO NOTHING RETURNING key"
+            ),
+            r,
+        )
+        if res.first() is not None:
+            got.add(r["key"])
+    return got
+
+
+async def insert_cards(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Issue the cards not issued yet; the keys actually inserted (each card exactly once)."""
+    got: set[str] = set()
+    for r in rows:
+        res = await s.execute(
+            text(
+                "INSERT INTO card (key, item_id, unit_id, unit_path, colour, role, at, reason, breach_key)"
+                " VALUES (:key, :item_id, :unit_id, :unit_path, :colour, :role, :at, :reason, :breach_key)"
+                " ON CONFLICT (key) DO NOTHING RETURNING key"
+            ),
+            r,
+        )
+        if res.first() is not None:
+            got.add(r["key"])
+    return got
+
+
+async def keys(s: AsyncSession, table: str, item_id: str) -> set[str]:
+    assert table in ("breach", "card")
+    res = await s.execute(text(f"SELECT key FROM {table} WHERE item_id = :i"), {"i": item_id})
+    return {r[0] for r in res}
+
+
+async def breaches(s: AsyncSession, item_id: str) -> list[Row]:
+    res = await s.execute(text("SELECT * FROM breach WHERE item_id = :i ORDER BY at, key"), {"i": item_id})
+    return list(res.mappings())
+
+
+async def cards(s: AsyncSession, item_id: str) -> list[Row]:
+    res = await s.execute(text("SELECT * FROM card WHERE item_id = :i ORDER BY at, key"), {"i": item_id})
+    return list(res.mappings())
+
+
+async def card_counts(s: AsyncSession, item_id: str) -> tuple[int, int]:
+    res = await s.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE colour = 'yellow'), count(*) FILTER (WHERE colour = 'red')"
+            " FROM card WHERE item_id = :i"
+        ),
+        {"i": item_id},
+    )
+    y, r = res.one()
+    return int(y), int(r)

@@ -1,0 +1,72 @@
+"""Supervision scores (督查得分) per unit and period, and the queue of (unit, period) to recompute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+Row = Mapping[str, Any]
+
+
+async def queue(s: AsyncSession, pairs: Iterable[tuple[str, str]]) -> None:
+    for unit, period in sorted(set(pairs)):
+        await s.execute(
+            text("INSERT INTO score_dirty (unit_id, period) VALUES (:u, :p) ON CONFLICT DO NOTHING"),
+            {"u": unit, "p": period},
+        )
+
+
+async def take(s: AsyncSession, n: int) -> list[tuple[str, str]]:
+    """Claim up to n queued pairs for this transaction (other replicas skip them) and dequeue them."""
+    res = await s.execute(
+        text(
+            "DELETE FROM score_dirty WHERE (unit_id, period) IN (SELECT unit_id, period FROM score_dirty"
+            " ORDER BY unit_id, period LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING unit_id, period"
+        ),
+        {"n": n},
+    )
+    return [(r[0], r[1]) for r in res]
+
+
+async def get(s: AsyncSession, unit_id: str, period: str) -> Row | None:
+    res = await s.execute(
+        text("SELECT * FROM score WHERE unit_id = :u AND period = :p FOR UPDATE"), {"u": unit_id, "p": period}
+    )
+    return res.mappings().first()
+
+
+async def put(
+    s: AsyncSession,
+    unit_id: str,
+    period: str,
+    *,
+    path: str,
+    score: Decimal,
+    items: int,
+    revision: int,
+    details: list[dict[str, Any]],
+) -> None:
+    await s.execute(
+        text(
+            "INSERT INTO score (unit_id, period, unit_path, score, items, revision, details)"
+            " VALUES (:u, :p, :path, :score, :items, :rev, CAST(:d AS jsonb))"
+            " ON CONFLICT (unit_id, period) DO UPDATE SET unit_path = EXCLUDED.unit_path,"
+            " score = EXCLUDED.score, items = EXCLUDED.items, revision = EXCLUDED.revision,"
+            " details = EXCLUDED.details, updated_at = now()"
+        ),
+        {"u": unit_id, "p": period, "path": path, "score": score, "items": items, "rev": revision}
+        | {"d": orjson.dumps(details).decode()},
+    )
+
+
+async def of_units(s: AsyncSession, ids: Sequence[str], period: str) -> list[Row]:
+    res = await s.execute(
+        text("SELECT * FROM score WHERE unit_id = ANY(:ids) AND period = :p ORDER BY unit_id"),
+        {"ids": list(ids), "p": period},
+    )
+    return list(res.mappings())

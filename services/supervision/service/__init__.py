@@ -1,0 +1,1 @@
+"""Use cases of the supervision service: functions of a session, the context and a caller; never commit."""

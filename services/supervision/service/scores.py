@@ -1,0 +1,87 @@
+"""督查结果单独核算: recompute queued (unit, period) supervision scores and publish the changed ones.
+
+A score is the domain's `score_unit` over the facts (`facts_from`) of every item the unit answered for in
+the period, evaluated as of the period's end or `now`, whichever is first. A changed score is stored with
+the next revision and published as `kaohe.supervision.result.scored` (scoring applies only newer
+revisions), in the same transaction: nothing is published that was not stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.contracts.supervision import ResultDeduction, ScorePublic, SupervisionResultScored
+from kaohe.identity import Caller, Role
+from services.supervision.domain import assess, evaluate, facts_from, score_unit
+from services.supervision.repository import items as item_repo
+from services.supervision.repository import records
+from services.supervision.repository import scores as score_repo
+from services.supervision.repository import units as unit_repo
+from services.supervision.service.context import Ctx
+from services.supervision.service.convert import domain_item, entries_of
+
+SCORE_READERS = (Role.supervisor, Role.leader, Role.assessment_office, Role.system)
+
+
+async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, now: datetime) -> int:
+    """Rescore each (unit, period); the number of scores that changed (and were published)."""
+    cal = await ctx.calendar(s)
+    paths = await unit_repo.get_many(s, sorted({u for u, _ in pairs}))
+    changed = 0
+    for unit, period in pairs:
+        start, end = item_repo._period_bounds(period)
+        as_of = min(now, end)
+        facts = []
+        for row in await item_repo.of_unit(s, unit, start, end):
+            item = domain_item(row)
+            entries = entries_of(await records.entries(s, row["id"]))
+            board = evaluate(item, entries=entries, calendar=cal, ladder=ctx.ladders, now=as_of)
+            a = assess(item, board=board, calendar=cal, policy=ctx.cards, now=as_of)
+            facts += facts_from(
+                item, assessment=a, entries=entries, calendar=cal, start=start, end=as_of, rules=ctx.rules
+            )
+        got = score_unit(unit, period=period, facts=facts, rules=ctx.rules)
+        details = got.details()
+        old = await score_repo.get(s, unit, period)
+        if old is not None and Decimal(old["score"]) == got.score and old["details"] == details:
+            continue
+        if old is None and not facts:
+            continue  # nothing to say about this unit yet: scoring keeps its default
+        revision = (old["revision"] if old else 0) + 1
+        path = paths[unit]["path"] if unit in paths else (old["unit_path"] if old else "")
+        await score_repo.put(
+            s, unit, period, path=path, score=got.score, items=got.items, revision=revision, details=details
+        )
+        ev = SupervisionResultScored(
+            unit_id=unit,
+            unit_path=path,
+            period=period,
+            score=float(got.score),
+            items=got.items,
+            revision=revision,
+            details=[ResultDeduction(**d) for d in details],
+        )
+        await ctx.outbox.emit(s, ev.event(subject=f"{unit}:{period}"))
+        changed += 1
+    return changed
+
+
+async def listing(s: AsyncSession, caller: Caller, ids: list[str], period: str) -> list[ScorePublic]:
+    caller.require(*SCORE_READERS)
+    rows = await score_repo.of_units(s, ids, period)
+    return [
+        ScorePublic(
+            unit_id=r["unit_id"],
+            unit_path=r["unit_path"],
+            period=r["period"],
+            score=float(r["score"]),
+            items=r["items"],
+            revision=r["revision"],
+            details=[ResultDeduction(**d) for d in r["details"]],
+        )
+        for r in rows
+        if caller.covers(r["unit_path"]) or caller.has(Role.system)
+    ]
