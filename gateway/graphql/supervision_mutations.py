@@ -8,6 +8,7 @@ SupervisionErrorCode), never as a changed item.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -90,22 +91,18 @@ class SupervisionItemAssignInput:
 
 def params_of(obj: Any) -> dict[str, Any]:
     """Strawberry input (nested inputs and enums included) as RPC params; unset optionals left out."""
-    out: dict[str, Any] = {}
-    for k, v in inp(obj).items():
-        if isinstance(v, list):
-            out[k] = [params_of(x) if hasattr(x, "__strawberry_definition__") else _plain(x) for x in v]
-        elif hasattr(v, "__strawberry_definition__"):
-            out[k] = params_of(v)
-        else:
-            out[k] = _plain(v)
-    return out
+    return {k: _plain(v) for k, v in inp(obj).items()}
 
 
 def _plain(v: Any) -> Any:
-    if hasattr(v, "value") and not isinstance(v, str | int | float):
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, Enum):
         return v.value
     if isinstance(v, date | datetime):
         return v.isoformat()
+    if hasattr(v, "__strawberry_definition__"):  # a nested input object
+        return params_of(v)
     return v
 
 
