@@ -60,10 +60,10 @@ REGISTRY: tuple[Component, ...] = (
     Component(
         "rewards",
         settings="services.rewards.settings:RewardsSettings",
-        setup="services.rewards.service:setup",
+        setup="services.rewards.app:setup",
         migrations="services/rewards/migrations",
         port=27504,
-        consumers=("results-record",),
+        consumers=("results",),
     ),
     Component(
         "documents",
@@ -72,6 +72,14 @@ REGISTRY: tuple[Component, ...] = (
         migrations="services/documents/migrations",
         port=27505,
         calls=("scoring", "indicators"),  # reads results (rankings, 三色榜, warnings), scheme and unit names
+    ),
+    Component(
+        "notices",
+        settings="services.notices.settings:NoticesSettings",
+        setup="services.notices.app:setup",
+        migrations="services/notices/migrations",
+        port=27506,
+        consumers=("rules",),
     ),
     Component(
         "gateway",

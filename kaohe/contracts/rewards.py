@@ -476,7 +476,7 @@ class LedgerVerify(Request):
 class ChainFault(_Out):
     holder: str
     at: int  # seq of the first bad entry
-    reason: str  # hash | link | unlinked | truncated | head
+    reason: str  # modified | unlinked | truncated | head
 
 
 class LedgerVerdict(_Out):

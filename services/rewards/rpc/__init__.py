@@ -1,0 +1,1 @@
+"""Thin RPC handlers of the rewards service, one module per entity (docs/rpc/rewards.md)."""
