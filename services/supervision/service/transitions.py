@@ -165,8 +165,9 @@ async def transition(s: AsyncSession, ctx: Ctx, caller: Caller, m: Move) -> Refr
         reason=m.reason,
         before=state.status,
     )
-    now = max(ctx.now(), at)
-    return await refresh(s, ctx, fresh, now=now, units=units)
+    # a backdated action (system: imports, demo, tests) is evaluated as of its own moment; later moments
+    # are the sweep's (`sweep_run(as_of=…)`)
+    return await refresh(s, ctx, fresh, now=at, units=units)
 
 
 async def emit_change(
