@@ -28,6 +28,8 @@ from gateway.rest import CurrentCaller, _call
 from gateway.rest_models import ERRORS
 from kaohe.contracts import supervision as c
 from kaohe.contracts.supervision_rpc import TEXT
+from kaohe.errors import KaoheError
+from kaohe.identity import Caller
 
 INTAKE_MAX_BYTES = 64 * 1024
 INTAKE_RATE_RPS = 2.0
@@ -45,6 +47,33 @@ async def small_body(request: Request) -> None:
 
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
+
+# HTTP status of the supervision service's own codes (an RPC error carries the code, not the status)
+STATUS = {
+    "stale_state": 409,
+    "transition_refused": 409,
+    "number_taken": 409,
+    "actor_not_allowed": 403,
+    "forbidden_scope": 403,
+    "sweep_forbidden": 403,
+    "requirement_missing": 422,
+    "item_invalid": 422,
+    "number_invalid": 422,
+    "unit_unknown": 422,
+    "import_invalid": 422,
+    "config_invalid": 422,
+}
+
+
+async def call(
+    request: Request, caller: Caller, op: Op, method: str, params: dict[str, Any], **kw: Any
+) -> Any:
+    """`_call` to the supervision service, its error codes answered with their HTTP status."""
+    try:
+        return await _call(request, caller, op, "supervision", method, params, **kw)
+    except KaoheError as e:
+        e.status = STATUS.get(e.code, e.status)
+        raise
 
 
 class IntakeCreate(BaseModel):
@@ -99,7 +128,7 @@ async def intake_create(
     if body.callback_url:  # a bad target changes nothing: checked before the item exists
         await services.webhooks.check_url(body.callback_url, field="callback_url")
     params = body.model_dump(exclude_none=True)
-    r = await _call(request, caller, Op.supervision_intake, "supervision", "intake_create", params)
+    r = await call(request, caller, Op.supervision_intake, "intake_create", params)
     out = {**r, "callback_secret": None}
     if r["duplicate"]:
         response.status_code = 200
@@ -145,7 +174,7 @@ def _item_out(d: dict[str, Any]) -> dict[str, Any]:
 @router.get("/items/{item_id}", responses=ERRORS, response_model=ItemOut, summary="One 督办 item's status")
 async def item_get(item_id: str, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     params = {"item_id": item_id}
-    return _item_out(await _call(request, caller, Op.supervision_read, "supervision", "item_get", params))
+    return _item_out(await call(request, caller, Op.supervision_read, "item_get", params))
 
 
 @router.post(
@@ -165,7 +194,7 @@ async def item_feedback(
     else:
         method = "item_feedback"
         params["stage"] = "progress" if body.stage == "progress" else body.stage
-    return _item_out(await _call(request, caller, Op.supervision_act, "supervision", method, params))
+    return _item_out(await call(request, caller, Op.supervision_act, method, params))
 
 
 class ImportBody(BaseModel):
@@ -199,9 +228,7 @@ class ImportReport(BaseModel):
 )
 async def items_import(body: ImportBody, request: Request, caller: CurrentCaller) -> dict[str, Any]:
     params = body.model_dump()
-    return await _call(  # type: ignore[no-any-return]
-        request, caller, Op.supervision_manage, "supervision", "items_import", params, batch=True
-    )
+    return await call(request, caller, Op.supervision_manage, "items_import", params, batch=True)  # type: ignore[no-any-return]
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -240,7 +267,7 @@ async def items_export(
         "first": first,
     }
     params = {k: v for k, v in params.items() if v is not None and v != []}
-    f = await _call(request, caller, Op.supervision_export, "supervision", "items_export", params, batch=True)
+    f = await call(request, caller, Op.supervision_export, "items_export", params, batch=True)
     name = f["filename"] if re.fullmatch(r"[\w.\-]{1,100}", f["filename"], re.ASCII) else "supervision.xlsx"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Rows": str(f["rows"])}
     return Response(base64.b64decode(f["content_base64"]), media_type=XLSX, headers=headers)
