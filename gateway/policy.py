@@ -49,6 +49,8 @@ class Op(StrEnum):
     statistics_import = "statistics.import"
     apikey_manage = "apikey.manage"
     webhook_manage = "webhook.manage"
+    document_read = "document.read"  # 公文: issued bulletins and slips (the service scopes by subject)
+    document_issue = "document.issue"  # 发文: 考核结果通报, 预警单, 提醒单 — the assessing office's
 
 
 A, D, R, S, L, ORG, INT, SYS = (
@@ -95,6 +97,8 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.statistics_import: frozenset({A, D, INT, SYS}),
     Op.apikey_manage: frozenset({A, SYS}),
     Op.webhook_manage: frozenset({A, INT, SYS}),
+    Op.document_read: frozenset({A, D, R, S, L, ORG, SYS}),
+    Op.document_issue: frozenset({A, SYS}),
 }
 
 # API-key scopes an integration needs per operation (`*` grants all of an integration's operations).

@@ -27,6 +27,7 @@ from strawberry.utils.logging import StrawberryLogger
 from gateway.config import GatewayConfig
 from gateway.cost import CostModel, QueryCost
 from gateway.graphql.bulk import BulkMutation, BulkQuery
+from gateway.graphql.documents import DocumentMutation, DocumentQuery, DocumentsErrorCode
 from gateway.graphql.errors import ErrorCode, classify
 from gateway.graphql.evidence import EvidenceMutation, EvidenceQuery
 from gateway.graphql.explain import ExplainQuery
@@ -69,6 +70,7 @@ class Query(
     ScoringConfigQuery,
     SupervisionQuery,
     RewardsQuery,
+    DocumentQuery,
 ):
     pass
 
@@ -87,6 +89,7 @@ class Mutation(
     BulkMutation,
     SupervisionMutation,
     RewardsMutation,
+    DocumentMutation,
 ):
     pass
 
@@ -226,7 +229,7 @@ def build_schema(cfg: GatewayConfig) -> strawberry.Schema:
         subscription=RootSubscription,
         extensions=extensions,  # type: ignore[arg-type]
         # published for clients; fields keep String so services may add codes
-        types=[ErrorCode, SupervisionErrorCode, RewardsErrorCode],
+        types=[ErrorCode, SupervisionErrorCode, RewardsErrorCode, DocumentsErrorCode],
     )
     plain_fields_by_attribute(schema)
     return schema
