@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaohe.contracts import paths
 from kaohe.errors import Forbidden
 
 
@@ -27,7 +28,10 @@ class Caller(BaseModel):
 
     user_id: str
     roles: frozenset[Role]
-    org_path: str = Field(description="root of the caller's subtree; every read and write stays under it")
+    org_path: str = Field(
+        pattern=r"^/(?:[^/]+/)*$",  # a materialised path: `/`, `/14/`, `/14/1405/` …
+        description="root of the caller's subtree; every read and write stays under it",
+    )
     indicator_codes: frozenset[str] = Field(default_factory=frozenset, description="a 责任部门's indicators")
     scopes: frozenset[str] = Field(default_factory=frozenset, description="API-key scopes for integrations")
     trace_id: str | None = None
@@ -36,8 +40,8 @@ class Caller(BaseModel):
         return bool(self.roles.intersection(roles))
 
     def covers(self, path: str) -> bool:
-        """True when the unit at `path` lies in the caller's subtree."""
-        return path.startswith(self.org_path)
+        """True when the unit at `path` lies in the caller's subtree (kaohe.contracts.paths, the one rule)."""
+        return paths.within(path, self.org_path)
 
     def require(self, *roles: Role) -> None:
         if not self.has(*roles):
