@@ -59,6 +59,16 @@ def decode_cursor(cursor: str | None, n: int | None = None, *, field: str = "aft
     return key
 
 
+def decode_offset(cursor: str | None, *, field: str = "after") -> int:
+    """An offset cursor (for lists paged by position): 0 for no cursor."""
+    key = decode_cursor(cursor, 1, field=field)
+    if key is None:
+        return 0
+    if not isinstance(key[0], int) or isinstance(key[0], bool) or key[0] < 0:
+        raise ValidationFailed(f"{field}: not a cursor from this list", field=field, code="bad_cursor")
+    return key[0]
+
+
 def page(items: Sequence[Any], first: int, key: Callable[[Any], Sequence[object]]) -> dict[str, Any]:
     """Items fetched with LIMIT first + 1 → `{items, next}`."""
     more = len(items) > first

@@ -1,12 +1,10 @@
-"""RPC parameter models of the scoring service and its cursor codec (docs/rpc/scoring.md)."""
+"""RPC parameter models of the scoring service (docs/rpc/scoring.md); cursors: kaohe.contracts.pages."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from kaohe.contracts.periods import PATTERN as PERIOD  # 2026, 2026-H1, 2026-Q1, 2026-05
@@ -120,18 +118,3 @@ class Publish(BookPeriod):
 
 class SnapshotQuery(BookPeriod, Page):
     pass
-
-
-def cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(value)).decode()
-
-
-def uncursor(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return orjson.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
-        from kaohe.errors import ValidationFailed
-
-        raise ValidationFailed("after: not a cursor from this method", field="after") from None

@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 
 from kaohe.contracts import paths
+from kaohe.contracts.pages import decode_cursor, decode_offset, encode_cursor
 from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
@@ -29,8 +30,6 @@ from services.scoring.schemas import (
     SchemeRef,
     SnapshotQuery,
     WindowOpen,
-    cursor,
-    uncursor,
 )
 from services.scoring.service import snapshot
 from services.scoring.service.standings import Models, Standings
@@ -206,7 +205,7 @@ async def objection_answer(c: asyncpg.Connection, *, caller: Caller, p: Objectio
 
 async def objections(c: asyncpg.Connection, *, caller: Caller, p: ObjectionsQuery) -> dict[str, Any]:
     """One page of a period's objections the caller may see."""
-    after = uncursor(p.after) or ["", ""]
+    after = decode_cursor(p.after, 2) or ["", ""]
     book = await book_of(c, p.scheme_id)
     rows = await c.fetch(
         "SELECT * FROM objection WHERE book = $1 AND period = $2 AND ($3::text IS NULL OR status ="
@@ -224,7 +223,7 @@ async def objections(c: asyncpg.Connection, *, caller: Caller, p: ObjectionsQuer
     )
     items = [objection_public(r, p.scheme_id) for r in rows[: p.first]]
     last = rows[p.first - 1] if len(rows) > p.first else None
-    return {"items": items, "next": cursor([str(last["created_at"]), last["id"]]) if last else None}
+    return {"items": items, "next": encode_cursor(str(last["created_at"]), last["id"]) if last else None}
 
 
 async def results_publish(
@@ -342,7 +341,7 @@ async def results_publish(
 
 async def results_snapshot(c: asyncpg.Connection, *, caller: Caller, p: SnapshotQuery) -> dict[str, Any]:
     """One page of a published snapshot's rows in the caller's subtree."""
-    offset = int(uncursor(p.after) or 0)
+    offset = decode_offset(p.after)
     book = await book_of(c, p.scheme_id)
     row = await c.fetchrow("SELECT * FROM snapshot WHERE book = $1 AND period = $2", book, p.period)
     if row is None:
@@ -355,5 +354,5 @@ async def results_snapshot(c: asyncpg.Connection, *, caller: Caller, p: Snapshot
         "digest": row["digest"],
         "published_at": row["published_at"].isoformat(),
         "items": page,
-        "next": cursor(offset + p.first) if more else None,
+        "next": encode_cursor(offset + p.first) if more else None,
     }

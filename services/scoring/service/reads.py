@@ -9,6 +9,7 @@ import asyncpg
 import orjson
 
 from kaohe.contracts import paths
+from kaohe.contracts.pages import decode_cursor, decode_offset, encode_cursor
 from kaohe.contracts.standards import GRADES, WARNING_LEVEL_ZH
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
@@ -23,8 +24,6 @@ from services.scoring.schemas import (
     RankingQuery,
     ScoresQuery,
     WarningsQuery,
-    cursor,
-    uncursor,
 )
 from services.scoring.service import snapshot, supervision_source
 from services.scoring.service.explain import explain
@@ -88,7 +87,7 @@ async def ranking(
     c: asyncpg.Connection, *, caller: Caller, p: RankingQuery, models: Models, places: Standings
 ) -> dict[str, Any]:
     """One page of a category's ranking (排名) with the level-1 breakdown, keyset by rank."""
-    after = uncursor(p.after) or 0
+    after = decode_offset(p.after)  # the last rank shown
     book = await book_of(c, p.scheme_id)
     model = await models.get(c, book)
     rows, pls = [], []
@@ -155,7 +154,7 @@ async def ranking(
             }
         )
     more = len(rows) > p.first
-    return {"items": items, "next": cursor(items[-1]["rank"]) if more and items else None}
+    return {"items": items, "next": encode_cursor(items[-1]["rank"]) if more and items else None}
 
 
 async def grades(
@@ -197,7 +196,7 @@ async def grades(
 
 async def board(c: asyncpg.Connection, *, caller: Caller, p: BoardQuery, models: Models) -> dict[str, Any]:
     """One page of the 三色榜 (red, yellow, green by worst 序时进度 lag) in the caller's subtree."""
-    offset = int(uncursor(p.after) or 0)
+    offset = decode_offset(p.after)
     book = await book_of(c, p.scheme_id)
     model = await models.get(c, book)
     names = model.leaf_names if model is not None else {}
@@ -258,7 +257,7 @@ async def board(c: asyncpg.Connection, *, caller: Caller, p: BoardQuery, models:
     )
     page = items[offset : offset + p.first]
     more = offset + p.first < len(items)
-    return {"items": page, "next": cursor(offset + p.first) if more else None}
+    return {"items": page, "next": encode_cursor(offset + p.first) if more else None}
 
 
 async def warnings(c: asyncpg.Connection, *, caller: Caller, p: WarningsQuery) -> dict[str, Any]:
@@ -266,7 +265,7 @@ async def warnings(c: asyncpg.Connection, *, caller: Caller, p: WarningsQuery) -
     root = p.root_path or caller.org_path
     if not root.endswith("/") or not caller.covers(root):  # a subtree is a materialised path
         return {"items": [], "next": None}
-    after = uncursor(p.after) or ["", "", "", 0]
+    after = decode_cursor(p.after, 4) or ["", "", "", 0]
     levels = [lv for lv, n in LEVEL_ORDER.items() if n >= LEVEL_ORDER[p.min_level]]
     rows = await c.fetch(
         "SELECT u.unit_id, u.path, k.code, w.period, w.level, w.expected, w.actual, w.lag,"
@@ -303,7 +302,7 @@ async def warnings(c: asyncpg.Connection, *, caller: Caller, p: WarningsQuery) -
         for r in rows[: p.first]
     ]
     last = rows[p.first - 1] if len(rows) > p.first else None
-    nxt = cursor([last["path"], last["code"], last["period"], last["book"]]) if last else None
+    nxt = encode_cursor(last["path"], last["code"], last["period"], last["book"]) if last else None
     return {"items": items, "next": nxt}
 
 

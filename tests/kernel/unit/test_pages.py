@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kaohe.contracts.pages import Page, PageRequest, decode_cursor, encode_cursor, page
+from kaohe.contracts.pages import Page, PageRequest, decode_cursor, decode_offset, encode_cursor, page
 from kaohe.errors import ValidationFailed
 
 keys = st.lists(st.one_of(st.text(), st.integers(-(2**53), 2**53), st.booleans(), st.none()), max_size=4)
@@ -45,3 +45,13 @@ def test_page_request_limits() -> None:
         PageRequest(first=501)
     with pytest.raises(ValidationError):
         PageRequest.model_validate({"first": 1, "unknown": 1})
+
+
+@pytest.mark.parametrize(
+    "bad", [encode_cursor(-1), encode_cursor("3"), encode_cursor(True), encode_cursor(1.5)]
+)
+def test_an_offset_cursor_is_a_non_negative_integer(bad: str) -> None:
+    assert decode_offset(None) == 0 and decode_offset(encode_cursor(40)) == 40
+    with pytest.raises(ValidationFailed) as e:
+        decode_offset(bad)
+    assert e.value.code == "bad_cursor"
