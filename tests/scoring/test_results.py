@@ -165,21 +165,27 @@ async def test_recompute_reports_progress_and_matches_incremental(
     await fill(sc, sid, "140503", "2026-03", 80, 40, 2, "一般")
     await fill(sc, sid, "140504", "2026-01", 70, 20, 3, "差")
 
-    async def all_scored() -> bool:
-        return None not in (await totals(sc, ["140501", "140502", "140503", "140504"], "2026-Q1")).values()
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
 
-    await eventually(all_scored, what="incremental results")
+    async def settled(values: int) -> bool:
+        """Every value published so far is stored and scored: the consumer stores a value and queues its
+        unit in one transaction, the scorer takes the queue and writes the results in another."""
+        return bool(
+            await conn.fetchval(
+                "SELECT (SELECT count(*) FROM scoring.value) = $1 AND NOT EXISTS (SELECT FROM scoring.dirty)",
+                values,
+            )
+        )
+
+    await eventually(lambda: settled(16), what="incremental results")
     # a later month of a unit already scored: its earlier month is not rescored, its stored row goes into
     # the quarter's composition
     before = (await totals(sc, ["140501"], "2026-Q1"))["140501"]
     await fill(sc, sid, "140501", "2026-02", 99, 70, 0, "好")
 
-    async def rescored() -> bool:
-        return (await totals(sc, ["140501"], "2026-02"))["140501"] is not None
-
-    await eventually(rescored, what="the later month")
-    await eventually(lambda: _changed(sc, before), what="the quarter recomposed")
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    await eventually(lambda: settled(20), what="the later month")
+    assert (await totals(sc, ["140501"], "2026-02"))["140501"] is not None
+    assert await _changed(sc, before)  # the quarter recomposed
     # what is stored per unit; places (rank, grade, quota, 末位) are derived from the category standings
     # on read (neighbours' stored places are not rewritten when a batch moves them), so they are
     # compared as the API returns them
