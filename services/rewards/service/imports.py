@@ -72,6 +72,7 @@ class Row:
 class Parsed:
     digest: str
     rows: list[Row] = field(default_factory=list)
+    units: list[tuple[int, str]] = field(default_factory=list)  # every row's unit code, bad rows too
     total: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -173,6 +174,8 @@ def parse(filename: str, data: bytes, hmac_key: bytes) -> Parsed:
         unit_id = _text(got["unit_id"])
         if not re.fullmatch(r"[0-9A-Za-z_-]{1,40}", unit_id):
             problem("单位代码", "not a unit code")
+        else:
+            out.units.append((n, unit_id))
         post = _text(got["post"])
         if post not in POSTS:
             problem("职务类别", f"one of {'/'.join(POSTS)}")
@@ -224,13 +227,12 @@ def parse(filename: str, data: bytes, hmac_key: bytes) -> Parsed:
 
 async def check(conn: asyncpg.Connection, caller: Caller, parsed: Parsed) -> dict[str, Any]:
     """Units known and in scope; what a commit would write (new persons, posts, unchanged rows)."""
-    paths = await units.paths_of(conn, sorted({r.unit_id for r in parsed.rows}))
+    paths = await units.paths_of(conn, sorted({u for _, u in parsed.units}))
+    for n, u in parsed.units:
+        if u not in paths or not caller.covers(paths[u]):
+            parsed.problems.append({"row": n, "field": "单位代码", "message": f"unit {u} not found"})
     seen: dict[str, int] = {}
     for r in parsed.rows:
-        if r.unit_id not in paths or not caller.covers(paths[r.unit_id]):
-            parsed.problems.append(
-                {"row": r.n, "field": "单位代码", "message": f"unit {r.unit_id} not found"}
-            )
         if r.id_hmac in seen:
             parsed.problems.append(
                 {"row": r.n, "field": "身份证号", "message": f"the same person as row {seen[r.id_hmac]}"}
