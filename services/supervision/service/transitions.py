@@ -97,6 +97,8 @@ def choose_actor(
     if unit_id is not None and unit_id not in mine:
         raise ValidationFailed(f"unit_id: you do not act for unit {unit_id} on this item", field="unit_id")
     coops = [u for u in mine if u != lead]
+    if Actor.SYSTEM in rule.actors and caller.has(Role.system):
+        return Actor.SYSTEM, None
     wants_coop = unit_id is not None and unit_id != lead
     if Actor.COOPERATING in rule.actors and wants_coop:
         return Actor.COOPERATING, unit_id
