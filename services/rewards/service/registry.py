@@ -24,7 +24,7 @@ from kaohe.contracts.rewards import (
     UnitPoolsSet,
     UnitProfilesSet,
 )
-from kaohe.errors import NotFound, ValidationFailed
+from kaohe.errors import Forbidden, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from services.rewards.errors import RewardsErrorCode as E
 from services.rewards.repository import registry as repo
@@ -67,7 +67,17 @@ async def upsert_person(
     conn: asyncpg.Connection, caller: Caller, p: PersonUpsert, *, key: bytes
 ) -> dict[str, Any]:
     access.require(caller, *access.REGISTRY_WRITERS)
-    r = await repo.upsert_person(conn, new_key(), id_hmac(key, p.id_number), p.name, p.account)
+    digest = id_hmac(key, p.id_number)
+    known = (await repo.keys_by_hmac(conn, [digest])).get(digest)
+    if known is not None and caller.org_path != "/":
+        held = await repo.units_of_person(conn, known)
+        if held and not any(caller.covers(x) for x in held):
+            raise Forbidden(
+                "the person holds posts outside your organisation subtree",
+                field="id_number",
+                code=E.FORBIDDEN_SCOPE,
+            )
+    r = await repo.upsert_person(conn, new_key(), digest, p.name, p.account)
     posts = [repo.public_post(x) for x in await repo.posts_of(conn, r["person_key"])]
     return _person(r, posts, True, created=bool(r["created"]))
 
