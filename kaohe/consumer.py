@@ -17,6 +17,7 @@ import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -239,7 +240,17 @@ class Consumer:
                         error=repr(err)[:4000],
                         deliveries=deliveries,
                     )
-                    .on_conflict_do_nothing()
+                    # parked again after a replay: the new failure, and replayable again
+                    .on_conflict_do_update(
+                        index_elements=["consumer", "event_id"],
+                        set_={
+                            "envelope": msg.data,
+                            "error": repr(err)[:4000],
+                            "deliveries": deliveries,
+                            "created_at": func.now(),
+                            "replayed_at": None,
+                        },
+                    )
                 )
             await self.js.publish(
                 dlq_subject(self.prefix, self.durable),

@@ -3,10 +3,11 @@
 A replay publishes the parked CloudEvent again on its own subject. Every consumer of that subject sees
 it, and each one's inbox (consumer, event id) makes it a no-op for those that handled it before; the
 consumer that parked it handles it now. The message id is the replay's own
-(`<event id>:replay:<row id>:<last replay or 0>`), so the stream drops a repeated replay within its dedupe
-window and the inbox drops it after that; `replayed_at` records the last replay, and another one is refused
-unless forced (`--force`: after a fix, for an event that failed again and was parked anew; a consumer that
-has handled it still does nothing).
+(`<event id>:replay:<row id>:<parked at>:<last replay or 0>`), so the stream drops a repeated replay within
+its dedupe window and the inbox drops it after that. `replayed_at` records the last replay, and another one
+is refused unless forced (`--force`; a consumer that has handled it still does nothing). An event that fails
+again on its replay is parked anew: the row takes the new error and `replayed_at` is cleared, so the next
+replay, after the next fix, needs no force.
 """
 
 from __future__ import annotations
@@ -52,51 +53,60 @@ async def replay(
 ) -> str:
     """Publish the dead letter `ref` (row id or event id) again; returns what was done, for people."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    # The row stays locked from the read until `replayed_at` is written after the publish: a consumer that
+    # fails on the replay again parks it anew (clearing `replayed_at`) only after this, never before.
     try:
-        row = await conn.fetchrow(
-            f'SELECT id, consumer, event_id, type, envelope, replayed_at FROM "{service}".dead_letter '
-            "WHERE id::text = $1 OR event_id = $1 ORDER BY id LIMIT 1",
-            ref,
-        )
-        if row is None:
-            raise ReplayError(f"no dead letter {ref!r} in {service} (`kaohe dlq {service}` lists them)")
-        if row["replayed_at"] is not None and not force:
-            raise ReplayError(
-                f"dead letter {row['id']} was already replayed at {row['replayed_at']} (--force: again)"
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT id, consumer, event_id, type, envelope, created_at, replayed_at"
+                f' FROM "{service}".dead_letter WHERE id::text = $1 OR event_id = $1'
+                " ORDER BY id LIMIT 1 FOR UPDATE",
+                ref,
             )
-        try:
-            event = CloudEvent.from_bytes(bytes(row["envelope"]))
-        except ValueError as e:
-            raise ReplayError(f"dead letter {row['id']} is not a CloudEvent and cannot be replayed") from e
-        subject = nats_subject(settings.event_prefix, event.type)
-        auth: dict[str, Any] = {}
-        if identity is not None:
-            auth = {
-                "user": identity.user,
-                "password": identity.password,
-                "inbox_prefix": identity.inbox_prefix,
-            }
-        # one attempt, no reconnect loop: an operator's command should fail fast and say why
-        nc = await nats.connect(
-            servers=[u.strip() for u in nats_url.split(",") if u.strip()],
-            name="kaohe-dlq",
-            allow_reconnect=False,
-            connect_timeout=5,
-            **auth,
-        )
-        try:
-            ack = await nc.jetstream().publish(
-                subject,
-                bytes(row["envelope"]),
-                stream=settings.event_stream,
-                headers={"Nats-Msg-Id": f"{event.id}:replay:{row['id']}:{row['replayed_at'] or 0}"},
+            if row is None:
+                raise ReplayError(f"no dead letter {ref!r} in {service} (`kaohe dlq {service}` lists them)")
+            if row["replayed_at"] is not None and not force:
+                raise ReplayError(
+                    f"dead letter {row['id']} was already replayed at {row['replayed_at']} (--force: again)"
+                )
+            try:
+                event = CloudEvent.from_bytes(bytes(row["envelope"]))
+            except ValueError as e:
+                raise ReplayError(
+                    f"dead letter {row['id']} is not a CloudEvent and cannot be replayed"
+                ) from e
+            subject = nats_subject(settings.event_prefix, event.type)
+            parked = int(row["created_at"].timestamp() * 1e6)  # parked anew after a replay: a new message id
+            auth: dict[str, Any] = {}
+            if identity is not None:
+                auth = {
+                    "user": identity.user,
+                    "password": identity.password,
+                    "inbox_prefix": identity.inbox_prefix,
+                }
+            # one attempt, no reconnect loop: an operator's command should fail fast and say why
+            nc = await nats.connect(
+                servers=[u.strip() for u in nats_url.split(",") if u.strip()],
+                name="kaohe-dlq",
+                allow_reconnect=False,
+                connect_timeout=5,
+                **auth,
             )
-        finally:
-            await nc.close()
-        await conn.execute(
-            f'UPDATE "{service}".dead_letter SET replayed_at = now() WHERE id = $1',
-            row["id"],
-        )
+            try:
+                ack = await nc.jetstream().publish(
+                    subject,
+                    bytes(row["envelope"]),
+                    stream=settings.event_stream,
+                    headers={
+                        "Nats-Msg-Id": f"{event.id}:replay:{row['id']}:{parked}:{row['replayed_at'] or 0}"
+                    },
+                )
+            finally:
+                await nc.close()
+            await conn.execute(
+                f'UPDATE "{service}".dead_letter SET replayed_at = now() WHERE id = $1',
+                row["id"],
+            )
     finally:
         await conn.close()
     dup = " (a duplicate: already on the stream)" if ack.duplicate else ""

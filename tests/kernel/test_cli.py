@@ -85,11 +85,11 @@ async def test_dlq_replay_hands_a_parked_event_to_its_consumer_once(
     db = Database(database_url, schema="scoring")
     async with db.engine.begin() as c:  # a table of this test's own, for observable side effects
         await c.execute(text("CREATE TABLE scoring.test_replayed (event_id text PRIMARY KEY, n int)"))
-    broken = True  # the consumer's bug, fixed once the event is parked
+    broken = "cannot score this yet"  # the consumer's bug: the first fix does not work, the second does
 
     async def handler(s: AsyncSession, e: CloudEvent) -> None:
         if broken:
-            raise ValueError("cannot score this yet")
+            raise ValueError(broken)
         await s.execute(
             text(
                 "INSERT INTO scoring.test_replayed VALUES (:id, 1) "
@@ -137,10 +137,20 @@ async def test_dlq_replay_hands_a_parked_event_to_its_consumer_once(
         listed = await asyncio.to_thread(kaohe, "dlq", "scoring", env=env)
         assert event.id in listed.stdout and '"replayed_at": null' in listed.stdout
 
-        broken = False
+        broken = "still broken"
+        failed = await asyncio.to_thread(kaohe, "dlq", "scoring", "--replay", str(dead_id), env=env)
+        assert failed.returncode == 0, failed.stderr
+
+        async def parked_anew() -> bool:  # the new failure recorded, and replayable without --force
+            got = await rows("SELECT id, replayed_at, error FROM scoring.dead_letter")
+            return len(got) == 1 and got[0][:2] == (dead_id, None) and "still broken" in str(got[0][2])
+
+        await eventually(parked_anew, what="the replay parked anew")
+        broken = ""
         first = await asyncio.to_thread(kaohe, "dlq", "scoring", "--replay", str(dead_id), env=env)
         assert first.returncode == 0, first.stderr
         assert f"replayed dead letter {dead_id}" in first.stdout and event.id in first.stdout
+        assert "a duplicate" not in first.stdout  # a new message id: the stream does not drop it
 
         async def handled() -> bool:
             return await rows("SELECT event_id, n FROM scoring.test_replayed") == [(event.id, 1)]
