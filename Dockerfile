@@ -37,7 +37,6 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY kaohe ./kaohe
 COPY gateway ./gateway
 COPY services ./services
-COPY bench ./bench
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable
 

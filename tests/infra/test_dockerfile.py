@@ -87,3 +87,18 @@ def test_dockerfile_runs_as_non_root_without_baked_settings() -> None:
                 if "=" not in rest:
                     baked.add(rest.split()[0].upper())
     assert not baked & allowed_vars(None), f"image sets app settings {sorted(baked & allowed_vars(None))}"
+
+
+def test_the_image_ships_no_harness() -> None:
+    """Tests, benchmarks (which start servers with the tests' harness) and the demo stay out of the image."""
+    _, stages = dockerfile_stages()
+    sources = {
+        src.rstrip("/")
+        for instr, rest in stages[0]
+        if instr == "COPY"
+        for src in [a for a in rest.split() if not a.startswith("--")][:-1]
+    }
+    packages = set(pyproject()["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
+    dev_only = {"tests", "bench", "demo"}
+    assert not packages & dev_only, f"the wheel packages {sorted(packages & dev_only)}"
+    assert not sources & dev_only, f"the image copies {sorted(sources & dev_only)}"
