@@ -26,6 +26,8 @@ LIVE_TYPES: tuple[str, ...] = (
     "kaohe.supervision.card.issued",
     "kaohe.rewards.proposal.awaiting",
 )
+# Per-user pushes (kaohe.contracts.notices): relayed to subscriptions, never a reason to drop cached reads.
+PUSH_TYPES: tuple[str, ...] = ("kaohe.notices.inbox.pushed",)
 QUEUE_SIZE = 256  # a slow subscriber drops its oldest events instead of holding the process's memory
 
 
@@ -36,7 +38,7 @@ class LiveEvents:
         self.prefix = prefix
         self._queues: set[asyncio.Queue[CloudEvent]] = set()
         self._subs: list[Subscription] = []
-        self._types: set[str] = set(LIVE_TYPES)
+        self._types: set[str] = {*LIVE_TYPES, *PUSH_TYPES}
         self._listeners: list[Callable[[str], None]] = []
 
     def listen(self, types: Iterable[str], listener: Callable[[str], None]) -> None:

@@ -51,6 +51,9 @@ class Op(StrEnum):
     webhook_manage = "webhook.manage"
     document_read = "document.read"  # 公文: issued bulletins and slips (the service scopes by subject)
     document_issue = "document.issue"  # 发文: 考核结果通报, 预警单, 提醒单 — the assessing office's
+    notification_read = "notification.read"  # 通知: one's own inbox, unread count, mark read, live
+    notification_preferences = "notification.preferences"  # 通知设置: one's own channels and quiet hours
+    notification_manage = "notification.manage"  # 通讯录 import and the delivery log of one's subtree
 
 
 A, D, R, S, L, ORG, INT, SYS = (
@@ -99,6 +102,9 @@ ALLOWED: dict[Op, frozenset[Role]] = {
     Op.webhook_manage: frozenset({A, INT, SYS}),
     Op.document_read: frozenset({A, D, R, S, L, ORG, SYS}),
     Op.document_issue: frozenset({A, SYS}),
+    Op.notification_read: frozenset({A, D, R, S, L, ORG, SYS}),
+    Op.notification_preferences: frozenset({A, D, R, S, L, ORG}),
+    Op.notification_manage: frozenset({A, S, SYS}),
 }
 
 # API-key scopes an integration needs per operation (`*` grants all of an integration's operations).

@@ -33,6 +33,7 @@ from gateway.graphql.evidence import EvidenceMutation, EvidenceQuery
 from gateway.graphql.explain import ExplainQuery
 from gateway.graphql.fast import plain_fields_by_attribute
 from gateway.graphql.integration import IntegrationMutation, IntegrationQuery
+from gateway.graphql.notices import NotificationMutation, NotificationQuery, NotificationSubscription
 from gateway.graphql.rankings import RankingQuery
 from gateway.graphql.results import ResultsMutation, ResultsQuery
 from gateway.graphql.rewards_common import RewardsErrorCode
@@ -71,6 +72,7 @@ class Query(
     SupervisionQuery,
     RewardsQuery,
     DocumentQuery,
+    NotificationQuery,
 ):
     pass
 
@@ -90,12 +92,13 @@ class Mutation(
     SupervisionMutation,
     RewardsMutation,
     DocumentMutation,
+    NotificationMutation,
 ):
     pass
 
 
 @strawberry.type(name="Subscription")
-class RootSubscription(Subscription, SupervisionSubscription, RewardsSubscription):
+class RootSubscription(Subscription, SupervisionSubscription, RewardsSubscription, NotificationSubscription):
     pass
 
 

@@ -14,8 +14,10 @@ from kaohe.contracts.indicators import (
     SubmissionSubmitted,
 )
 from kaohe.contracts.scoring import WarningRaised
+from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
 from kaohe.events import CloudEvent
 from kaohe.runtime import Runtime
+from services.notices.domain import rules
 from services.notices.repository.connection import raw
 from services.notices.service import intake
 from services.notices.service.fanout import Timing
@@ -27,7 +29,15 @@ TYPES = [
     SubmissionApproved.TYPE,
     SubmissionsImported.TYPE,
     SchemePublished.TYPE,
+    ItemOpened.TYPE,
+    CardIssued.TYPE,
+    BreachRecorded.TYPE,
 ]
+SUPERVISION = {
+    ItemOpened.TYPE: (ItemOpened, rules.item_opened),
+    CardIssued.TYPE: (CardIssued, rules.card_issued),
+    BreachRecorded.TYPE: (BreachRecorded, rules.breach_recorded),
+}
 
 
 def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], datetime]) -> None:
@@ -49,5 +59,9 @@ def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], d
             await intake.imported(c, SubmissionsImported.from_event(event))
         elif event.type == SchemePublished.TYPE:
             await intake.scheme(c, SchemePublished.from_event(event))
+        elif event.type in SUPERVISION:
+            model, rule = SUPERVISION[event.type]
+            draft = rule(event.id, model.from_event(event))  # type: ignore[arg-type]
+            pusher.after_commit(s, await intake.draft(c, draft, now=clock(), timing=timing))
 
     rt.subscribe("rules", TYPES, one)

@@ -26,7 +26,7 @@ TEMPLATE = "kaohe_template_notices"
 
 @pytest.fixture(scope="session")
 def template_db(infra: Infra) -> str:
-    """Notices' own template: only its migrations (it reads no other schema), cloned for each test."""
+    """Notices' own template: its migrations and the gateway's (the GraphQL test), cloned for each test."""
 
     async def create() -> None:
         conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
@@ -37,7 +37,7 @@ def template_db(infra: Infra) -> str:
             await conn.close()
 
     asyncio.run(create())
-    migrate.upgrade(infra.pg_server_url.rsplit("/", 1)[0] + f"/{TEMPLATE}", ("notices",))
+    migrate.upgrade(infra.pg_server_url.rsplit("/", 1)[0] + f"/{TEMPLATE}", ("notices", "gateway"))
     return TEMPLATE
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from kaohe.contracts.indicators import SubmissionSubmitted
 from kaohe.contracts.notices import Rule
 from kaohe.contracts.scoring import WarningRaised
+from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
 from kaohe.identity import Role
 from services.notices.domain.deadlines import Deadline
 
@@ -105,4 +106,53 @@ def objection(event_id: str, unit_id: str, unit_path: str, period: str) -> Draft
         urgent=True,
         unit_id=unit_id,
         unit_path=unit_path,
+    )
+
+
+SUPERVISION_ROLES = frozenset({Role.leader, Role.reporter})  # who acts for a unit on a 督办事项
+ROLE_ZH = {"lead": "牵头单位", "cooperating": "配合单位"}
+
+
+def item_opened(event_id: str, e: ItemOpened) -> Draft:
+    """督办交办: the lead and cooperating units of a new item; urgent items at once."""
+    return Draft(
+        rule="supervision",
+        source=event_id,
+        audience=Audience(SUPERVISION_ROLES, units=tuple(e.unit_ids)),
+        title=f"督办事项 {e.number}：{e.title}",
+        body=(
+            f"督办事项 {e.number}「{e.title}」已交办贵单位，"
+            f"办理时限 {e.deadline.isoformat()}，请及时签收办理。"
+        ),
+        urgent=e.priority == "urgent",
+        unit_id=e.unit_ids[0] if e.unit_ids else None,
+        unit_path=e.unit_paths[0] if e.unit_paths else None,
+    )
+
+
+def card_issued(event_id: str, e: CardIssued) -> Draft:
+    """黄牌/红牌: the carded unit (lead or cooperating); a red card is urgent."""
+    colour = "红牌" if e.colour == "red" else "黄牌"
+    return Draft(
+        rule="supervision",
+        source=event_id,
+        audience=Audience(SUPERVISION_ROLES, units=(e.unit_id,)),
+        title=f"督办{colour}：事项 {e.number}",
+        body=f"贵单位作为{ROLE_ZH.get(e.role, e.role)}在督办事项 {e.number} 中被亮{colour}：{e.reason}",
+        urgent=e.colour == "red",
+        unit_id=e.unit_id,
+        unit_path=e.unit_path,
+    )
+
+
+def breach_recorded(event_id: str, e: BreachRecorded) -> Draft:
+    """超时限: a missed supervision clock, to the unit it is charged to."""
+    return Draft(
+        rule="supervision",
+        source=event_id,
+        audience=Audience(SUPERVISION_ROLES, units=(e.unit_id,)),
+        title=f"督办超时：事项 {e.number}",
+        body=f"督办事项 {e.number} 的时限（{e.due.date().isoformat()}）已过：{e.reason}",
+        unit_id=e.unit_id,
+        unit_path=e.unit_path,
     )

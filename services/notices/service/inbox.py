@@ -33,8 +33,7 @@ def _ids(raw: list[str], field: str) -> list[int]:
 
 
 async def page(c: asyncpg.Connection, *, caller: Caller, p: NotificationsQuery) -> dict[str, Any]:
-    key = pages.decode_cursor(p.after, 1)
-    before = int(key[0]) if key else None
+    before = _after(p.after)
     rows = await notices.page(c, caller.user_id, before=before, first=p.first, unread_only=p.unread_only)
     result = pages.page(rows, p.first, lambda r: (r["id"],))
     result["items"] = [notices.public(r) for r in result["items"]]
@@ -55,6 +54,18 @@ async def mark_read(c: asyncpg.Connection, *, caller: Caller, p: MarkRead, now: 
             raise NotFound(f"notice_ids: no notice {foreign[0]} in your inbox", field="notice_ids")
     changed = await notices.mark_read(c, caller.user_id, ids, now)
     return {"marked": [str(i) for i in changed], "unread": await notices.unread(c, caller.user_id)}
+
+
+def _after(cursor: str | None) -> int | None:
+    """The id a page continues below: a page's cursor, or an edge's `@<id>` (the gateway's Relay edges)."""
+    if cursor is not None and cursor.startswith("@") and cursor[1:].isdigit() and len(cursor) < 20:
+        return int(cursor[1:])
+    key = pages.decode_cursor(cursor, 1)
+    if key is None:
+        return None
+    if not isinstance(key[0], int):
+        raise ValidationFailed("after: not a cursor from this list", field="after", code="bad_cursor")
+    return key[0]
 
 
 def unit_of(caller: Caller) -> str:

@@ -22,6 +22,13 @@ async def warning(
     return (await deliver(c, rules.warning(event_id, w), now=now, timing=timing)).pushed
 
 
+async def draft(
+    c: asyncpg.Connection, d: rules.Draft, *, now: datetime, timing: Timing
+) -> list[PushedNotice]:
+    """Any rule's draft (the supervision rules): stored, timed and pushed like the others."""
+    return (await deliver(c, d, now=now, timing=timing)).pushed
+
+
 async def submitted(
     c: asyncpg.Connection, event_id: str, s: rules.SubmissionSubmitted, *, now: datetime, timing: Timing
 ) -> list[PushedNotice]:

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from kaohe.contracts.indicators import SubmissionSubmitted
 from kaohe.contracts.scoring import WarningRaised
+from kaohe.contracts.supervision import CardIssued, ItemOpened
 from services.notices.domain import rules
 from services.notices.domain.deadlines import Deadline
 
@@ -59,3 +60,39 @@ def test_a_reminder_names_each_units_missing_leaves_and_the_due_day() -> None:
         and "2026-10-12" in d.per_unit["A"]
     )
     assert "10月12日截止" in d.title
+
+
+def test_supervision_items_reach_lead_and_cooperating_units_and_a_red_card_is_urgent() -> None:
+    opened = ItemOpened(
+        item_id="i1",
+        number="督〔2026〕7号",
+        status="assigned",
+        version=1,
+        office_id="1405",
+        office_path="/14/1405/",
+        unit_ids=["140501", "140502"],
+        unit_paths=["/14/1405/140501/", "/14/1405/140502/"],
+        source="leader",
+        at=datetime(2026, 12, 1, tzinfo=UTC),
+        title="背街小巷整治",
+        deadline=date(2026, 12, 20),
+        priority="normal",
+    )
+    d = rules.item_opened("ev-9", opened)
+    assert d.audience.units == ("140501", "140502") and d.audience.roles == {"leader", "reporter"}
+    assert not d.urgent and "2026-12-20" in d.body
+    card = CardIssued(
+        key="k",
+        colour="red",
+        item_id="i1",
+        number="督〔2026〕7号",
+        unit_id="140502",
+        unit_path="/14/1405/140502/",
+        role="cooperating",
+        at=datetime(2026, 12, 21, tzinfo=UTC),
+        reason="逾期未反馈",
+        breach_key="b",
+    )
+    c = rules.card_issued("ev-10", card)
+    assert c.urgent and c.audience.units == ("140502",) and "配合单位" in c.body and "红牌" in c.title
+    assert not rules.card_issued("ev-11", card.model_copy(update={"colour": "yellow"})).urgent
