@@ -58,8 +58,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER 10001:10001
 WORKDIR /home/kaohe
 
-# gateway, indicators, scoring, supervision, rewards (DEFAULT_PORTS in kaohe/settings.py)
-EXPOSE 27500 27501 27502 27503 27504
+# gateway, indicators, scoring, supervision, rewards, documents, notices (DEFAULT_PORTS in kaohe/settings.py)
+EXPOSE 27500 27501 27502 27503 27504 27505 27506
 
 # Exec form: kaohe is PID 1 and receives SIGTERM directly for its graceful shutdown.
 ENTRYPOINT ["kaohe"]
