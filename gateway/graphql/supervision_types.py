@@ -275,9 +275,8 @@ class SupervisionScore:
 
 
 def score(d: dict[str, Any]) -> SupervisionScore:
-    s = mk(SupervisionScore, {k: v for k, v in d.items() if k != "details"})
-    s.details = [mk(SupervisionDeduction, x) for x in d.get("details", [])]
-    return s
+    m = enums(d, c.ScorePublic)
+    return mk(SupervisionScore, {**m, "details": [mk(SupervisionDeduction, x) for x in m["details"]]})
 
 
 @strawberry.type(description="The hash chain of an item's timeline checked entry by entry")

@@ -296,6 +296,20 @@ async def test_a_late_cooperating_unit_gets_the_card_and_a_subscriber_sees_it(
                 got
             )
             assert not any(c["unitId"] == w.uid("A1") and c["role"] == "cooperating" for c in got["cards"])
+            # 督查结果单独核算: the card costs the cooperating unit points in the card's month
+            q = """query($u: [String!]!, $p: String!) { supervisionScores(unitIds: $u, period: $p) {
+              unitId score revision details { itemId deduction } } }"""
+            month = f"{as_of.year}-{as_of.month:02d}"
+            rows: list[dict[str, Any]] = []
+
+            async def scored() -> bool:
+                nonlocal rows
+                r = await gw.gql(http, q, {"u": [w.uid("A2")], "p": month}, headers=office(gw, w))
+                rows = r["data"]["supervisionScores"]
+                return bool(rows) and rows[0]["score"] < 100
+
+            await eventually(scored, what="the cooperating unit's supervision score")
+            assert any(d["itemId"] == item["id"] and d["deduction"] > 0 for d in rows[0]["details"]), rows
             # the subscriber's subtree is city A: nothing of B1's item or cards reaches it
             assert all(w.uid("B1") not in json.dumps(m) for m in seen), seen
     finally:
