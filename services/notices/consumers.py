@@ -64,4 +64,16 @@ def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], d
             draft = rule(event.id, model.from_event(event))  # type: ignore[arg-type]
             pusher.after_commit(s, await intake.draft(c, draft, now=clock(), timing=timing))
 
-    rt.subscribe("rules", TYPES, one)
+    async def many(s: AsyncSession, events: list[CloudEvent]) -> None:
+        """A batch: its warnings fan out in one statement (a warning wave), the rest one by one."""
+        warnings = [
+            rules.warning(e.id, WarningRaised.from_event(e)) for e in events if e.type == WarningRaised.TYPE
+        ]
+        if warnings:
+            pushed = await intake.drafts(await raw(s), warnings, now=clock(), timing=timing)
+            pusher.after_commit(s, pushed)
+        for e in events:
+            if e.type != WarningRaised.TYPE:
+                await one(s, e)
+
+    rt.subscribe("rules", TYPES, one, many)

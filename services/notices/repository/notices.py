@@ -58,6 +58,58 @@ async def fan_out(c: asyncpg.Connection, d: Draft, at: datetime) -> list[asyncpg
     )
 
 
+# Many single-unit drafts (a warning wave, a batch of cards) in one statement: each draft's audience is
+# one unit and a set of roles; the same unique key keeps every (rule, source, recipient) to one row.
+_FANOUT_MANY = """
+WITH d AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[],
+                         $8::text[], $9::text[])
+        AS d(prefix, rule, source, unit_id, unit_path, urgent, title, body, roles)
+), r AS (
+    SELECT d.*, rc.user_id, rc.email, rc.channels, rc.quiet_start, rc.quiet_end
+    FROM d JOIN recipient rc ON rc.unit_id = d.unit_id AND rc.roles && string_to_array(d.roles, ',')
+), ins AS (
+    INSERT INTO notice (dedup, user_id, rule, source, unit_id, unit_path, urgent, title, body, created_at)
+    SELECT prefix || user_id, user_id, rule, source, unit_id, unit_path, urgent, title, body, $10 FROM r
+    ON CONFLICT (dedup) DO NOTHING
+    RETURNING id, dedup
+)
+SELECT ins.id, r.user_id, r.unit_path, r.email, r.channels, r.quiet_start, r.quiet_end, r.urgent, r.rule,
+       r.title
+FROM ins JOIN r ON r.prefix || r.user_id = ins.dedup
+"""
+
+
+def single_unit(d: Draft) -> bool:
+    """A draft `fan_out_many` can take: one unit's recipients by role, one body for all."""
+    a = d.audience
+    return (
+        a.units is not None and len(a.units) == 1 and a.covering is None and a.code is None and not d.per_unit
+    )
+
+
+async def fan_out_many(c: asyncpg.Connection, drafts: Sequence[Draft], at: datetime) -> list[asyncpg.Record]:
+    """`fan_out` of many single-unit drafts at once; each new row with its draft's rule, title, urgency."""
+    cols: list[list[Any]] = [[] for _ in range(9)]
+    for d in drafts:
+        assert d.audience.units is not None
+        unit = d.audience.units[0]
+        row = (
+            f"{d.rule}:{d.source}:",
+            d.rule,
+            d.source,
+            unit,
+            d.unit_path,
+            d.urgent,
+            d.title,
+            d.body,
+            ",".join(sorted(d.audience.roles)),
+        )
+        for i, v in enumerate(row):
+            cols[i].append(v)
+    return await c.fetch(_FANOUT_MANY, *cols, at)
+
+
 async def page(
     c: asyncpg.Connection, user_id: str, *, before: int | None, first: int, unread_only: bool
 ) -> list[asyncpg.Record]:

@@ -33,27 +33,57 @@ class Outcome:
 async def deliver(c: asyncpg.Connection, d: Draft, *, now: datetime, timing: Timing) -> Outcome:
     """Store the draft for its audience (once per recipient) and schedule the emails it calls for."""
     rows = await notices.fan_out(c, d, now)
+    return await _follow(c, rows, now=now, timing=timing, draft=d)
+
+
+async def deliver_many(
+    c: asyncpg.Connection, drafts: list[Draft], *, now: datetime, timing: Timing
+) -> Outcome:
+    """`deliver` for many drafts: single-unit ones in one statement (a warning wave), others one by one."""
+    many = [d for d in drafts if notices.single_unit(d)]
+    out = Outcome(0, 0, [])
+    if many:
+        out = await _follow(c, await notices.fan_out_many(c, many, now), now=now, timing=timing)
+    for d in drafts:
+        if not notices.single_unit(d):
+            one = await deliver(c, d, now=now, timing=timing)
+            out = Outcome(out.stored + one.stored, out.emails + one.emails, out.pushed + one.pushed)
+    return out
+
+
+async def _follow(
+    c: asyncpg.Connection,
+    rows: list[asyncpg.Record],
+    *,
+    now: datetime,
+    timing: Timing,
+    draft: Draft | None = None,
+) -> Outcome:
+    """The new rows' email deliveries (timed per urgency and quiet hours) and their push items."""
     emails: list[tuple[int, str, str | None, datetime]] = []
-    memo: dict[tuple[time | None, time | None], datetime] = {}
+    memo: dict[tuple[bool, time | None, time | None], datetime] = {}
+    pushed = []
     for r in rows:
+        urgent, rule, title = (
+            (draft.urgent, draft.rule, draft.title) if draft else (r["urgent"], r["rule"], r["title"])
+        )
+        pushed.append(
+            PushedNotice(
+                notice_id=str(r["id"]),
+                user_id=r["user_id"],
+                rule=rule,
+                title=title,
+                urgent=urgent,
+                created_at=now,
+            )
+        )
         if "email" not in r["channels"] or not r["email"]:
             continue
-        key = (r["quiet_start"], r["quiet_end"])
+        key = (urgent, r["quiet_start"], r["quiet_end"])
         at = memo.get(key)
         if at is None:
-            quiet = Quiet(*key) if key[0] is not None and key[1] is not None else None
-            at = memo[key] = send_at(now, urgent=d.urgent, cal=timing.cal, window=timing.window, quiet=quiet)
+            quiet = Quiet(key[1], key[2]) if key[1] is not None and key[2] is not None else None
+            at = memo[key] = send_at(now, urgent=urgent, cal=timing.cal, window=timing.window, quiet=quiet)
         emails.append((r["id"], r["user_id"], r["unit_path"], at))
     await deliveries.add(c, emails)
-    pushed = [
-        PushedNotice(
-            notice_id=str(r["id"]),
-            user_id=r["user_id"],
-            rule=d.rule,
-            title=d.title,
-            urgent=d.urgent,
-            created_at=now,
-        )
-        for r in rows
-    ]
     return Outcome(len(rows), len(emails), pushed)

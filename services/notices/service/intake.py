@@ -13,7 +13,7 @@ from kaohe.contracts.notices import PushedNotice
 from kaohe.contracts.scheme import effective_leaves
 from services.notices.domain import rules
 from services.notices.repository import filing
-from services.notices.service.fanout import Timing, deliver
+from services.notices.service.fanout import Timing, deliver, deliver_many
 
 
 async def warning(
@@ -27,6 +27,13 @@ async def draft(
 ) -> list[PushedNotice]:
     """Any rule's draft (the supervision rules): stored, timed and pushed like the others."""
     return (await deliver(c, d, now=now, timing=timing)).pushed
+
+
+async def drafts(
+    c: asyncpg.Connection, ds: list[rules.Draft], *, now: datetime, timing: Timing
+) -> list[PushedNotice]:
+    """Many drafts of one consumer batch (a warning wave) in as few statements as their audiences allow."""
+    return (await deliver_many(c, ds, now=now, timing=timing)).pushed
 
 
 async def submitted(

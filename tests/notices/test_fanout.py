@@ -1,0 +1,66 @@
+"""A warning wave: many warnings at once reach every inbox once, each row pushed once, emails queued."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from nats.aio.client import Client as NATS
+
+from kaohe.contracts.notices import PUSH_TYPE, InboxPush
+from kaohe.contracts.scoring import WarningRaised
+from kaohe.events import CloudEvent, nats_subject
+from kaohe.identity import Role
+from tests.conftest import Namespace, eventually
+from tests.notices.harness import Notices, caller, recipient
+
+UNITS, PER_UNIT = 60, 5
+
+
+async def test_a_wave_of_warnings_reaches_every_inbox_once_and_pushes_each_row_once(
+    notices: Notices, nc: NATS, ns: Namespace
+) -> None:
+    office = caller("office-90", Role.assessment_office, "/90/")
+    people = [
+        recipient(f"u{u}-{k}", f"9{u:04d}", f"/90/9{u:04d}/", ["leader" if k == 0 else "reporter"])
+        for u in range(UNITS)
+        for k in range(PER_UNIT)
+    ]
+    people.append(recipient("dept", "90", "/90/", ["department"]))  # not a warning's audience
+    await notices.call("recipients_import", {"recipients": people}, office)
+    pushed: Counter[str] = Counter()
+
+    async def on(msg: object) -> None:
+        for item in InboxPush.model_validate(CloudEvent.from_bytes(msg.data).data).items:  # type: ignore[attr-defined]
+            pushed[item.user_id] += 1
+
+    sub = await nc.subscribe(nats_subject(ns.prefix, PUSH_TYPE), cb=on)
+    try:
+        waves = []
+        for u in range(UNITS):
+            w = WarningRaised(
+                unit_id=f"9{u:04d}",
+                unit_path=f"/90/9{u:04d}/",
+                code="GDP",
+                period="2026-11",
+                level="yellow",
+                level_zh="黄",
+                expected=0.9,
+                actual=0.6,
+                lag=0.3,
+            )
+            waves.append(notices.send(w, f"9{u:04d}:GDP:2026-11"))
+        await asyncio.gather(*waves)
+        total = UNITS * PER_UNIT
+
+        async def all_pushed() -> bool:
+            return sum(pushed.values()) >= total
+
+        await eventually(all_pushed, within=60, what=f"{total} pushed rows")
+    finally:
+        await sub.unsubscribe()
+    assert set(pushed.values()) == {1} and len(pushed) == total and "dept" not in pushed
+    rows = await notices.sql("SELECT count(*) AS n, count(DISTINCT user_id) AS u FROM notice")
+    assert (rows[0]["n"], rows[0]["u"]) == (total, total)
+    emails = await notices.sql("SELECT count(*) AS n FROM delivery")
+    assert emails[0]["n"] == total
