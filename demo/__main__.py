@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo import act1, act2
+from demo import act1, act2, documents, rewards, supervision
 from demo.client import DemoError
 from kaohe.devstack import StackError
 from kaohe.settings import DEFAULT_PORTS
@@ -54,6 +54,9 @@ def run(*, skeleton_only: bool = False, keep: bool = False) -> int:
             summary = asyncio.run(act2.seed(url, _say))
             _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
             act2.report(act1.client(url), summary, _say)
+            supervision.run(url, summary, _say)  # 督考合一: the quarter's warnings become 督办 items
+            rewards.run(url, summary, _say)  # 结果运用: the quarter published, applied to pay and cadres
+            documents.run(url, summary, _say)  # 公文: the quarter's 考核结果通报 and a 预警单, with links
             act2.try_it(url, summary, _say)
         _say(f"demo finished in {time.monotonic() - started:.1f}s")
         if keep and stack is not None:
