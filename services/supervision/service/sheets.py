@@ -9,7 +9,6 @@ value), 来源依据, 牵头单位, 牵头任务, 配合单位 and 配合任务 
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import re
 from datetime import date, datetime
@@ -83,7 +82,7 @@ def read_rows(content_base64: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         raw = base64.b64decode(content_base64, validate=True)
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (binascii.Error, ValueError, OSError, KeyError) as e:
+    except Exception as e:  # any reader failure (bad base64, not a zip, not a workbook) is the file's fault
         raise ImportInvalid(
             f"content_base64: not a readable XLSX file ({type(e).__name__})", field="content_base64"
         ) from e
