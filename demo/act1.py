@@ -21,7 +21,7 @@ query Unit($id: ID!) {
     id name kind path
     evidence { id filename sha256 size status locked downloadUrl }
     supervisionSignals { period total receivedAt }
-    resultRecords { period total scoreVersion recordedAt }
+    resultRecords { period consequence amountFen recordedAt }
   }
 }"""
 
@@ -223,7 +223,7 @@ def run(
         while True:
             unit = gql(UNIT_QUERY, {"id": unit_id})["unit"]
             rows = gql(RANKING, {"s": scheme_id, "p": PERIOD})["ranking"]["nodes"]
-            if rows and unit["supervisionSignals"] and unit["resultRecords"]:
+            if rows and unit["supervisionSignals"]:  # rewards waits for published results
                 unit["score"] = {"period": PERIOD, "scheme_id": scheme_id, **rows[0]}  # read from the ranking
                 break
             if time.monotonic() > deadline:
@@ -232,6 +232,6 @@ def run(
         ms = (time.monotonic() - t0) * 1000
         progress(
             f"6/6 score {unit['score']['total']} visible through GraphQL {ms:.0f} ms after approval; "
-            "supervision and rewards recorded it"
+            "supervision recorded it (rewards acts on published results only)"
         )
         return unit

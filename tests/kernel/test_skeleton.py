@@ -50,12 +50,12 @@ def test_walking_skeleton_through_the_gateway(stack: Stack) -> None:
         body = http.get(ev["downloadUrl"]).content
     assert hashlib.sha256(body).hexdigest() == ev["sha256"]
     assert body.startswith(b"%PDF-1.4")
-    # Supervision and rewards each consumed kaohe.scoring.score.updated and persisted a record.
+    # Supervision consumed kaohe.scoring.score.updated and persisted a record.
     # (a quarter's score also updates the year's, so each keeps one record per period)
     quarter = [s["total"] for s in unit["supervisionSignals"] if s["period"] == "2026-Q3"]
     assert quarter == [unit["score"]["total"]], unit["supervisionSignals"]
-    records = [r["total"] for r in unit["resultRecords"] if r["period"] == "2026-Q3"]
-    assert records == [unit["score"]["total"]], unit["resultRecords"]
+    # Rewards applies published, approved results only: a preliminary score is never in the 实绩档案.
+    assert unit["resultRecords"] == []
 
 
 def test_every_component_answers_health_ready_and_metrics(stack: Stack) -> None:
