@@ -83,6 +83,24 @@ async def update(
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
+async def update_many(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """The sweep's per-item fields of a batch in one round of statements (executemany)."""
+    if rows:
+        await s.execute(
+            text(
+                "UPDATE item SET next_due = :next_due, overdue = :overdue, provisional = :provisional,"
+                " calendar_version = :calendar_version, yellow_cards = :yellow_cards, red_cards = :red_cards"
+                " WHERE id = :id"
+            ),
+            list(rows),
+        )
+
+
+async def get_many(s: AsyncSession, ids: Sequence[str]) -> list[Row]:
+    res = await s.execute(text("SELECT * FROM item WHERE id = ANY(:ids)"), {"ids": list(ids)})
+    return list(res.mappings())
+
+
 async def set_done(s: AsyncSession, item_id: str, done: Mapping[str, datetime]) -> None:
     for unit, at in done.items():
         await s.execute(

@@ -57,44 +57,43 @@ async def append(
     return digest
 
 
-async def insert_breaches(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert the breaches not recorded yet; the keys actually inserted."""
-    got: set[str] = set()
-    for r in rows:
-        res = await s.execute(
+async def insert_breaches(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert breaches (the caller filtered out the recorded keys under the item's lock)."""
+    if rows:
+        await s.execute(
             text(
                 "INSERT INTO breach (key, item_id, unit_id, unit_path, kind, cycle, role, at, due, reason,"
                 " carded) VALUES (:key, :item_id, :unit_id, :unit_path, :kind, :cycle, :role, :at, :due,"
-                " :reason, :carded) ON CONFLICT (key) DO NOTHING RETURNING key"
+                " :reason, :carded) ON CONFLICT (key) DO NOTHING"
             ),
-            r,
+            list(rows),
         )
-        if res.first() is not None:
-            got.add(r["key"])
-    return got
 
 
-async def insert_cards(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Issue the cards not issued yet; the keys actually inserted (each card exactly once)."""
-    got: set[str] = set()
-    for r in rows:
-        res = await s.execute(
+async def insert_cards(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Issue cards (the caller filtered out the issued keys under the item's lock): each exactly once."""
+    if rows:
+        await s.execute(
             text(
                 "INSERT INTO card (key, item_id, unit_id, unit_path, colour, role, at, reason, breach_key)"
                 " VALUES (:key, :item_id, :unit_id, :unit_path, :colour, :role, :at, :reason, :breach_key)"
-                " ON CONFLICT (key) DO NOTHING RETURNING key"
+                " ON CONFLICT (key) DO NOTHING"
             ),
-            r,
+            list(rows),
         )
-        if res.first() is not None:
-            got.add(r["key"])
-    return got
 
 
-async def keys(s: AsyncSession, table: str, item_id: str) -> set[str]:
+async def known_keys(s: AsyncSession, table: str, ids: Sequence[str]) -> dict[str, set[str]]:
+    """The breach or card keys already recorded, per item."""
     assert table in ("breach", "card")
-    res = await s.execute(text(f"SELECT key FROM {table} WHERE item_id = :i"), {"i": item_id})
-    return {r[0] for r in res}
+    out: dict[str, set[str]] = {i: set() for i in ids}
+    if ids:
+        res = await s.execute(
+            text(f"SELECT item_id, key FROM {table} WHERE item_id = ANY(:ids)"), {"ids": list(ids)}
+        )
+        for item_id, key in res:
+            out[item_id].add(key)
+    return out
 
 
 async def breaches(s: AsyncSession, item_id: str) -> list[Row]:
@@ -105,15 +104,3 @@ async def breaches(s: AsyncSession, item_id: str) -> list[Row]:
 async def cards(s: AsyncSession, item_id: str) -> list[Row]:
     res = await s.execute(text("SELECT * FROM card WHERE item_id = :i ORDER BY at, key"), {"i": item_id})
     return list(res.mappings())
-
-
-async def card_counts(s: AsyncSession, item_id: str) -> tuple[int, int]:
-    res = await s.execute(
-        text(
-            "SELECT count(*) FILTER (WHERE colour = 'yellow'), count(*) FILTER (WHERE colour = 'red')"
-            " FROM card WHERE item_id = :i"
-        ),
-        {"i": item_id},
-    )
-    y, r = res.one()
-    return int(y), int(r)

@@ -14,10 +14,10 @@ Row = Mapping[str, Any]
 
 
 async def queue(s: AsyncSession, pairs: Iterable[tuple[str, str]]) -> None:
-    for unit, period in sorted(set(pairs)):
+    rows = [{"u": unit, "p": period} for unit, period in sorted(set(pairs))]
+    if rows:
         await s.execute(
-            text("INSERT INTO score_dirty (unit_id, period) VALUES (:u, :p) ON CONFLICT DO NOTHING"),
-            {"u": unit, "p": period},
+            text("INSERT INTO score_dirty (unit_id, period) VALUES (:u, :p) ON CONFLICT DO NOTHING"), rows
         )
 
 

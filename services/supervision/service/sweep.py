@@ -1,7 +1,7 @@
 """The sweep (时限巡检): items whose next due time has passed, re-evaluated in batches, cards issued once.
 
 Each batch is one transaction: `SELECT … WHERE next_due <= now … FOR UPDATE SKIP LOCKED` (the index on
-`next_due`; another replica skips the rows this one holds), `clocks.refresh` of each item (breaches and
+`next_due`; another replica skips the rows this one holds), `clocks.assess_items` of the batch (breaches and
 cards by their stable keys, so a batch retried after a crash inserts nothing twice), commit. A process
 killed mid-sweep loses only its uncommitted batch, which the next sweep takes again. Queued supervision
 scores are recomputed after the items, in batches of their own.
@@ -16,7 +16,7 @@ from kaohe.db import Database
 from services.supervision.repository import items as item_repo
 from services.supervision.repository import scores as score_repo
 from services.supervision.service import scores
-from services.supervision.service.clocks import refresh
+from services.supervision.service.clocks import assess_items
 from services.supervision.service.context import Ctx
 
 
@@ -37,13 +37,9 @@ async def sweep_once(db: Database, ctx: Ctx, *, now: datetime, batch: int = 500)
             ids = [i for i in await item_repo.due_ids(s, now, batch) if i not in seen]
             if not ids:
                 break
-            rows = {i: await item_repo.get(s, i) for i in ids}
+            rows = await item_repo.get_many(s, ids)
             units = await item_repo.units_of(s, ids)
-            for i in ids:
-                row = rows[i]
-                if row is None:
-                    continue
-                r = await refresh(s, ctx, row, now=now, units=units[i])
+            for r in (await assess_items(s, ctx, rows, now=now, units=units)).values():
                 out.items += 1
                 out.breaches += r.breaches
                 out.cards += r.cards
