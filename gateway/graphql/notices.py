@@ -16,7 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.graphql.common import Connection, UserError, call, connection, decode_cursor, page_size
+from gateway.graphql.common import Connection, UserError, call, capped, connection, decode_cursor, page_size
 from gateway.graphql.subscriptions import _start
 from gateway.policy import Op
 from kaohe.contracts.notices import PUSH_TYPE, RULE_ZH, InboxPush
@@ -52,6 +52,11 @@ class Notification:
     unit_id: str | None
     created_at: datetime
     read_at: datetime | None
+
+
+def _camel(name: str) -> str:
+    first, *more = name.split("_")
+    return first + "".join(w[:1].upper() + w[1:] for w in more)
 
 
 def notification_of(d: dict[str, Any]) -> Notification:
@@ -124,6 +129,71 @@ class NotificationPreferencesSetPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input(description="One recipient of the office's 通讯录: who, in which unit, with which roles")
+class NotificationRecipientInput:
+    user_id: str
+    unit_id: str
+    org_path: str = strawberry.field(description="the recipient's subtree, e.g. /14/1405/140502/")
+    roles: list[str] = strawberry.field(description="reporter | leader | department | assessment_office | …")
+    indicator_codes: list[str] = strawberry.field(default_factory=list, description="a 责任部门's indicators")
+    email: str | None = None
+    channels: list[NotificationChannel] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=lambda: [NotificationChannel("inbox"), NotificationChannel("email")]
+    )
+
+
+@strawberry.type
+class NotificationRecipientsImportPayload:
+    imported: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="One try of an email delivery")
+class DeliveryAttempt:
+    attempt: int
+    at: datetime
+    ok: bool
+    error: str | None
+
+
+@strawberry.type(description="投递记录: an email delivery of a notification, with every attempt")
+class NotificationDelivery:
+    delivery_id: strawberry.ID
+    notification_id: strawberry.ID
+    user_id: str
+    rule: NotificationRule  # type: ignore[valid-type]
+    title: str
+    status: str = strawberry.field(description="pending | sent | failed")
+    attempts: int
+    not_before: datetime = strawberry.field(
+        description="not sent before (working hours, quiet hours, backoff)"
+    )
+    sent_at: datetime | None
+    last_error: str | None
+    tries: list[DeliveryAttempt]
+
+
+def delivery_of(d: dict[str, Any]) -> NotificationDelivery:
+    return NotificationDelivery(
+        delivery_id=strawberry.ID(d["delivery_id"]),
+        notification_id=strawberry.ID(d["notice_id"]),
+        user_id=d["user_id"],
+        rule=NotificationRule(d["rule"]),
+        title=d["title"],
+        status=d["status"],
+        attempts=d["attempts"],
+        not_before=datetime.fromisoformat(d["not_before"]),
+        sent_at=datetime.fromisoformat(d["sent_at"]) if d.get("sent_at") else None,
+        last_error=d.get("last_error"),
+        tries=[
+            DeliveryAttempt(
+                attempt=t["attempt"], at=datetime.fromisoformat(t["at"]), ok=t["ok"], error=t["error"]
+            )
+            for t in d["tries"]
+        ],
+    )
+
+
 @strawberry.type
 class NotificationQuery:
     @strawberry.field(description="Your notifications (通知), newest first")
@@ -141,6 +211,24 @@ class NotificationQuery:
     @strawberry.field(description="How many of your notifications are unread (未读)")
     async def unread_count(self, info: Info[Context, None]) -> int:
         return int((await call(info, Op.notification_read, "notices", "unread_count", {}))["unread"])
+
+    @strawberry.field(
+        description="投递记录: email deliveries of notifications about your subtree (考核办, 督查室)"
+    )
+    async def notification_deliveries(
+        self,
+        info: Info[Context, None],
+        status: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[NotificationDelivery]:
+        params: dict[str, Any] = {
+            "first": page_size(info, first),
+            "after": decode_cursor(after),
+            "status": status,
+        }
+        res = await call(info, Op.notification_manage, "notices", "deliveries", params)
+        return connection(res["items"], res["next"], delivery_of, key="delivery_id")
 
     @strawberry.field(description="Your notification preferences (通知设置)")
     async def notification_preferences(self, info: Info[Context, None]) -> NotificationPreferences:
@@ -163,6 +251,34 @@ class NotificationMutation:
         return NotificationMarkReadPayload(
             marked=[strawberry.ID(i) for i in r["marked"]], unread_count=r["unread"]
         )
+
+    @strawberry.mutation(
+        description="通讯录导入: who receives notifications in your subtree (考核办, 督查室)"
+    )
+    async def notification_recipients_import(
+        self, info: Info[Context, None], recipients: list[NotificationRecipientInput]
+    ) -> NotificationRecipientsImportPayload:
+        rows = [
+            {
+                "user_id": r.user_id,
+                "unit_id": r.unit_id,
+                "org_path": r.org_path,
+                "roles": r.roles,
+                "indicator_codes": r.indicator_codes,
+                "email": r.email,
+                "channels": [c.value for c in r.channels],
+            }
+            for r in capped(info, recipients, "recipients")
+        ]
+        try:
+            r = await call(
+                info, Op.notification_manage, "notices", "recipients_import", {"recipients": rows}, batch=True
+            )
+        except KaoheError as e:
+            if e.field:  # recipients.0.org_path → recipients.0.orgPath: these keys are GraphQL input fields
+                e.field = ".".join(_camel(part) for part in e.field.split("."))
+            return NotificationRecipientsImportPayload(errors=[UserError.of(e)])
+        return NotificationRecipientsImportPayload(imported=r["imported"])
 
     @strawberry.mutation(description="Set your channels, email and quiet hours (通知设置)")
     async def notification_preferences_set(

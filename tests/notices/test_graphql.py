@@ -149,3 +149,46 @@ async def test_the_inbox_preferences_and_live_notices_are_the_callers_own(gw: Ha
         r = await gw.gql(http, MARK, {"i": {"all": True}}, headers=a)
         assert r["data"]["notificationMarkRead"]["unreadCount"] == 0
         assert len(r["data"]["notificationMarkRead"]["marked"]) == n_a
+
+
+IMPORT = """mutation($r: [NotificationRecipientInput!]!) { notificationRecipientsImport(recipients: $r) {
+  imported errors { code field message } } }"""
+DELIVERIES = (
+    """query { notificationDeliveries(first: 10) { nodes { userId rule status attempts tries { ok } } } }"""
+)
+
+
+async def test_the_office_imports_its_recipients_and_reads_the_delivery_log_of_its_subtree(
+    gw: Harness, infra: Infra
+) -> None:
+    office = gw.headers(["assessment_office"], "/14/1405/", user="kb-1405")
+    async with httpx.AsyncClient(timeout=30) as http:
+        outside = {"userId": "x", "unitId": "1406", "orgPath": "/14/1406/", "roles": ["leader"]}
+        r = await gw.gql(http, IMPORT, {"r": [outside]}, headers=office)
+        err = r["data"]["notificationRecipientsImport"]["errors"][0]
+        assert err["code"] == "forbidden_scope" and err["field"] == "recipients.0.orgPath"
+        inside = {
+            "userId": "head-a",
+            "unitId": "140501",
+            "orgPath": GANG,
+            "roles": ["leader"],
+            "email": "h@a.cn",
+        }
+        r = await gw.gql(http, IMPORT, {"r": [inside]}, headers=office)
+        assert r["data"]["notificationRecipientsImport"] == {"imported": 1, "errors": []}
+        reporter = gw.headers(["reporter"], GANG, user="rep-a")
+        denied = await gw.gql(http, IMPORT, {"r": [inside]}, headers=reporter)
+        refused = denied["data"]["notificationRecipientsImport"]
+        assert refused["imported"] is None and refused["errors"][0]["code"] in {"forbidden", "forbidden_role"}
+        await publish(gw, infra, card("140501", GANG, "yellow", "k1"), "140501:i1")
+
+        async def logged() -> bool:
+            nodes = (await gw.gql(http, DELIVERIES, {}, headers=office))["data"]["notificationDeliveries"][
+                "nodes"
+            ]
+            return [n["userId"] for n in nodes] == ["head-a"]
+
+        await eventually(logged, what="head-a's email delivery in the office's log")
+        other = gw.headers(["assessment_office"], "/14/1406/", user="kb-1406")
+        nodes = (await gw.gql(http, DELIVERIES, {}, headers=other))["data"]["notificationDeliveries"]["nodes"]
+        assert nodes == []
