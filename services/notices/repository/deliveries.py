@@ -32,6 +32,19 @@ async def add(c: asyncpg.Connection, rows: Sequence[tuple[int, str, str | None, 
     return len(rows)
 
 
+async def retime(c: asyncpg.Connection, rows: Sequence[tuple[int, datetime]]) -> None:
+    """(notice id, not before) of email deliveries still pending: later send times (quiet hours)."""
+    if not rows:
+        return
+    ids, times = (list(x) for x in zip(*rows, strict=True))
+    await c.execute(
+        "UPDATE delivery d SET not_before = x.t FROM unnest($1::bigint[], $2::timestamptz[]) AS x(n, t)"
+        " WHERE d.notice_id = x.n AND d.channel = 'email' AND d.status = 'pending'",
+        ids,
+        times,
+    )
+
+
 _CLAIM = """
 WITH c AS (
     UPDATE delivery d SET claimed_until = $1::timestamptz + $3 * interval '1 second', attempts = attempts + 1

@@ -66,17 +66,24 @@ WITH d AS (
                          $8::text[], $9::text[])
         AS d(prefix, rule, source, unit_id, unit_path, urgent, title, body, roles)
 ), r AS (
-    SELECT d.*, rc.user_id, rc.email, rc.channels, rc.quiet_start, rc.quiet_end
+    SELECT d.*, rc.user_id, rc.email, rc.channels, rc.quiet_start, rc.quiet_end,
+           'email' = ANY(rc.channels) AND rc.email IS NOT NULL AS mail
     FROM d JOIN recipient rc ON rc.unit_id = d.unit_id AND rc.roles && string_to_array(d.roles, ',')
 ), ins AS (
     INSERT INTO notice (dedup, user_id, rule, source, unit_id, unit_path, urgent, title, body, created_at)
     SELECT prefix || user_id, user_id, rule, source, unit_id, unit_path, urgent, title, body, $10 FROM r
     ON CONFLICT (dedup) DO NOTHING
     RETURNING id, dedup
+), new AS (
+    SELECT ins.id, r.* FROM ins JOIN r ON r.prefix || r.user_id = ins.dedup
+), mail AS (
+    -- email deliveries in the same statement: urgent now ($10), others at the next working moment ($11);
+    -- the caller re-times the few whose recipient keeps quiet hours
+    INSERT INTO delivery (notice_id, channel, user_id, unit_path, not_before)
+    SELECT id, 'email', user_id, unit_path, CASE WHEN urgent THEN $10 ELSE $11 END FROM new WHERE mail
+    ON CONFLICT (notice_id, channel) DO NOTHING
 )
-SELECT ins.id, r.user_id, r.unit_path, r.email, r.channels, r.quiet_start, r.quiet_end, r.urgent, r.rule,
-       r.title
-FROM ins JOIN r ON r.prefix || r.user_id = ins.dedup
+SELECT id, user_id, unit_path, mail, quiet_start, quiet_end, urgent, rule, title FROM new
 """
 
 
@@ -88,8 +95,11 @@ def single_unit(d: Draft) -> bool:
     )
 
 
-async def fan_out_many(c: asyncpg.Connection, drafts: Sequence[Draft], at: datetime) -> list[asyncpg.Record]:
-    """`fan_out` of many single-unit drafts at once; each new row with its draft's rule, title, urgency."""
+async def fan_out_many(
+    c: asyncpg.Connection, drafts: Sequence[Draft], at: datetime, not_urgent_at: datetime
+) -> list[asyncpg.Record]:
+    """`fan_out` of many single-unit drafts at once, with their email deliveries (non-urgent ones at
+    `not_urgent_at`); each new row with its draft's rule, title, urgency and the recipient's quiet hours."""
     cols: list[list[Any]] = [[] for _ in range(9)]
     for d in drafts:
         assert d.audience.units is not None
@@ -107,7 +117,7 @@ async def fan_out_many(c: asyncpg.Connection, drafts: Sequence[Draft], at: datet
         )
         for i, v in enumerate(row):
             cols[i].append(v)
-    return await c.fetch(_FANOUT_MANY, *cols, at)
+    return await c.fetch(_FANOUT_MANY, *cols, at, not_urgent_at)
 
 
 async def page(

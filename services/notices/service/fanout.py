@@ -43,7 +43,7 @@ async def deliver_many(
     many = [d for d in drafts if notices.single_unit(d)]
     out = Outcome(0, 0, [])
     if many:
-        out = await _follow(c, await notices.fan_out_many(c, many, now), now=now, timing=timing)
+        out = await _wave(c, many, now=now, timing=timing)
     for d in drafts:
         if not notices.single_unit(d):
             one = await deliver(c, d, now=now, timing=timing)
@@ -51,39 +51,69 @@ async def deliver_many(
     return out
 
 
-async def _follow(
-    c: asyncpg.Connection,
-    rows: list[asyncpg.Record],
-    *,
-    now: datetime,
-    timing: Timing,
-    draft: Draft | None = None,
-) -> Outcome:
-    """The new rows' email deliveries (timed per urgency and quiet hours) and their push items."""
-    emails: list[tuple[int, str, str | None, datetime]] = []
-    memo: dict[tuple[bool, time | None, time | None], datetime] = {}
+async def _wave(c: asyncpg.Connection, drafts: list[Draft], *, now: datetime, timing: Timing) -> Outcome:
+    """Single-unit drafts: rows and deliveries in one statement; only quiet-hours recipients re-timed."""
+    plain = send_at(now, urgent=False, cal=timing.cal, window=timing.window)
+    rows = await notices.fan_out_many(c, drafts, now, plain)
+    later: list[tuple[int, datetime]] = []
+    memo: dict[tuple[time, time], datetime] = {}
     pushed = []
+    emails = 0
     for r in rows:
-        urgent, rule, title = (
-            (draft.urgent, draft.rule, draft.title) if draft else (r["urgent"], r["rule"], r["title"])
-        )
         pushed.append(
             PushedNotice(
                 notice_id=str(r["id"]),
                 user_id=r["user_id"],
-                rule=rule,
-                title=title,
-                urgent=urgent,
+                rule=r["rule"],
+                title=r["title"],
+                urgent=r["urgent"],
                 created_at=now,
             )
         )
-        if "email" not in r["channels"] or not r["email"]:
+        if not r["mail"]:
             continue
-        key = (urgent, r["quiet_start"], r["quiet_end"])
+        emails += 1
+        if r["urgent"] or r["quiet_start"] is None or r["quiet_end"] is None:
+            continue
+        key = (r["quiet_start"], r["quiet_end"])
         at = memo.get(key)
         if at is None:
-            quiet = Quiet(key[1], key[2]) if key[1] is not None and key[2] is not None else None
-            at = memo[key] = send_at(now, urgent=urgent, cal=timing.cal, window=timing.window, quiet=quiet)
+            at = memo[key] = send_at(
+                now, urgent=False, cal=timing.cal, window=timing.window, quiet=Quiet(*key)
+            )
+        if at != plain:
+            later.append((r["id"], at))
+    await deliveries.retime(c, later)
+    return Outcome(len(rows), emails, pushed)
+
+
+async def _follow(
+    c: asyncpg.Connection, rows: list[asyncpg.Record], *, now: datetime, timing: Timing, draft: Draft
+) -> Outcome:
+    """One draft's new rows: their email deliveries (timed per quiet hours) and their push items."""
+    emails: list[tuple[int, str, str | None, datetime]] = []
+    memo: dict[tuple[time | None, time | None], datetime] = {}
+    pushed = [
+        PushedNotice(
+            notice_id=str(r["id"]),
+            user_id=r["user_id"],
+            rule=draft.rule,
+            title=draft.title,
+            urgent=draft.urgent,
+            created_at=now,
+        )
+        for r in rows
+    ]
+    for r in rows:
+        if "email" not in r["channels"] or not r["email"]:
+            continue
+        key = (r["quiet_start"], r["quiet_end"])
+        at = memo.get(key)
+        if at is None:
+            quiet = Quiet(*key) if key[0] is not None and key[1] is not None else None  # type: ignore[arg-type]
+            at = memo[key] = send_at(
+                now, urgent=draft.urgent, cal=timing.cal, window=timing.window, quiet=quiet
+            )
         emails.append((r["id"], r["user_id"], r["unit_path"], at))
     await deliveries.add(c, emails)
     return Outcome(len(rows), len(emails), pushed)
