@@ -95,20 +95,6 @@ def reminder(scheme_id: str, d: Deadline, gaps: dict[str, list[str]], names: dic
     )
 
 
-def objection(event_id: str, unit_id: str, unit_path: str, period: str) -> Draft:
-    """申诉: the assessment offices (考核办) over the unit."""
-    return Draft(
-        rule="objection",
-        source=event_id,
-        audience=Audience(frozenset({Role.assessment_office}), covering=unit_path),
-        title=f"申诉待处理：{unit_id} {period}",
-        body=f"单位 {unit_id} 对 {period} 的考核结果提出申诉，请在申诉期内答复。",
-        urgent=True,
-        unit_id=unit_id,
-        unit_path=unit_path,
-    )
-
-
 SUPERVISION_ROLES = frozenset({Role.leader, Role.reporter})  # who acts for a unit on a 督办事项
 ROLE_ZH = {"lead": "牵头单位", "cooperating": "配合单位"}
 
