@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.context import Context
@@ -24,6 +25,7 @@ DOCUMENTS_CODES = {
     "no_results": "Scoring has no ranked results for the scheme and period.",
     "storage_conflict": "The store refused to overwrite an issued document's file.",
     "forbidden_scope": "The bulletin needs every ranked unit, or the unit is outside your subtree.",
+    "bad_template": "A 提示函 template names an unknown ${placeholder} or holds a stray $.",
 }
 DocumentsErrorCode = strawberry.enum(
     Enum(  # type: ignore[misc]
@@ -139,6 +141,48 @@ class DocumentIssueSlipInput:
     request: str | None = strawberry.field(default=None, description="the office's demand of the unit")
 
 
+@strawberry.input(description="Issue a 提示函 to one unit's head from the office's template")
+class DocumentIssueLetterInput:
+    scheme_id: str
+    period: str
+    unit_id: str
+    office: str
+    office_code: str = strawberry.field(
+        description="发文机关代字; its template is used (default text until set)"
+    )
+    title: str | None = None
+
+
+@strawberry.type(
+    description="An office's 提示函 template: `${field}` placeholders, paragraphs split by blank lines"
+)
+class LetterTemplate:
+    office_code: str
+    body: str
+    custom: bool = strawberry.field(description="false: the built-in text (the office has not saved its own)")
+    fields: JSON = strawberry.field(description="the placeholders a template may use, with their meaning")
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+def template_of(d: dict[str, Any]) -> LetterTemplate:
+    at = d.get("updated_at")
+    return LetterTemplate(
+        office_code=d["office_code"],
+        body=d["body"],
+        custom=bool(d["custom"]),
+        fields=d["fields"],
+        updated_by=d.get("updated_by"),
+        updated_at=datetime.fromisoformat(at) if at else None,
+    )
+
+
+@strawberry.type
+class LetterTemplatePayload:
+    template: LetterTemplate | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class DocumentIssuePayload:
     document: Document | None = None
@@ -179,6 +223,13 @@ class DocumentQuery:
         res = await call(info, Op.document_read, "documents", "documents", params)
         return connection(res["items"], res["next"], document_of, key="document_id")
 
+    @strawberry.field(description="The office's 提示函 template (the built-in text until it saves its own)")
+    async def letter_template(self, info: Info[Context, None], office_code: str) -> LetterTemplate:
+        d = await call(
+            info, Op.document_issue, "documents", "letter_template_get", {"office_code": office_code}
+        )
+        return template_of(d)
+
     @strawberry.field(description="One document with short-lived download URLs of its files")
     async def document(self, info: Info[Context, None], document_id: strawberry.ID) -> Document:
         d = await call(info, Op.document_read, "documents", "document_get", {"document_id": str(document_id)})
@@ -200,3 +251,25 @@ class DocumentMutation:
         self, info: Info[Context, None], input: DocumentIssueSlipInput
     ) -> DocumentIssuePayload:
         return await _issue(info, "slip_issue", _params(input))
+
+    @strawberry.mutation(description="提示函 to a unit's head from the office's template; 考核办 only")
+    async def document_issue_letter(
+        self, info: Info[Context, None], input: DocumentIssueLetterInput
+    ) -> DocumentIssuePayload:
+        return await _issue(info, "letter_issue", _params(input))
+
+    @strawberry.mutation(description="Save the office's 提示函 template (checked: known placeholders only)")
+    async def letter_template_set(
+        self, info: Info[Context, None], office_code: str, body: str
+    ) -> LetterTemplatePayload:
+        try:
+            d = await call(
+                info,
+                Op.document_issue,
+                "documents",
+                "letter_template_set",
+                {"office_code": office_code, "body": body},
+            )
+        except KaoheError as e:
+            return LetterTemplatePayload(errors=[UserError.of(e)])
+        return LetterTemplatePayload(template=template_of(d))

@@ -50,6 +50,26 @@ class SlipIssue(_Issue):
     request: str | None = Field(None, max_length=1000, description="the office's demand; a default otherwise")
 
 
+class LetterIssue(_Issue):
+    """提示函 to one unit's head: the office's template filled with the unit's standing for the period."""
+
+    scheme_id: str = Field(min_length=1, max_length=64)
+    period: str = Field(pattern=PERIOD)
+    unit_id: str = Field(min_length=1, max_length=40)
+    title: str | None = Field(None, max_length=100)
+
+
+class LetterTemplateRef(Request):
+    office_code: str = Field(pattern=OFFICE_CODE)
+
+
+class LetterTemplateSet(LetterTemplateRef):
+    """The office's 提示函 text: `${field}` placeholders (`fields` of letter_template_get), paragraphs
+    separated by blank lines."""
+
+    body: str = Field(min_length=1, max_length=5000)
+
+
 class DocumentsQuery(PageRequest):
     kind: DocumentKind | None = None
     scheme_id: str | None = Field(None, max_length=64)

@@ -13,5 +13,6 @@ class DocumentsErrorCode(StrEnum):
     FORBIDDEN_ROLE = "forbidden_role"
     FORBIDDEN_SCOPE = "forbidden_scope"  # the caller does not cover the whole category / the unit
     NO_RESULTS = "no_results"  # scoring has no ranked results for the scheme and period
+    BAD_TEMPLATE = "bad_template"  # a 提示函 template with an unknown ${placeholder} or a stray $
     STORAGE_CONFLICT = "storage_conflict"  # the store refused to overwrite an issued document's object
     INTERNAL = "internal"

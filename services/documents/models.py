@@ -40,3 +40,12 @@ class NumberCounter(SQLModel, table=True):  # 文号计数: the last number issu
     office_code: str = Field(primary_key=True, max_length=20)
     year: int = Field(primary_key=True)
     last: int
+
+
+class LetterTemplate(SQLModel, table=True):  # 提示函模板: the office's editable letter text
+    __tablename__ = "letter_template"
+
+    office_code: str = Field(primary_key=True, max_length=20)
+    body: str
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from kaohe.contracts.documents import BulletinIssue, DocumentRef, DocumentsQuery, SlipIssue
+from kaohe.contracts.documents import (
+    BulletinIssue,
+    DocumentRef,
+    DocumentsQuery,
+    LetterIssue,
+    LetterTemplateRef,
+    LetterTemplateSet,
+    SlipIssue,
+)
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
 from services.documents.repository import documents as repo
 from services.documents.service import gather
-from services.documents.service.issue import Issuer, get
+from services.documents.service.issue import Issuer, get, letter_template, letter_template_set
 
 
 def register(rt: Runtime, issuer: Any) -> None:
@@ -29,6 +37,21 @@ def register(rt: Runtime, issuer: Any) -> None:
     async def slip_issue(caller: Caller, p: SlipIssue) -> dict[str, Any]:
         iss: Issuer = issuer()
         return await iss.slip(reader(caller), p)
+
+    @rpc.method("letter_issue", LetterIssue)
+    async def letter_issue(caller: Caller, p: LetterIssue) -> dict[str, Any]:
+        iss: Issuer = issuer()
+        return await iss.letter(reader(caller), p)
+
+    @rpc.method("letter_template_get", LetterTemplateRef)
+    async def letter_template_get(caller: Caller, p: LetterTemplateRef) -> dict[str, Any]:
+        async with issuer().db.uow() as s:
+            return await letter_template(s, p.office_code)
+
+    @rpc.method("letter_template_set", LetterTemplateSet)
+    async def letter_template_put(caller: Caller, p: LetterTemplateSet) -> dict[str, Any]:
+        async with issuer().db.uow() as s:
+            return await letter_template_set(s, caller, p.office_code, p.body)
 
     @rpc.method("document_get", DocumentRef)
     async def document_get(caller: Caller, p: DocumentRef) -> dict[str, Any]:

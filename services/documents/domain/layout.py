@@ -86,7 +86,8 @@ class OfficePdf(FPDF):
         self.multi_cell(0, 10, h.title, align="C", new_x="LMARGIN", new_y="NEXT")
         self.ln(4)
         self.set_font(SERIF, size=13)
-        self.multi_cell(0, 7, f"{h.recipients}：", new_x="LMARGIN", new_y="NEXT")
+        if h.recipients:  # a letter's salutation is its own first paragraph
+            self.multi_cell(0, 7, f"{h.recipients}：", new_x="LMARGIN", new_y="NEXT")
         if h.preliminary:
             note = "本通报依据初步结果（尚未发布，以最终发布结果为准）。"
         else:

@@ -12,16 +12,19 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.contracts.documents import KIND_ZH, BulletinIssue, DocumentPublic, SlipIssue
+from kaohe.contracts.documents import KIND_ZH, BulletinIssue, DocumentPublic, LetterIssue, SlipIssue
 from kaohe.contracts.periods import Period
 from kaohe.db import Database
+from kaohe.errors import ValidationFailed
 from kaohe.identity import Caller, Role
 from kaohe.storage import EvidenceStore
+from services.documents.domain import letter
 from services.documents.domain.bulletin import render_bulletin
 from services.documents.domain.model import Bulletin, Heading, Slip
 from services.documents.domain.slips import render_slip
 from services.documents.domain.xlsx import bulletin_xlsx
 from services.documents.repository import documents as repo
+from services.documents.repository import templates
 from services.documents.service import gather
 from services.documents.service.store import download_url, put_once
 
@@ -109,10 +112,54 @@ class Issuer:
             render=render,
         )
 
+    async def letter(self, r: gather.Reader, p: LetterIssue) -> dict[str, Any]:
+        r.caller.require(*OFFICE)
+        slip = SlipIssue(**p.model_dump(exclude={"title"}))
+        unit = await gather.unit_view(r, slip)
+        r.caller.require_covers(unit.path, field="unit_id")
+        book = await gather.book(r, p.scheme_id, p.period)
+        period = Period.parse(p.period)
+        published = book.status == "published"
+        async with self.db.uow() as s:
+            template = await letter_template(s, p.office_code)
+        values = {
+            "unit_name": unit.name,
+            "period": period.label,
+            "total": f"{unit.total:.2f}" if unit.total is not None else "—",
+            "rank": str(unit.rank or "—"),
+            "of": str(unit.of or "—"),
+            "lagging": _lagging_sentence(unit.lagging),
+            "office": p.office,
+        }
+
+        def render(heading: Heading) -> dict[str, Any]:
+            pdf = letter.render_letter(
+                heading, letter.fill(template["body"], values | {"date": heading.date})
+            )
+            return {"pdf": pdf.data, "pages": pdf.pages}
+
+        return await self._issue(
+            r.caller,
+            p,
+            kind="letter",
+            title=p.title or f"关于{period.label}考核工作的提示函",
+            recipients="",
+            published=published,
+            snapshot_id=book.snapshot_id if published else None,
+            subject={
+                "scheme_id": p.scheme_id,
+                "period": p.period,
+                "unit_id": unit.unit_id,
+                "subject_path": unit.path,
+                "audience": "unit",
+            },
+            render=render,
+        )
+
     async def _issue(
         self,
         caller: Caller,
-        p: BulletinIssue | SlipIssue,
+        p: BulletinIssue | SlipIssue | LetterIssue,
         *,
         kind: str,
         title: str,
@@ -192,6 +239,37 @@ class Issuer:
             issued_at=row["issued_at"].isoformat(),
         )
         return doc.model_dump(mode="json")
+
+
+def _lagging_sentence(lagging: tuple[Any, ...]) -> str:
+    if not lagging:
+        return "各项指标均符合序时进度。"
+    parts = "、".join(f"“{x.name}”滞后{x.lag:.1%}（{x.level_zh}）" for x in lagging[:5])
+    return f"其中{parts}，滞后于序时进度。"
+
+
+async def letter_template(s: AsyncSession, office_code: str) -> dict[str, Any]:
+    """The office's 提示函 template, or the default one (`custom: false`) until it saves its own."""
+    row = await templates.get(s, office_code)
+    if row is None:
+        return {
+            "office_code": office_code,
+            "body": letter.DEFAULT_TEMPLATE,
+            "custom": False,
+            "updated_by": None,
+            "updated_at": None,
+            "fields": letter.FIELDS,
+        }
+    return {**row, "custom": True, "updated_at": row["updated_at"].isoformat(), "fields": letter.FIELDS}
+
+
+async def letter_template_set(s: AsyncSession, caller: Caller, office_code: str, body: str) -> dict[str, Any]:
+    caller.require(*OFFICE)
+    found = letter.problems(body)
+    if found:
+        raise ValidationFailed(f"body: {found[0]}", field="body", code="bad_template")
+    await templates.put(s, office_code, body, caller.user_id, datetime.now(UTC))
+    return await letter_template(s, office_code)
 
 
 async def get(issuer: Issuer, s: AsyncSession, caller: Caller, document_id: str) -> dict[str, Any]:
