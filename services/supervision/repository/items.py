@@ -88,11 +88,22 @@ async def update_many(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         await s.execute(
             text(
-                "UPDATE item SET next_due = :next_due, overdue = :overdue, provisional = :provisional,"
-                " calendar_version = :calendar_version, yellow_cards = :yellow_cards, red_cards = :red_cards"
-                " WHERE id = :id"
+                "UPDATE item i SET next_due = v.next_due, overdue = v.overdue, provisional = v.provisional,"
+                " calendar_version = v.cv, yellow_cards = v.y, red_cards = v.r"
+                " FROM unnest(CAST(:id AS text[]), CAST(:next_due AS timestamptz[]),"
+                " CAST(:overdue AS boolean[]), CAST(:provisional AS boolean[]),"
+                " CAST(:cv AS text[]), CAST(:y AS int[]), CAST(:r AS int[]))"
+                " AS v(id, next_due, overdue, provisional, cv, y, r) WHERE i.id = v.id"
             ),
-            list(rows),
+            {
+                "id": [r["id"] for r in rows],
+                "next_due": [r["next_due"] for r in rows],
+                "overdue": [r["overdue"] for r in rows],
+                "provisional": [r["provisional"] for r in rows],
+                "cv": [r["calendar_version"] for r in rows],
+                "y": [r["yellow_cards"] for r in rows],
+                "r": [r["red_cards"] for r in rows],
+            },
         )
 
 

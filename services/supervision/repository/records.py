@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.chain import GENESIS, link
+from kaohe.events import CloudEvent, Outbox, nats_subject, notify_channel
 
 Row = Mapping[str, Any]
 
@@ -57,30 +58,53 @@ async def append(
     return digest
 
 
-async def insert_breaches(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert breaches (the caller filtered out the recorded keys under the item's lock)."""
-    if rows:
-        await s.execute(
-            text(
-                "INSERT INTO breach (key, item_id, unit_id, unit_path, kind, cycle, role, at, due, reason,"
-                " carded) VALUES (:key, :item_id, :unit_id, :unit_path, :kind, :cycle, :role, :at, :due,"
-                " :reason, :carded) ON CONFLICT (key) DO NOTHING"
-            ),
-            list(rows),
-        )
+def _columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    return {n: [r[n] for r in rows] for n in names}
 
 
-async def insert_cards(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Issue cards (the caller filtered out the issued keys under the item's lock): each exactly once."""
+BREACH = ("key", "item_id", "unit_id", "unit_path", "kind", "cycle", "role", "at", "due", "reason", "carded")
+CARD = ("key", "item_id", "unit_id", "unit_path", "colour", "role", "at", "reason", "breach_key")
+TYPES = {"cycle": "int[]", "at": "timestamptz[]", "due": "timestamptz[]", "carded": "boolean[]"}
+
+
+def _unnest(names: Sequence[str]) -> str:
+    return "SELECT * FROM unnest(" + ", ".join(f"CAST(:{n} AS {TYPES.get(n, 'text[]')})" for n in names) + ")"
+
+
+async def insert_breaches(s: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert breaches in one statement (the caller filtered out the recorded keys under the items' locks)."""
     if rows:
-        await s.execute(
-            text(
-                "INSERT INTO card (key, item_id, unit_id, unit_path, colour, role, at, reason, breach_key)"
-                " VALUES (:key, :item_id, :unit_id, :unit_path, :colour, :role, :at, :reason, :breach_key)"
-                " ON CONFLICT (key) DO NOTHING"
-            ),
-            list(rows),
-        )
+        cols = ", ".join(BREACH)
+        sql = f"INSERT INTO breach ({cols}) {_unnest(BREACH)} ON CONFLICT (key) DO NOTHING"
+        await s.execute(text(sql), _columns(rows, BREACH))
+
+
+async def insert_cards(s: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Issue cards in one statement (the caller filtered out the issued keys): each exactly once."""
+    if rows:
+        cols = ", ".join(CARD)
+        sql = f"INSERT INTO card ({cols}) {_unnest(CARD)} ON CONFLICT (key) DO NOTHING"
+        await s.execute(text(sql), _columns(rows, CARD))
+
+
+async def emit_many(s: AsyncSession, outbox: Outbox, events: Sequence[CloudEvent]) -> None:
+    """Many events into the kernel's outbox table in one statement (what `Outbox.emit` does for one),
+    published by the relay only if the transaction commits."""
+    if not events:
+        return
+    await s.execute(
+        text(
+            "INSERT INTO outbox (id, type, subject, envelope) SELECT * FROM unnest("
+            "CAST(:ids AS text[]), CAST(:types AS text[]), CAST(:subjects AS text[]), CAST(:envs AS bytea[]))"
+        ),
+        {
+            "ids": [e.id for e in events],
+            "types": [e.type for e in events],
+            "subjects": [nats_subject(outbox.prefix, e.type) for e in events],
+            "envs": [e.to_bytes() for e in events],
+        },
+    )
+    await s.execute(text("SELECT pg_notify(:ch, '')"), {"ch": notify_channel(outbox.schema)})
 
 
 async def known_keys(s: AsyncSession, table: str, ids: Sequence[str]) -> dict[str, set[str]]:

@@ -104,13 +104,15 @@ async def assess_items(
         if done:
             await item_repo.set_done(s, i, done)
         out[i] = Refreshed(board, a, len(nb), len(nc))
-    await records.insert_breaches(s, [{k: v for k, v in r.items() if k != "number"} for r in new_b])
-    await records.insert_cards(s, [{k: v for k, v in r.items() if k != "number"} for r in new_c])
-    for r in new_b:
-        ev = BreachRecorded(**{k: v for k, v in r.items() if k != "cycle"})
-        await ctx.outbox.emit(s, ev.event(subject=f"{r['unit_id']}:{r['item_id']}"))
-    for r in new_c:
-        await ctx.outbox.emit(s, CardIssued(**r).event(subject=f"{r['unit_id']}:{r['item_id']}"))
+    await records.insert_breaches(s, new_b)
+    await records.insert_cards(s, new_c)
+    events = [
+        BreachRecorded(**{k: v for k, v in r.items() if k != "cycle"}).event(
+            subject=f"{r['unit_id']}:{r['item_id']}"
+        )
+        for r in new_b
+    ] + [CardIssued(**r).event(subject=f"{r['unit_id']}:{r['item_id']}") for r in new_c]
+    await records.emit_many(s, ctx.outbox, events)
     await item_repo.update_many(s, updates)
     await score_repo.queue(s, dirty)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,15 +32,24 @@ async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, 
     cal = await ctx.calendar(s)
     paths = await unit_repo.get_many(s, sorted({u for u, _ in pairs}))
     changed = 0
+    seen: dict[tuple[str, datetime], tuple[Any, Any, Any]] = {}  # (item, as of) → item, entries, assessment
     for unit, period in pairs:
         start, end = item_repo._period_bounds(period)
         as_of = min(now, end)
         facts = []
-        for row in await item_repo.of_unit(s, unit, start, end):
-            item = domain_item(row)
-            entries = entries_of(await records.entries(s, row["id"]))
-            board = evaluate(item, entries=entries, calendar=cal, ladder=ctx.ladders, now=as_of)
-            a = assess(item, board=board, calendar=cal, policy=ctx.cards, now=as_of)
+        rows = await item_repo.of_unit(s, unit, start, end)
+        stored = await records.entries_of(s, [r["id"] for r in rows if (r["id"], as_of) not in seen])
+        for row in rows:
+            hit = seen.get((row["id"], as_of))
+            if hit is None:
+                item, entries = domain_item(row), entries_of(stored[row["id"]])
+                board = evaluate(item, entries=entries, calendar=cal, ladder=ctx.ladders, now=as_of)
+                hit = seen[row["id"], as_of] = (
+                    item,
+                    entries,
+                    assess(item, board=board, calendar=cal, policy=ctx.cards, now=as_of),
+                )
+            item, entries, a = hit
             facts += facts_from(
                 item, assessment=a, entries=entries, calendar=cal, start=start, end=as_of, rules=ctx.rules
             )
