@@ -165,3 +165,36 @@ async def test_escalation_opens_a_draft_at_the_higher_office(sup: Sup) -> None:
     assert city["available_actions"] == []  # the city office reads it (its unit leads) but does not manage it
     prov = await sup.call("item_get", {"item_id": it["escalated_to"]}, PROVINCE)
     assert "assign" in prov["available_actions"]
+
+
+async def test_rejections_a_cooperating_extension_and_resuming_an_escalation(sup: Sup) -> None:
+    it = await new(sup)
+    it = await step(sup, "item_accept", it, LEAD)
+    it = await step(sup, "item_extension_request", it, COOP, reason="材料未到", new_deadline=future(40))
+    assert it["status"] == "extension_requested"
+    it = await step(sup, "item_extension_reject", it, OFFICE, reason="不予延期")
+    assert it["status"] == "in_progress" and it["cooperating"][0]["deadline"] == future(30)
+    it = await step(sup, "item_extension_request", it, COOP, reason="材料未到", new_deadline=future(40))
+    it = await step(sup, "item_extension_approve", it, OFFICE, new_deadline=future(45))
+    part = next(c for c in it["clocks"] if c["kind"] == "part" and c["state"] == "running")
+    assert part["unit_id"] == "140502" and part["due_at"][:10] >= future(45)  # the part's new sub-deadline
+    assert it["deadline"] == future(60)  # the item's own deadline is unchanged
+    it = await step(sup, "item_pause_request", it, LEAD, reason="等待批复")
+    it = await step(sup, "item_pause_reject", it, OFFICE, reason="不符合暂停条件")
+    assert it["status"] == "in_progress"
+    it = await step(sup, "item_escalate", it, OFFICE, reason="需市政府研究")
+    it = await step(sup, "item_resume", it, OFFICE, reason="已研究, 继续办理")
+    assert it["status"] == "in_progress"
+    entries = [(e["action"], e["actor"], e["unit_id"]) for e in it["timeline"]]
+    assert ("request_extension", "cooperating", "140502") in entries
+    with pytest.raises(KaoheError) as e:  # the tasks of an assigned item are not re-assigned
+        await step(
+            sup,
+            "item_assign",
+            it,
+            OFFICE,
+            lead={"unit_id": "140503", "task": "t", "deadline": future(9)},
+            deadline=future(9),
+        )
+    assert e.value.code == "transition_refused"
+    assert (await sup.call("item_get", {"item_id": it["id"]}))["lead"]["unit_id"] == "140501"
