@@ -11,7 +11,7 @@ from kaohe.runtime import Runtime
 from kaohe.settings import ComponentSettings, InfraSettings
 from services.supervision import consumers, workers
 from services.supervision.rpc import admin, items, reads
-from services.supervision.service.context import Ctx
+from services.supervision.service.context import Ctx, policies
 from services.supervision.settings import SupervisionSettings
 
 
@@ -22,7 +22,8 @@ def setup(
     sweep (tests drive it with `sweep_run`)."""
     assert isinstance(settings, SupervisionSettings)
     rt = Runtime(settings, infra)
-    ctx = Ctx(settings, rt.outbox)
+    ladders, cards, rules = policies(settings)
+    ctx = Ctx(settings, rt.outbox, ladders, cards, rules)
     rt.state["ctx"] = ctx
     settings.fernet_key()  # a production process without its key fails at start, not at the first intake
     consumers.subscribe(rt, ctx)

@@ -33,6 +33,18 @@ class SupervisionSettings(ComponentSettings):
     rectification_grades: list[str] = Field(
         default_factory=lambda: ["较差"], description="published grades that open a 整改 item (末位 always)"
     )
+    ladders: dict[str, dict[str, int | None]] = Field(
+        default_factory=dict,
+        description='clock ladders (时限阶梯) by "default", a source, a priority or "source/priority", e.g.'
+        ' {"leader": {"accept": 1, "first_feedback": 2, "progress_every": 5}}; unset: 13710',
+    )
+    card_policy: dict[str, object] = Field(
+        default_factory=dict,
+        description="红黄牌 policy fields (yellow_for, red_after_yellows, red_overdue_workdays, …)",
+    )
+    score_rules: dict[str, object] = Field(
+        default_factory=dict, description="督查核算 rules (per_card, per_overdue_workday, floor, cap, …)"
+    )
     intake_deadline_workdays: int = Field(10, ge=1, description="default 时限 of an intake item")
     assessment_deadline_workdays: int = Field(20, ge=1, description="default 时限 of a warning's item")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kaohe import logs
 from kaohe.db import Database
-from services.supervision.service.context import Ctx
+from services.supervision.service.context import Ctx, policies
 from services.supervision.service.sweep import sweep_once
 
 log = logs.get("kaohe.supervision.sweep")
@@ -39,7 +39,7 @@ async def _main(as_of: datetime | None, batch: int, loop: bool) -> None:
 
     settings, infra = SupervisionSettings(), InfraSettings()
     db = Database(effective_database_url(settings, infra), schema="supervision")
-    ctx = Ctx(settings, Outbox(prefix=settings.event_prefix, schema="supervision"))
+    ctx = Ctx(settings, Outbox(prefix=settings.event_prefix, schema="supervision"), *policies(settings))
     try:
         while True:
             got = await sweep_once(db, ctx, now=as_of or ctx.now(), batch=batch)

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.events import Outbox
 from kaohe.workdays import Override, WorkdayCalendar, official_calendar
-from services.supervision.domain import CardPolicy, LadderPolicy, ScoreRules
+from services.supervision.domain import (
+    CardPolicy,
+    ClockKind,
+    Colour,
+    Ladder,
+    LadderPolicy,
+    Priority,
+    ScoreRules,
+    Source,
+)
 from services.supervision.repository import calendar as cal_repo
 from services.supervision.settings import SupervisionSettings
 
@@ -74,6 +84,38 @@ async def build_calendar(s: AsyncSession) -> WorkdayCalendar:
     if rows:
         cal = cal.with_overrides(Override(r["day"], r["workday"], r["reason"]) for r in rows)
     return cal
+
+
+def policies(settings: SupervisionSettings) -> tuple[LadderPolicy, CardPolicy, ScoreRules]:
+    """The configured ladders, card policy and score rules (a bad value fails the process at start)."""
+    by_source: dict[Source, Ladder] = {}
+    by_priority: dict[Priority, Ladder] = {}
+    by_both: dict[tuple[Source, Priority], Ladder] = {}
+    default = Ladder()
+    for key, value in settings.ladders.items():
+        ladder = Ladder(**{"name": key, **value})  # type: ignore[arg-type]
+        if key == "default":
+            default = ladder
+        elif "/" in key:
+            src, prio = key.split("/", 1)
+            by_both[Source(src), Priority(prio)] = ladder
+        elif key in {str(p) for p in Priority}:
+            by_priority[Priority(key)] = ladder
+        else:
+            by_source[Source(key)] = ladder
+    ladders = LadderPolicy(default, by_source, by_priority, by_both)
+    c = dict(settings.card_policy)
+    if "yellow_for" in c:
+        c["yellow_for"] = frozenset(ClockKind(k) for k in c["yellow_for"])  # type: ignore[attr-defined]
+    r: dict[str, object] = {}
+    for k, v in settings.score_rules.items():
+        if k == "per_card":
+            r[k] = {Colour(colour): Decimal(str(x)) for colour, x in v.items()}  # type: ignore[attr-defined]
+        elif k == "early_workdays":
+            r[k] = int(v)  # type: ignore[call-overload]
+        else:
+            r[k] = None if v is None else Decimal(str(v))
+    return ladders, CardPolicy(**c), ScoreRules(**r)  # type: ignore[arg-type]
 
 
 def mask_phone(phone: str | None) -> str | None:
