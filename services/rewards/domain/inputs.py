@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kaohe.contracts.periods import MONTHS_IN, Period
 from kaohe.contracts.standards import GRADES
@@ -50,9 +50,10 @@ class Snapshot:  # 已发布的考核结果快照
     rows: Sequence[SnapshotRow]
 
 
-@dataclass(frozen=True, slots=True)
-class Cadre:  # 干部 (a row of the 干部名册 as of the period)
-    """A person in a unit: opaque key, post (职务类别), rank (职级), monthly performance pay base in fen."""
+class Cadre(NamedTuple):  # 干部 (a row of the 干部名册 as of the period)
+    """A person in a unit: opaque key, post (职务类别), rank (职级), monthly performance pay base in fen.
+
+    A named tuple (immutable, built in C): a period's roster holds hundreds of thousands of them."""
 
     person_key: str
     unit_id: str

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Subject = Literal["unit", "person"]
 LineKind = Literal["pool", "withheld", "released", "zeroed", "pay", "honour", "cadre", "streak", "quota"]
 
 
-@dataclass(frozen=True, slots=True)
-class Line:  # 拟运用清单行
-    """One proposed consequence for a unit or a person (amount in fen when it is money)."""
+class Line(NamedTuple):  # 拟运用清单行
+    """One proposed consequence for a unit or a person (amount in fen when it is money).
+
+    A named tuple (immutable, built in C): a period of a large city proposes hundreds of thousands."""
 
     subject: Subject
     unit_id: str

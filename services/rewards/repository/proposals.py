@@ -35,7 +35,8 @@ async def insert_set(conn: asyncpg.Connection, **v: Any) -> int:
     )  # fmt: skip
 
 
-async def copy_lines(conn: asyncpg.Connection, records: Sequence[tuple[Any, ...]]) -> None:
+async def copy_lines(conn: asyncpg.Connection, records: Any) -> None:
+    """Lines by binary COPY from a sequence or an async iterable of records."""
     await conn.copy_records_to_table("proposal_line", records=records, columns=LINE_COLUMNS)
 
 

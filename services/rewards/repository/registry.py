@@ -20,7 +20,9 @@ POST_COLUMNS = (
     "p.post_id, p.person_key, p.unit_id, u.path AS unit_path, p.post, p.rank, p.monthly_pay_fen,"
     " p.valid_from, p.valid_to"
 )
-# the roster of a period: posts held on its last day, in the snapshot's units
+# the roster of a period: posts held on its last day in the given units with each person's own grade of
+# the period, in the order of the domain's Cadre fields (rows become Cadre tuples in C), by person and post
+# (a person's first post counts, see the domain's group_staff)
 ROSTER = """
 SELECT p.person_key, p.unit_id, p.post, p.rank, p.monthly_pay_fen, g.grade
 FROM post p LEFT JOIN person_grade g ON g.person_key = p.person_key AND g.period = $3
@@ -155,6 +157,8 @@ async def key_of_account(conn: asyncpg.Connection, account: str) -> list[str]:
 async def roster(
     conn: asyncpg.Connection, unit_ids: Sequence[str], on: date, period: str
 ) -> list[asyncpg.Record]:
+    """Posts held on `on` in the given units with the persons' grades of `period` (sorted in memory)."""
+    await conn.execute("SET LOCAL work_mem = '128MB'")
     return await conn.fetch(ROSTER, list(unit_ids), on, period)  # type: ignore[no-any-return]
 
 

@@ -8,6 +8,8 @@ transaction. `inputs_of` is shared with the what-if, which writes nothing.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from kaohe.contracts.periods import Period
 from kaohe.errors import Conflict, NotFound
 from services.rewards.domain.apply import apply
 from services.rewards.domain.inputs import Cadre, History, PersonPast, Snapshot, SnapshotRow, UnitPast
-from services.rewards.domain.proposal import ProposalList
+from services.rewards.domain.proposal import Line, ProposalList
 from services.rewards.domain.rules import CadreRule, RuleSet, StreakRule
 from services.rewards.errors import RewardsErrorCode as E
 from services.rewards.repository import proposals as repo
@@ -86,10 +88,7 @@ async def inputs_of(conn: asyncpg.Connection, snapshot_id: str) -> Inputs:
     period = rec["period"]
     snapshot = Snapshot(rec["scheme_id"], period, rec["snapshot_id"], rec["digest"], snap_rows)
     end = Period.parse(period).end
-    roster = [
-        Cadre(r["person_key"], r["unit_id"], r["post"], r["rank"], r["monthly_pay_fen"], r["grade"])
-        for r in await registry.roster(conn, ids, end, period)
-    ]
+    roster = list(map(Cadre._make, await registry.roster(conn, ids, end, period)))
     paths = {r["unit_id"]: r["unit_path"] for r in rows}
     pools = await registry.pools(conn, ids, period)
     return Inputs(rec, rec["assessing_unit"], rec["year"], snapshot, roster, paths, pools)
@@ -177,13 +176,27 @@ async def store(
             for b in pools
         ],
     )
-    await repo.copy_lines(conn, _records(set_id, result))
+    await repo.copy_lines(
+        conn, _records(set_id, result)
+    )  # an async iterable: encoded while PostgreSQL writes
     if result.problems:
         await repo.insert_problems(conn, set_id, result.problems)
     return set_id
 
 
-def _records(set_id: int, result: ProposalList) -> list[tuple[Any, ...]]:
+CHUNK = 20_000
+
+
+async def _records(set_id: int, result: ProposalList) -> AsyncIterator[tuple[Any, ...]]:
+    """The lines as COPY records, a chunk at a time (the server ingests one while the next is built)."""
+    lines = result.lines
+    for start in range(0, len(lines), CHUNK):
+        for r in _chunk(set_id, lines, start):
+            yield r
+        await asyncio.sleep(0)
+
+
+def _chunk(set_id: int, lines: Sequence[Line], start: int) -> list[tuple[Any, ...]]:
     return [
         (
             set_id,
@@ -200,5 +213,5 @@ def _records(set_id: int, result: ProposalList) -> list[tuple[Any, ...]]:
             dumps(x.inputs),
             False,
         )
-        for n, x in enumerate(result.lines, 1)
+        for n, x in enumerate(lines[start : start + CHUNK], start + 1)
     ]

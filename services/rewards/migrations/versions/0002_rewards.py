@@ -13,7 +13,8 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Money is bigint fen. The ledger is append-only: a trigger refuses UPDATE and DELETE (and TRUNCATE), so
+# Money is bigint fen. A proposal line's inputs are `json` (stored as written, not parsed into jsonb):
+# hundreds of thousands of lines are COPYed per published period and only ever read back whole. The ledger is append-only: a trigger refuses UPDATE and DELETE (and TRUNCATE), so
 # a correction is always a reversing entry; `ledger_head` keeps each holder's last hash apart from it.
 DDL = """
 DROP TABLE rewards.result_record;
@@ -58,6 +59,7 @@ CREATE TABLE rewards.person_grade (
     grade varchar(4),
     PRIMARY KEY (person_key, period)
 );
+CREATE INDEX person_grade_period ON rewards.person_grade (period);
 CREATE TABLE rewards.unit_pool (
     unit_id varchar(40) NOT NULL,
     period varchar(7) NOT NULL,
@@ -136,12 +138,11 @@ CREATE TABLE rewards.proposal_line (
     basis text NOT NULL,
     amount_fen bigint,
     computed_fen bigint,
-    inputs jsonb NOT NULL,
+    inputs json NOT NULL,
     dropped boolean NOT NULL DEFAULT false,
     PRIMARY KEY (set_id, line_no)
 );
 CREATE INDEX proposal_line_unit ON rewards.proposal_line (set_id, unit_id, line_no);
-CREATE INDEX proposal_line_person ON rewards.proposal_line (person_key, set_id) WHERE person_key IS NOT NULL;
 CREATE TABLE rewards.proposal_problem (
     set_id bigint NOT NULL,
     problem_id int NOT NULL,
