@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -38,7 +38,7 @@ def setup(
     timing = Timing(calendar or official_calendar(), Window(settings.work_start, settings.work_end))
     pusher = Pusher(settings.event_prefix, settings.push_batch)
     rt.state.update(timing=timing, pusher=pusher, clock=clock)
-    consumers.subscribe(rt, timing, pusher, clock)
+    consumers.subscribe(rt, timing, pusher, clock, timedelta(hours=settings.max_event_age_h))
     rpc.register(rt, clock)
     stop = asyncio.Event()
 

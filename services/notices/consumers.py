@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,18 +40,29 @@ SUPERVISION = {
 }
 
 
-def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], datetime]) -> None:
-    """One durable consumer, `rules`: schemes arrive before the submissions published after them."""
+def subscribe(
+    rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], datetime], max_age: timedelta
+) -> None:
+    """One durable consumer, `rules`: schemes arrive before the submissions published after them. An
+    event older than `max_age` (a first start replaying the stream, a long outage) notifies nobody."""
+
+    def fresh(event: CloudEvent) -> bool:
+        return clock() - event.time <= max_age
 
     async def one(s: AsyncSession, event: CloudEvent) -> None:
         c = await raw(s)
         if event.type == WarningRaised.TYPE:
+            if not fresh(event):
+                return
             pushed = await intake.warning(
                 c, event.id, WarningRaised.from_event(event), now=clock(), timing=timing
             )
             pusher.after_commit(s, pushed)
         elif event.type == SubmissionSubmitted.TYPE:
             sub = SubmissionSubmitted.from_event(event)
+            if not fresh(event):
+                await intake.filed(c, [sub])
+                return
             pusher.after_commit(s, await intake.submitted(c, event.id, sub, now=clock(), timing=timing))
         elif event.type == SubmissionApproved.TYPE:
             await intake.filed(c, [SubmissionApproved.from_event(event)])
@@ -59,7 +70,7 @@ def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], d
             await intake.imported(c, SubmissionsImported.from_event(event))
         elif event.type == SchemePublished.TYPE:
             await intake.scheme(c, SchemePublished.from_event(event))
-        elif event.type in SUPERVISION:
+        elif event.type in SUPERVISION and fresh(event):
             model, rule = SUPERVISION[event.type]
             draft = rule(event.id, model.from_event(event))  # type: ignore[arg-type]
             pusher.after_commit(s, await intake.draft(c, draft, now=clock(), timing=timing))
@@ -67,7 +78,9 @@ def subscribe(rt: Runtime, timing: Timing, pusher: Pusher, clock: Callable[[], d
     async def many(s: AsyncSession, events: list[CloudEvent]) -> None:
         """A batch: its warnings fan out in one statement (a warning wave), the rest one by one."""
         warnings = [
-            rules.warning(e.id, WarningRaised.from_event(e)) for e in events if e.type == WarningRaised.TYPE
+            rules.warning(e.id, WarningRaised.from_event(e))
+            for e in events
+            if e.type == WarningRaised.TYPE and fresh(e)
         ]
         if warnings:
             pushed = await intake.drafts(await raw(s), warnings, now=clock(), timing=timing)

@@ -40,4 +40,7 @@ class NoticesSettings(ComponentSettings):
     fill_due_workdays: int = Field(5, ge=1, le=20)
     remind_workdays: int = Field(2, ge=0, le=20)
     remind_poll_s: float = Field(300.0, gt=0)
+    # a newly deployed consumer replays the stream from its start: events older than this make no notice
+    # (their 填报 data still counts), so nobody hears of last quarter's warnings
+    max_event_age_h: float = Field(72.0, gt=0)
     push_batch: int = Field(1000, ge=1, le=10_000, description="recipients per live push message")

@@ -107,12 +107,16 @@ class Notices:
     ns: Namespace
     sent: list[str] = field(default_factory=list)
 
-    async def send(self, payload: EventPayload, subject: str, event_id: str | None = None) -> CloudEvent:
-        """Publish a contract payload on JetStream as its producer's relay would."""
+    async def send(
+        self, payload: EventPayload, subject: str, event_id: str | None = None, at: datetime | None = None
+    ) -> CloudEvent:
+        """Publish a contract payload on JetStream as its producer's relay would (`at`: its event time)."""
         _, svc, entity, verb = payload.TYPE.split(".")
         ev = CloudEvent(source=f"/kaohe/{svc}", type=payload.TYPE, subject=subject, data=payload.data())
         if event_id:
             ev.id = event_id
+        if at is not None:
+            ev.time = at
         await self.js.publish(f"{self.ns.prefix}.{svc}.{entity}.{verb}", ev.to_bytes())
         return ev
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -14,7 +14,7 @@ from kaohe.errors import KaoheError, NotFound, ValidationFailed
 from kaohe.events import CloudEvent, nats_subject
 from kaohe.identity import Role
 from tests.conftest import Namespace, eventually
-from tests.notices.harness import OFFICE, Notices, caller, recipient
+from tests.notices.harness import OFFICE, Clock, Notices, caller, recipient
 
 GANG = "/14/1405/140501/"
 YI = "/14/1405/140502/"
@@ -200,3 +200,21 @@ async def test_preferences_are_the_callers_own_and_checked(notices: Notices) -> 
     row = (await notices.sql("SELECT unit_id, org_path, roles FROM recipient WHERE user_id = 'r1'"))[0]
     assert (row["unit_id"], row["org_path"], list(row["roles"])) == ("140501", GANG, ["reporter"])
     assert OFFICE.user_id not in [r["user_id"] for r in await notices.sql("SELECT user_id FROM recipient")]
+
+
+async def test_an_old_event_replayed_on_a_first_start_notifies_nobody(notices: Notices, clock: Clock) -> None:
+    await roster(notices)
+    stale = clock() - timedelta(days=30)  # last month's warning, replayed from the stream's start
+    await notices.send(warn(), "w-old", at=stale)
+    await notices.send(warn(unit="140502", path=YI), "w-new")
+
+    async def fresh_one() -> bool:
+        return bool(await notices.sql("SELECT 1 FROM notice WHERE unit_id = '140502'"))
+
+    await eventually(fresh_one, what="the fresh warning's notice")
+    await eventually(lambda: _consumed(notices, 2), what="both events consumed")
+    assert await notices.sql("SELECT 1 FROM notice WHERE unit_id = '140501'") == []
+
+
+async def _consumed(n: Notices, k: int) -> bool:
+    return len(await n.sql("SELECT 1 FROM inbox WHERE consumer = 'notices-rules'")) >= k
