@@ -112,7 +112,7 @@ def pace_curve(pdf: OfficePdf, lag: Lagging) -> None:
     _room(pdf, height + 12)
     x0, y0 = pdf.l_margin + 12, pdf.get_y() + 3
     plot_w, plot_h = width - 20, height - 14
-    peak = max(*(p.expected for p in points), *(p.actual or 0.0 for p in points), 0.01)
+    peak = max(*(p.expected or 0.0 for p in points), *(p.actual or 0.0 for p in points), 0.01)
     top = min(1.2, max(0.1, round(peak * 1.25 + 0.049, 1)))
     pdf.set_font(SERIF, size=7.5)
     pdf.set_draw_color(*GREY)

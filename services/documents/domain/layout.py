@@ -143,7 +143,7 @@ class OfficePdf(FPDF):
             self.set_font(SANS, size=size)
             self.set_fill_color(232, 232, 232)
             for text, w in zip(headers, widths, strict=True):
-                self.cell(w, line + 1, text, border=1, align="C", fill=True)
+                self.cell(w, line + 1, fit(self, text, w - 1.0), border=1, align="C", fill=True)
             self.ln(line + 1)
             self.set_font(SERIF, size=size)
 

@@ -96,7 +96,7 @@ class Bulletin:
 @dataclass(frozen=True)
 class PacePoint:
     label: str  # 1月 …
-    expected: float  # share of the annual target due by then (0..1)
+    expected: float | None  # share of the annual target due by then (0..1), None when unknown
     actual: float | None  # value / annual target, None when nothing was reported
 
 

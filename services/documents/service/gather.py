@@ -176,18 +176,22 @@ async def unit_view(r: Reader, p: SlipIssue) -> UnitView:
     names = await _indicator_names(r, p, score.get("category"))
     period = Period.parse(p.period)
     months = [m for m in Period(period.year, "year").months() if m.start <= period.end]
-    traces = await asyncio.gather(*(_leaf_inputs(r, p, str(m)) for m in months))
+    traces, checks = await asyncio.gather(
+        asyncio.gather(*(_leaf_inputs(r, p, str(m)) for m in months)),
+        asyncio.gather(*(_month_warnings(r, unit["path"], p.unit_id, str(m)) for m in months)),
+    )
     lagging = []
     for w in sorted(warnings, key=lambda w: -float(w["lag"])):
         curve = []
-        for m, leaves in zip(months, traces, strict=True):
-            inputs = leaves.get(w["code"])
-            if inputs is None or inputs.get("due_fraction") is None:  # no value, or a target not prorated
-                continue
-            annual = inputs.get("annual_target") or inputs.get("target")
-            value = inputs.get("value")
-            actual = float(value) / float(annual) if value is not None and annual else None
-            curve.append(PacePoint(f"{m.index}月", float(inputs["due_fraction"]), actual))
+        for m, leaves, month_warnings in zip(months, traces, checks, strict=True):
+            curve.append(_point(f"{m.index}月", leaves.get(w["code"]), month_warnings.get(w["code"])))
+        last = curve[-1] if curve else None
+        if last is not None and (last.expected is None or last.actual is None):
+            # the period ends with its last month: the period's own check is that month-end's figures
+            curve[-1] = PacePoint(last.label, float(w["expected"]), float(w["actual"]))
+        curve = [c for c in curve if c.expected is not None or c.actual is not None]
+        if curve:  # both shares are 0 when the year begins: the curve starts there
+            curve.insert(0, PacePoint("年初", 0.0, 0.0))
         lagging.append(
             Lagging(
                 w["code"],
@@ -208,6 +212,30 @@ async def unit_view(r: Reader, p: SlipIssue) -> UnitView:
         score.get("of"),
         tuple(lagging),
     )
+
+
+def _point(label: str, inputs: dict[str, Any] | None, warning: dict[str, Any] | None) -> PacePoint:
+    """A month of the pace curve: expected and actual shares of the annual target at the month's end.
+
+    From the month's explanation when its target is prorated (`due_fraction`, value / annual target);
+    otherwise from the month's own 序时进度 check when the unit was behind then (its expected and actual);
+    a share nobody computed stays None (not drawn)."""
+    expected = actual = None
+    if inputs is not None:
+        annual = inputs.get("annual_target") or inputs.get("target")
+        if inputs.get("due_fraction") is not None:
+            expected = float(inputs["due_fraction"])
+            if inputs.get("value") is not None and annual:
+                actual = float(inputs["value"]) / float(annual)
+    if warning is not None:
+        expected = float(warning["expected"]) if expected is None else expected
+        actual = float(warning["actual"]) if actual is None else actual
+    return PacePoint(label, expected, actual)
+
+
+async def _month_warnings(r: Reader, path: str, unit_id: str, month: str) -> dict[str, dict[str, Any]]:
+    rows = await r.pages("warnings", WarningsParams(root_path=path, period=month))
+    return {w["code"]: w for w in rows if w["unit_id"] == unit_id}
 
 
 async def _indicator_names(r: Reader, p: SlipIssue, category: str | None) -> dict[str, str]:
