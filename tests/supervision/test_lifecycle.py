@@ -131,6 +131,16 @@ async def test_more_refusals_name_their_field(sup: Sup) -> None:
     assert (e.value.code, e.value.field) == ("unit_unknown", "lead.unit_id")
 
 
+async def test_a_number_is_unique_within_its_office(sup: Sup) -> None:
+    await sup.create(number="督〔2026〕7号")
+    with pytest.raises(KaoheError) as e:
+        await sup.create(number="督[2026]第007号")  # the same number as typed differently
+    assert (e.value.code, e.value.field) == ("number_taken", "number")
+    with pytest.raises(KaoheError) as e:
+        await sup.create(number="2026-7")
+    assert (e.value.code, e.value.field) == ("number_invalid", "number")
+
+
 async def test_a_stale_version_is_a_conflict(sup: Sup) -> None:
     it = await new(sup)
     await step(sup, "item_accept", it, LEAD)
@@ -161,6 +171,7 @@ async def test_escalation_opens_a_draft_at_the_higher_office(sup: Sup) -> None:
     assert it["status"] == "escalated" and it["escalated_to"]
     up = await sup.call("item_get", {"item_id": it["escalated_to"]}, SYSTEM)
     assert up["office_id"] == "14" and up["status"] == "draft" and up["parent_id"] == it["id"]
+    assert up["number"] == it["number"]  # each office numbers its own items: the province's first, too
     city = await sup.call("item_get", {"item_id": it["escalated_to"]}, OFFICE)
     assert city["available_actions"] == []  # the city office reads it (its unit leads) but does not manage it
     prov = await sup.call("item_get", {"item_id": it["escalated_to"]}, PROVINCE)

@@ -18,7 +18,7 @@ class SupervisionErrorCode(StrEnum):
     STALE_STATE = "stale_state"
     CONFIG_INVALID = "config_invalid"
     # the service's own (services/supervision/errors.py)
-    NUMBER_TAKEN = "number_taken"  # 409: another item has this 督办 number
+    NUMBER_TAKEN = "number_taken"  # 409: another item of the office has this 督办 number
     UNIT_UNKNOWN = "unit_unknown"  # 422: a unit the service has not learnt from unit.changed
     SWEEP_FORBIDDEN = "sweep_forbidden"  # 403: sweep_run "as of" in production
     IMPORT_INVALID = "import_invalid"  # 422: not a readable XLSX 督办清单

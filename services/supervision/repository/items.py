@@ -136,8 +136,11 @@ async def next_number(s: AsyncSession, office_id: str, year: int) -> int:
     )
 
 
-async def number_taken(s: AsyncSession, number: str) -> bool:
-    return (await s.execute(text("SELECT 1 FROM item WHERE number = :n"), {"n": number})).first() is not None
+async def number_taken(s: AsyncSession, office_id: str, number: str) -> bool:
+    res = await s.execute(
+        text("SELECT 1 FROM item WHERE office_id = :o AND number = :n"), {"o": office_id, "n": number}
+    )
+    return res.first() is not None
 
 
 async def by_dedupe(s: AsyncSession, key: str) -> Row | None:

@@ -92,13 +92,13 @@ def task_rows(item: SupervisionItem, paths: Mapping[str, str]) -> list[dict[str,
 async def number_for(s: AsyncSession, given: str | None, office_id: str, at: datetime) -> ItemNumber:
     if given:
         n = ItemNumber.parse(given)
-        if await item_repo.number_taken(s, str(n)):
+        if await item_repo.number_taken(s, office_id, str(n)):
             raise NumberTaken(f"number: {n} is taken", field="number")
         return n
     year = at.astimezone(CHINA_TZ).year
     while True:
         n = ItemNumber(year, await item_repo.next_number(s, office_id, year))
-        if not await item_repo.number_taken(s, str(n)):  # a number given by hand earlier
+        if not await item_repo.number_taken(s, office_id, str(n)):  # a number given by hand earlier
             return n
 
 

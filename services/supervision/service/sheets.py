@@ -162,7 +162,7 @@ async def check(s: AsyncSession, office_id: str, r: dict[str, Any], seen: set[st
         await items.unit_rows(s, {"office_id": office_id} | items.unit_fields(p.lead, p.cooperating))
         if p.number:
             n = str(ItemNumber.parse(p.number))
-            if n in seen or await item_repo.number_taken(s, n):
+            if n in seen or await item_repo.number_taken(s, office_id, n):
                 return [("number", f"编号{n}已被使用")]
             seen.add(n)
         lead, coop = items.tasks_of(p.lead, p.cooperating)

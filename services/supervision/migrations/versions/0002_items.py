@@ -33,7 +33,7 @@ CREATE TABLE supervision.number_seq (
 
 CREATE TABLE supervision.item (
     id varchar(64) PRIMARY KEY,
-    number varchar(60) NOT NULL UNIQUE,
+    number varchar(60) NOT NULL,       -- unique per supervising office (each 督查室 numbers its own)
     title varchar(200) NOT NULL,
     problem text NOT NULL,
     source varchar(20) NOT NULL,
@@ -70,7 +70,8 @@ CREATE TABLE supervision.item (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     assigned_at timestamptz,
-    finished_at timestamptz
+    finished_at timestamptz,
+    UNIQUE (office_id, number)
 );
 CREATE INDEX item_next_due ON supervision.item (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX item_created ON supervision.item (created_at DESC, id DESC);
