@@ -19,7 +19,6 @@ from kaohe.contracts.rewards import (
     EventUnit,
     LineAdjust,
     PayApproved,
-    PayLine,
     ProblemResolve,
     ProposalApproved,
     SetApprove,
@@ -226,17 +225,13 @@ async def _events(
 ) -> None:
     subject = f"{row['assessing_unit']}:{row['period']}"
     consequences: dict[str, list[dict[str, str | None]]] = {}
-    pay: list[PayLine] = []
+    pay: list[dict[str, Any]] = []  # PayLine's fields, validated a batch at a time by PayApproved
     for r in lines:
         if r["kind"] == "pay":
             pay.append(
-                PayLine(
-                    person_key=r["person_key"],
-                    unit_id=r["unit_id"],
-                    amount_fen=r["amount_fen"] or 0,
-                    rule_id=r["rule_id"],
-                )
-            )
+                {"person_key": r["person_key"], "unit_id": r["unit_id"], "amount_fen": r["amount_fen"] or 0,
+                 "rule_id": r["rule_id"]}
+            )  # fmt: skip
         elif r["kind"] in ("honour", "cadre", "streak", "zeroed"):
             consequences.setdefault(r["unit_id"], []).append(
                 {"person_key": r["person_key"], "consequence": r["consequence"], "rule_id": r["rule_id"]}
@@ -273,7 +268,13 @@ async def _events(
     batches = -(-len(pay) // LINES_PER_EVENT)
     for i in range(batches):
         chunk = pay[i * LINES_PER_EVENT : (i + 1) * LINES_PER_EVENT]
-        payload2 = PayApproved(
-            **common, snapshot_digest=row["snapshot_digest"], batch=i + 1, batches=batches, lines=chunk
+        payload2 = PayApproved.model_validate(
+            {
+                **common,
+                "snapshot_digest": row["snapshot_digest"],
+                "batch": i + 1,
+                "batches": batches,
+                "lines": chunk,
+            }
         )
         await outbox.emit(s, payload2.event(subject=subject))
