@@ -244,4 +244,7 @@ def run(
 ) -> dict[str, Any]:
     """Publish the quarter and apply it (see the module docstring); returns what was applied."""
     progress("— 结果运用: 发布季度结果, 按规则运用到绩效工资、表彰和干部 —")
-    return asyncio.run(play(url, summary, progress, timeout_s))
+    started = time.monotonic()
+    out = asyncio.run(play(url, summary, progress, timeout_s))
+    progress(f"结果运用 done in {time.monotonic() - started:.1f}s")
+    return out

@@ -5,6 +5,7 @@ nothing of B leaks. Plus the API-key scopes of the HR and payroll REST routes.""
 from __future__ import annotations
 
 import base64
+import io
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from openpyxl import Workbook
 
 from kaohe.identity import Role
 from tests.conftest import eventually
@@ -190,6 +192,31 @@ async def test_rest_scopes_of_hr_and_payroll_keys(gw: Harness, world: World) -> 
         body.update(dry_run=False, expected_digest=report["digest"])
         r = await http.post(imp, json=body, headers=keys["registry:write"])
         assert r.status_code >= 400 and r.json()["code"] in ("import_invalid", "validation_failed"), r.text
+        # the same roster as XLSX (what an office exports from its spreadsheet): read the same way
+        wb = Workbook()
+        ws = wb.active
+        ws.append(header.strip().split(","))
+        ws.append(
+            [
+                "11010119800101123X",
+                "张三",
+                world.tree["A1"]["id"],
+                "一般干部",
+                "科员",
+                "4200.50",
+                "2025-03-01",
+            ]
+        )
+        buf = io.BytesIO()
+        wb.save(buf)
+        xlsx = {
+            "filename": "名册.xlsx",
+            "dry_run": True,
+            "content_base64": base64.b64encode(buf.getvalue()).decode(),
+        }
+        r = await http.post(imp, json=xlsx, headers=keys["registry:write"])
+        assert r.status_code == 200 and r.json()["problems"] == [] and r.json()["valid"] == 1, r.text
+        assert r.json()["committed"] is False
         missing = await http.post(
             imp, json={"filename": "x.csv", "dry_run": True}, headers=keys["registry:write"]
         )
