@@ -71,7 +71,12 @@ def _date(v: Any) -> date:
         return v.date()
     if isinstance(v, date):
         return v
-    return date.fromisoformat(_text(v).replace("/", "-"))
+    parts = re.split(
+        r"[-/.年月日]", _text(v).split(" ")[0].rstrip("日")
+    )  # 2026-07-01, 2026/7/1, 2026年7月1日
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a date: {v!r}")
+    return date(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _parts(v: Any) -> list[str]:
