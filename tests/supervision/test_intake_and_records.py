@@ -65,6 +65,10 @@ async def test_intake_is_deduplicated_encrypted_masked_and_assignable(sup: Sup) 
     with pytest.raises(KaoheError) as e:
         await sup.call("intake_create", complaint(client_key="kiosk-0002-abcdef"), NO_SCOPE)
     assert e.value.code == "forbidden_scope"
+    other_city = KIOSK.model_copy(update={"org_path": "/14/1406/"})
+    with pytest.raises(KaoheError) as e:
+        await sup.call("intake_create", complaint(client_key="kiosk-0003-abcdef"), other_city)
+    assert (e.value.code, e.value.field) == ("forbidden_scope", "office_id")
 
 
 async def test_timeline_verify_detects_a_modified_row_and_the_table_refuses_updates(sup: Sup) -> None:

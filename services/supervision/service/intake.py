@@ -48,6 +48,8 @@ async def create(s: AsyncSession, ctx: Ctx, caller: Caller, p: IntakeCreateParam
     office = (await unit_rows(s, {"office_id": p.office_id}))["office_id"]
     if not caller.has(Role.integration):
         require_office(caller, office["path"])
+    elif not caller.covers(office["path"]):  # an API key scoped to a region files only to its offices
+        raise Forbidden("office_id: outside the API key's region", field="office_id", code="forbidden_scope")
     now = ctx.now()
     deadline = (await ctx.calendar(s)).add_workdays(now, ctx.settings.intake_deadline_workdays).day
     source, zh = CHANNEL[p.channel]
