@@ -18,7 +18,7 @@ from gateway.policy import Op, authorize
 from gateway.rest import CurrentCaller
 from gateway.rest_models import ERRORS
 from kaohe.contracts import rewards as c
-from kaohe.errors import ValidationFailed
+from kaohe.errors import KaoheError, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"])
 COLUMNS = (
@@ -74,12 +74,27 @@ def _params(model: type[BaseModel], **given: Any) -> dict[str, Any]:
     return m.model_dump(mode="json", exclude_unset=True)
 
 
+# The rewards service's own codes arrive without an HTTP status: the one each means for a REST client.
+STATUS = {
+    "forbidden_role": 403,
+    "forbidden_scope": 403,
+    "set_closed": 409,
+    "import_changed": 409,
+    "version_conflict": 409,
+    "import_invalid": 422,
+    "unit_unknown": 422,
+}
+
+
 async def _call(request: Request, caller: Any, op: Op, method: str, params: dict[str, Any]) -> Any:
     authorize(caller, op)
     services = request.app.state.services
-    return await services.upstream.call(
-        "rewards", method, params, caller, timeout_s=services.cfg.bulk_timeout_s
-    )
+    timeout = services.cfg.bulk_timeout_s  # a whole roster or payroll file
+    try:
+        return await services.upstream.call("rewards", method, params, caller, timeout_s=timeout)
+    except KaoheError as e:
+        e.status = STATUS.get(e.code, e.status)
+        raise
 
 
 @router.post(
