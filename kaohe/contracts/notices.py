@@ -101,16 +101,17 @@ class NotificationsQuery(PageRequest):
 
 
 class MarkRead(Request):
-    """Mark some of the caller's notices read, or all of them (`notice_ids` empty and `all`)."""
+    """Mark some of the caller's notices read, or all of them (`all`, with `notice_ids` empty)."""
 
-    notice_ids: list[str] = Field(default_factory=list, max_length=500)
     all: bool = False
+    notice_ids: list[str] = Field(default_factory=list, max_length=500, validate_default=True)
 
-    @model_validator(mode="after")
-    def _something(self) -> MarkRead:
-        if not self.notice_ids and not self.all:
-            raise ValueError("notice_ids: name the notices, or set all")
-        return self
+    @field_validator("notice_ids")
+    @classmethod
+    def _something(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and not info.data.get("all"):
+            raise ValueError("name the notices, or set all")
+        return v
 
 
 class Empty(Request):

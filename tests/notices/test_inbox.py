@@ -146,6 +146,9 @@ async def test_the_inbox_is_the_callers_own(notices: Notices) -> None:
         await notices.call("notification_mark_read", {"notice_ids": ["999999"]}, R1)
     with pytest.raises(ValidationFailed):
         await notices.call("notification_mark_read", {"notice_ids": ["x'1"]}, R1)
+    with pytest.raises(ValidationFailed) as v:
+        await notices.call("notification_mark_read", {}, R1)
+    assert v.value.field == "notice_ids"
 
 
 async def test_recipients_and_the_delivery_log_stay_in_the_offices_subtree(notices: Notices) -> None:
