@@ -333,3 +333,63 @@ async def test_xlsx_export_escapes_formulas_and_import_round_trips_with_a_harmle
         again = await export()
         titles = [str(x[header.index("标题")]) for x in again[1:]]
         assert all(titles.count(f"河道清淤整改 {tag} {k}") == 2 for k in (1, 2)), titles
+
+
+async def test_item_webhooks_reach_a_subscriber_with_only_its_subtrees_units(
+    gw: Harness, tree: dict[str, Any], receiver: Receiver
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        key = await api_key(gw, http, tree["A2"]["path"], ["webhooks:manage"])
+        url = f"http://127.0.0.1:{receiver.port}/sup-{uuid.uuid4().hex[:6]}"
+        r = await http.post(
+            f"{gw.url}/api/v1/webhooks",
+            json={"url": url, "event_types": ["supervision.item.opened", "supervision.item.changed"]},
+            headers={"X-Api-Key": key},
+        )
+        assert r.status_code == 201, r.text
+        office = gw.headers(["supervisor"], tree["A"]["path"])
+        today = datetime.now(UTC).date()
+        m = """mutation($i: SupervisionItemCreateInput!) { supervisionItemCreate(input: $i) {
+          node { id } errors { code message } } }"""
+
+        async def create(lead: str, coop: str | None) -> str:
+            i: dict[str, Any] = {
+                "title": "校园周边交通整治",
+                "problem": "上下学高峰拥堵",
+                "source": "department",
+                "sourceRef": f"交警支队函 {uuid.uuid4().hex[:4]}",
+                "officeId": tree["A"]["id"],
+                "lead": {"unitId": tree[lead]["id"], "task": "牵头", "deadline": str(today + timedelta(30))},
+                "deadline": str(today + timedelta(30)),
+            }
+            if coop:
+                i["cooperating"] = [
+                    {"unitId": tree[coop]["id"], "task": "配合", "deadline": str(today + timedelta(20))}
+                ]
+            r = await gw.gql(http, m, {"i": i}, headers=office)
+            assert not r["data"]["supervisionItemCreate"]["errors"], r
+            return str(r["data"]["supervisionItemCreate"]["node"]["id"])
+
+        other = await create("A1", None)  # nothing of A2: not delivered
+        shared = await create("A1", "A2")  # A2 cooperates: the subscriber under A2 hears of it
+
+        def bodies() -> list[dict[str, Any]]:
+            mine = [
+                h for h in receiver.hits if h["headers"].get("kaohe-event-type") == "supervision.item.opened"
+            ]
+            return [json.loads(h["body"]) for h in mine]
+
+        async def arrived() -> bool:
+            return any(b["data"]["item_id"] == shared for b in bodies())
+
+        await eventually(arrived, what="the item.opened webhook", within=30)
+        got = next(b for b in bodies() if b["data"]["item_id"] == shared)
+        assert got["data"]["unit_ids"] == [tree["A2"]["id"]], got  # A1 (the lead) is outside the subtree
+        assert tree["A1"]["path"] not in json.dumps(got, ensure_ascii=False)
+        # events reach the consumer in order: `other` was decided before `shared` was queued
+        hooks = (await http.get(f"{gw.url}/api/v1/webhooks", headers={"X-Api-Key": key})).json()
+        hook = next(h for h in hooks if h["url"] == url)
+        r = await http.get(f"{gw.url}/api/v1/webhooks/{hook['id']}/deliveries", headers={"X-Api-Key": key})
+        opened = [d for d in r.json()["items"] if d["event_type"] == "supervision.item.opened"]
+        assert len(opened) == 1, r.json()
+        assert not any(b["data"]["item_id"] == other for b in bodies())
