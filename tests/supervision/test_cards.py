@@ -136,7 +136,9 @@ async def test_a_sweep_killed_mid_way_loses_and_doubles_nothing(sup: Sup, databa
     assert 0 < at_kill < n, f"the sweep was not killed mid-way ({at_kill} of {n})"
     ctx: Ctx = sup.rt.state["ctx"]
     assert sup.rt.db is not None
-    rest = await sweep_once(sup.rt.db, ctx, now=datetime.fromisoformat(at(2026, 5, 22, 10)), batch=50)
+    rest = await sweep_once(
+        sup.rt.db, ctx, now=datetime.fromisoformat(at(2026, 5, 22, 10)), batch=5, workers=2
+    )
     assert rest.cards == n - at_kill
     cards = await sup.sql("SELECT key FROM card")
     events = await sup.sql("SELECT subject FROM outbox WHERE type = :t", t=CARD)

@@ -9,6 +9,7 @@ scores are recomputed after the items, in batches of their own.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,22 +29,29 @@ class SweepCount:
     scores: int = 0
 
 
-async def sweep_once(db: Database, ctx: Ctx, *, now: datetime, batch: int = 500) -> SweepCount:
-    """One full sweep as of `now`: every due item once, then the queued scores."""
+async def sweep_once(
+    db: Database, ctx: Ctx, *, now: datetime, batch: int = 500, workers: int = 1
+) -> SweepCount:
+    """One full sweep as of `now`: every due item once (`workers` batches in flight on their own
+    connections, so one's database round trips overlap another's evaluation), then the queued scores."""
     out = SweepCount()
     seen: set[str] = set()
-    while True:
-        async with db.uow() as s:
-            ids = [i for i in await item_repo.due_ids(s, now, batch) if i not in seen]
-            if not ids:
-                break
-            rows = await item_repo.get_many(s, ids)
-            units = await item_repo.units_of(s, ids)
-            for r in (await assess_items(s, ctx, rows, now=now, units=units)).values():
-                out.items += 1
-                out.breaches += r.breaches
-                out.cards += r.cards
-        seen.update(ids)
+
+    async def worker() -> None:
+        while True:
+            async with db.uow() as s:
+                ids = [i for i in await item_repo.due_ids(s, now, batch) if i not in seen]
+                if not ids:
+                    return
+                seen.update(ids)
+                rows = await item_repo.get_many(s, ids)
+                units = await item_repo.units_of(s, ids)
+                for r in (await assess_items(s, ctx, rows, now=now, units=units)).values():
+                    out.items += 1
+                    out.breaches += r.breaches
+                    out.cards += r.cards
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
     while True:
         async with db.uow() as s:
             pairs = await score_repo.take(s, 200)
