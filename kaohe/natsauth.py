@@ -5,10 +5,10 @@ Subjects have three shapes that token wildcards tell apart: events `<prefix>.<se
 A component may publish only its own events, its own consumers' dead letters and acks, and the JetStream
 API calls its runtime makes (stream info/create/update, its consumers' create/info/next; no delete or
 purge); only the gateway (and the operators' `admin`) may send RPC requests, and a service only to the
-services its registry entry names in `calls` (documents → scoring, indicators); each service alone may
-subscribe to its RPC subjects, so nobody can stand in for it. Replies go to the requester's own inbox
-prefix (`_INBOX.<component>.…`), which no other component may read or write (`allow_responses` lets a
-service answer the requests it received, and nothing else).
+services its registry entry names in `calls` (documents → scoring, indicators, supervision); each service
+alone may subscribe to its RPC subjects, so nobody can stand in for it. Replies go to the requester's own
+inbox prefix (`_INBOX.<component>.…`), which no other component may read or write (`allow_responses` lets
+a service answer the requests it received, and nothing else).
 
 `permissions()` is the one source: the dev stack and the tests use it with wildcards for every name
 (each test has its own prefixes), `infra/` with the production names; `tests/infra/` compares the

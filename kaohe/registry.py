@@ -71,7 +71,8 @@ REGISTRY: tuple[Component, ...] = (
         setup="services.documents.app:setup",
         migrations="services/documents/migrations",
         port=27505,
-        calls=("scoring", "indicators"),  # reads results (rankings, 三色榜, warnings), scheme and unit names
+        # reads results (rankings, 三色榜, warnings), scheme and unit names, supervision's per-unit statistics
+        calls=("scoring", "indicators", "supervision"),
     ),
     Component(
         "notices",

@@ -43,6 +43,7 @@ DocumentKind = strawberry.enum(
             "WARNING_SLIP": strawberry.enum_value("warning_slip", description="预警单"),
             "REMINDER_SLIP": strawberry.enum_value("reminder_slip", description="提醒单"),
             "LETTER": strawberry.enum_value("letter", description="提示函"),
+            "SUPERVISION_BULLETIN": strawberry.enum_value("supervision_bulletin", description="督办通报"),
         },
     ),
     description="Kind of an issued document (公文种类)",
@@ -139,6 +140,16 @@ class DocumentIssueSlipInput:
     kind: SlipKind = strawberry.field(default=SlipKind("warning"))  # type: ignore[valid-type]
     recipients: str | None = None
     request: str | None = strawberry.field(default=None, description="the office's demand of the unit")
+
+
+@strawberry.input(description="Issue the 督办通报 of a month: supervision items by unit under one unit")
+class DocumentIssueSupervisionBulletinInput:
+    unit_id: str = strawberry.field(description="the unit whose subtree is reported (a city, a county)")
+    period: str = strawberry.field(description="a month (2026-05), or a quarter or year")
+    office: str
+    office_code: str
+    recipients: str | None = None
+    title: str | None = None
 
 
 @strawberry.input(description="Issue a 提示函 to one unit's head from the office's template")
@@ -273,3 +284,11 @@ class DocumentMutation:
         except KaoheError as e:
             return LetterTemplatePayload(errors=[UserError.of(e)])
         return LetterTemplatePayload(template=template_of(d))
+
+    @strawberry.mutation(
+        description="督办通报: items, closed, overdue and cards by unit (supervision's records); 考核办 only"
+    )
+    async def document_issue_supervision_bulletin(
+        self, info: Info[Context, None], input: DocumentIssueSupervisionBulletinInput
+    ) -> DocumentIssuePayload:
+        return await _issue(info, "supervision_bulletin_issue", _params(input))

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from kaohe.contracts.pages import PageRequest, Request
 from kaohe.contracts.periods import PATTERN as PERIOD
 
-DocumentKind = Literal["bulletin", "warning_slip", "reminder_slip", "letter"]
+DocumentKind = Literal["bulletin", "warning_slip", "reminder_slip", "letter", "supervision_bulletin"]
 KIND_ZH: dict[str, str] = {
     "bulletin": "考核结果通报",
     "warning_slip": "预警单",
     "reminder_slip": "提醒单",
     "letter": "提示函",
+    "supervision_bulletin": "督办通报",
 }
 # 发文机关代字: what precedes 〔year〕 in a 文号 (晋城考办, 恒口考办预); no brackets, digits or spaces
 OFFICE_CODE = r"^[\u4e00-\u9fffA-Za-z]{2,16}$"
@@ -56,6 +57,14 @@ class LetterIssue(_Issue):
     scheme_id: str = Field(min_length=1, max_length=64)
     period: str = Field(pattern=PERIOD)
     unit_id: str = Field(min_length=1, max_length=40)
+    title: str | None = Field(None, max_length=100)
+
+
+class SupervisionBulletinIssue(_Issue):
+    """督办通报: a month's supervision items by unit (opened, closed, overdue, cards) under one unit."""
+
+    unit_id: str = Field(min_length=1, max_length=40, description="the unit whose subtree is reported")
+    period: str = Field(pattern=PERIOD)
     title: str | None = Field(None, max_length=100)
 
 

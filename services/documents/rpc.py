@@ -12,6 +12,7 @@ from kaohe.contracts.documents import (
     LetterTemplateRef,
     LetterTemplateSet,
     SlipIssue,
+    SupervisionBulletinIssue,
 )
 from kaohe.identity import Caller
 from kaohe.runtime import Runtime
@@ -37,6 +38,11 @@ def register(rt: Runtime, issuer: Any) -> None:
     async def slip_issue(caller: Caller, p: SlipIssue) -> dict[str, Any]:
         iss: Issuer = issuer()
         return await iss.slip(reader(caller), p)
+
+    @rpc.method("supervision_bulletin_issue", SupervisionBulletinIssue)
+    async def supervision_bulletin_issue(caller: Caller, p: SupervisionBulletinIssue) -> dict[str, Any]:
+        iss: Issuer = issuer()
+        return await iss.supervision(reader(caller), p)
 
     @rpc.method("letter_issue", LetterIssue)
     async def letter_issue(caller: Caller, p: LetterIssue) -> dict[str, Any]:

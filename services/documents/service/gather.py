@@ -20,6 +20,7 @@ from kaohe.contracts.scoring import (
     ScoresParams,
     WarningsParams,
 )
+from kaohe.contracts.supervision_rpc import StatsParams
 from kaohe.errors import Forbidden, KaoheError, NotFound
 from kaohe.identity import Caller
 from kaohe.rpc import RpcClient
@@ -47,13 +48,11 @@ class Reader:
         body = params.model_dump(mode="json", exclude_none=True) if isinstance(params, BaseModel) else params
         return await self.client.call(service, method, body, self.caller, timeout_s=self.timeout_s)
 
-    async def pages(self, method: str, params: BaseModel) -> list[dict[str, Any]]:
+    async def pages(self, method: str, params: BaseModel, service: str = "scoring") -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         after = None
         while True:
-            page = await self.call(
-                "scoring", method, params.model_copy(update={"after": after, "first": 500})
-            )
+            page = await self.call(service, method, params.model_copy(update={"after": after, "first": 500}))
             items += page["items"]
             after = page.get("next")
             if not after:
@@ -268,3 +267,8 @@ async def _leaf_inputs(r: Reader, p: SlipIssue, month: str) -> dict[str, dict[st
             out[node["code"]] = (node.get("details") or {}).get("inputs") or {}
         stack.extend(node.get("children") or ())
     return out
+
+
+async def supervision_lines(r: Reader, root_path: str, period: str) -> list[dict[str, Any]]:
+    """supervision's `unit_stats` of every unit under `root_path` with items active in the period."""
+    return await r.pages("unit_stats", StatsParams(root_path=root_path, period=period), service="supervision")

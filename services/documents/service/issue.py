@@ -12,13 +12,21 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kaohe.contracts.documents import KIND_ZH, BulletinIssue, DocumentPublic, LetterIssue, SlipIssue
+from kaohe.contracts.documents import (
+    KIND_ZH,
+    BulletinIssue,
+    DocumentPublic,
+    LetterIssue,
+    SlipIssue,
+    SupervisionBulletinIssue,
+)
 from kaohe.contracts.periods import Period
 from kaohe.db import Database
 from kaohe.errors import ValidationFailed
 from kaohe.identity import Caller, Role
 from kaohe.storage import EvidenceStore
 from services.documents.domain import letter
+from services.documents.domain import supervision as sup
 from services.documents.domain.bulletin import render_bulletin
 from services.documents.domain.model import Bulletin, Heading, Slip
 from services.documents.domain.slips import render_slip
@@ -156,10 +164,52 @@ class Issuer:
             render=render,
         )
 
+    async def supervision(self, r: gather.Reader, p: SupervisionBulletinIssue) -> dict[str, Any]:
+        r.caller.require(*OFFICE)
+        unit = await r.call("indicators", "unit_get", {"unit_id": p.unit_id})
+        r.caller.require_covers(unit["path"], field="unit_id")
+        rows = await gather.supervision_lines(r, unit["path"], p.period)
+        period = Period.parse(p.period)
+        lines = tuple(
+            sup.UnitLine(
+                x.get("unit_name") or x["unit_id"],
+                int(x["items"]),
+                int(x["lead_items"]),
+                int(x["closed"]),
+                int(x["overdue"]),
+                x.get("on_time_rate"),
+                int(x["yellow_cards"]),
+                int(x["red_cards"]),
+            )
+            for x in sorted(rows, key=lambda x: x["unit_path"])
+        )
+
+        def render(heading: Heading) -> dict[str, Any]:
+            pdf = sup.render_supervision(sup.SupervisionBulletin(heading, unit["name"], period.label, lines))
+            return {"pdf": pdf.data, "pages": pdf.pages}
+
+        return await self._issue(
+            r.caller,
+            p,
+            kind="supervision_bulletin",
+            title=p.title or f"关于{period.label}督查督办工作情况的通报",
+            recipients=p.recipients or "各有关单位",
+            published=True,  # supervision's figures are records, not preliminary results
+            snapshot_id=None,
+            subject={
+                "scheme_id": None,
+                "period": p.period,
+                "unit_id": unit["id"],
+                "subject_path": unit["path"],
+                "audience": "subtree",
+            },
+            render=render,
+        )
+
     async def _issue(
         self,
         caller: Caller,
-        p: BulletinIssue | SlipIssue | LetterIssue,
+        p: BulletinIssue | SlipIssue | LetterIssue | SupervisionBulletinIssue,
         *,
         kind: str,
         title: str,
@@ -175,7 +225,9 @@ class Issuer:
         async with self.db.uow() as s:
             seq = await repo.next_number(s, p.office_code, local.year)  # locked until commit
             number = f"{p.office_code}〔{local.year}〕{seq}号"
-            note = f"本{KIND_ZH[kind]}依据已发布的考核结果（快照 {snapshot_id}）。" if published else None
+            note = f"本{KIND_ZH[kind]}依据已发布的考核结果（快照 {snapshot_id}）。" if snapshot_id else None
+            if kind == "supervision_bulletin":
+                note = "本通报依据督查督办系统记录。"
             heading = Heading(
                 p.office,
                 number,
