@@ -51,9 +51,10 @@ async def supersede_others(
     return [r["snapshot_id"] for r in rows]
 
 
-async def get(conn: asyncpg.Connection, snapshot_id: str) -> asyncpg.Record | None:
+async def get(conn: asyncpg.Connection, snapshot_id: str, *, with_rows: bool = True) -> asyncpg.Record | None:
+    cols = "n.*" if with_rows else "n.snapshot_id, n.scheme_id, n.period, n.digest, n.units, n.superseded_by"
     return await conn.fetchrow(  # type: ignore[no-any-return]
-        "SELECT n.*, s.assessing_unit, s.year FROM snapshot n LEFT JOIN scheme s USING (scheme_id)"
+        f"SELECT {cols}, s.assessing_unit, s.year FROM snapshot n LEFT JOIN scheme s USING (scheme_id)"
         " WHERE n.snapshot_id = $1",
         snapshot_id,
     )

@@ -58,8 +58,11 @@ def depth(rules: RuleSet) -> int:
     return n - 1
 
 
-async def inputs_of(conn: asyncpg.Connection, snapshot_id: str) -> Inputs:
-    rec = await snapshots.get(conn, snapshot_id)
+async def inputs_of(
+    conn: asyncpg.Connection, snapshot_id: str, rows: list[dict[str, Any]] | None = None
+) -> Inputs:
+    """What applying rules to a stored snapshot reads (`rows`: its rows, when the caller has them)."""
+    rec = await snapshots.get(conn, snapshot_id, with_rows=rows is None)
     if rec is None:
         raise NotFound(f"snapshot {snapshot_id} not found", field="snapshot_id", code=E.NOT_FOUND)
     if rec["assessing_unit"] is None:
@@ -68,7 +71,7 @@ async def inputs_of(conn: asyncpg.Connection, snapshot_id: str) -> Inputs:
             field="snapshot_id",
             code=E.RULESET_MISSING,
         )
-    rows = snapshots.rows_of(rec)
+    rows = rows if rows is not None else snapshots.rows_of(rec)
     ids = [r["unit_id"] for r in rows]
     kinds = await units.kinds_of(conn, ids)
     snap_rows = [
@@ -121,10 +124,11 @@ async def active_rules(conn: asyncpg.Connection, assessing_unit: str, year: int)
 
 
 async def compute(
-    conn: asyncpg.Connection, snapshot_id: str, *, levels: int
+    conn: asyncpg.Connection, snapshot_id: str, *, levels: int, rows: list[dict[str, Any]] | None = None
 ) -> tuple[int, ProposalList] | None:
-    """Apply the active rule set to a stored snapshot and store the set; None when no rule set is active."""
-    inp = await inputs_of(conn, snapshot_id)
+    """Apply the active rule set to a stored snapshot and store the set; None when no rule set is active.
+    `rows`: the snapshot's rows when the caller has them in hand (the consumer), not read back."""
+    inp = await inputs_of(conn, snapshot_id, rows)
     rules = await active_rules(conn, inp.assessing_unit, inp.year)
     if rules is None:
         log.info("rewards.apply.no_ruleset", snapshot_id=snapshot_id, assessing_unit=inp.assessing_unit)

@@ -42,15 +42,17 @@ def _safe_sql(col: str) -> str:
     )
 
 
+# one pass over the set's lines (primary-key order), the person's name by key, the units of the caller's
+# subtree as a hashed semi-join; the period is a constant of the set
 PAYROLL = f"""
 SELECT l.person_key AS "人员编码", {_safe_sql("r.name")} AS "姓名", l.unit_id AS "单位代码",
-       s.period AS "期间", {_safe_sql("l.rule_id")} AS "规则",
+       $4::text AS "期间", {_safe_sql("l.rule_id")} AS "规则",
        to_char(l.amount_fen / 100.0, 'FM9999999999990.00') AS "金额(元)",
        l.amount_fen AS "金额(分)"
-FROM proposal_line l JOIN proposal_set s USING (set_id) JOIN person r ON r.person_key = l.person_key
-JOIN proposal_unit u ON u.set_id = l.set_id AND u.unit_id = l.unit_id
+FROM proposal_line l JOIN person r ON r.person_key = l.person_key
 WHERE l.set_id = $1 AND l.kind = 'pay' AND NOT l.dropped
-  AND u.unit_path COLLATE "C" >= $2 AND u.unit_path COLLATE "C" < $3
+  AND l.unit_id IN (SELECT u.unit_id FROM proposal_unit u WHERE u.set_id = $1
+                    AND u.unit_path COLLATE "C" >= $2 AND u.unit_path COLLATE "C" < $3)
 ORDER BY l.line_no
 """
 HEADER = ("人员编码", "姓名", "单位代码", "期间", "规则", "金额(元)", "金额(分)")
@@ -100,7 +102,7 @@ async def payroll(
         if p.format == "csv":
             buf.write(BOM)
             status = await conn.copy_from_query(
-                PAYROLL, p.set_id, lo, hi, output=buf, format="csv", header=True
+                PAYROLL, p.set_id, lo, hi, row["period"], output=buf, format="csv", header=True
             )
             rows = int(status.split()[-1])
             content_type = CSV_TYPE
@@ -109,7 +111,7 @@ async def payroll(
             ws = wb.create_sheet("工资发放")
             ws.append(list(HEADER))
             rows = 0
-            for r in await conn.fetch(PAYROLL, p.set_id, lo, hi):
+            for r in await conn.fetch(PAYROLL, p.set_id, lo, hi, row["period"]):
                 ws.append([safe_cell(v) for v in r.values()])
                 rows += 1
             wb.save(buf)

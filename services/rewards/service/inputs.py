@@ -7,6 +7,8 @@ supersedes the earlier snapshot and is applied anew — its approval then revers
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,13 +61,20 @@ async def results_published(
     replaced = await snapshots.supersede_others(conn, e.snapshot_id, e.scheme_id, e.period)
     log.info("rewards.snapshot.stored", snapshot_id=e.snapshot_id, units=len(rows), supersedes=replaced)
     if apply_now and await units.scheme_of(conn, e.scheme_id) is not None:
-        await apply(s, e.snapshot_id, outbox=outbox, levels=levels)
+        await apply(s, e.snapshot_id, outbox=outbox, levels=levels, rows=rows)
 
 
-async def apply(s: AsyncSession, snapshot_id: str, *, outbox: Outbox, levels: int) -> int | None:
+async def apply(
+    s: AsyncSession,
+    snapshot_id: str,
+    *,
+    outbox: Outbox,
+    levels: int,
+    rows: list[dict[str, Any]] | None = None,
+) -> int | None:
     """Compute and store a snapshot's proposals and announce the set awaiting review; None: no rules."""
     conn = await raw(s)
-    got = await application.compute(conn, snapshot_id, levels=levels)
+    got = await application.compute(conn, snapshot_id, levels=levels, rows=rows)
     if got is None:
         return None
     set_id, result = got
