@@ -65,7 +65,8 @@ ACTIVATE = """mutation($u: String!, $v: Int!, $rev: Int!) {
   rewardRuleSetActivate(assessingUnit: $u, year: 2026, version: $v, expectedRevision: $rev) {
     node { status } errors { code message } } }"""
 SETS = """query($u: String) { rewardProposalSets(assessingUnit: $u, first: 20) { nodes {
-  setId status level levels version lines poolFen paidFen withheldFen poolErrorFen snapshotDigest rulesetRef
+  setId status level levels version lines poolFen paidFen withheldFen poolErrorFen snapshotId snapshotDigest
+  rulesetRef
   problems { problemId code } } } }"""
 LINES = """query($s: Int!, $u: String, $k: String) {
   rewardProposalLines(setId: $s, unitId: $u, kind: $k, first: 200) { nodes {
@@ -80,6 +81,9 @@ APPROVE = """mutation($s: Int!, $v: Int!, $l: Int!) {
 LEDGER = """query($p: String, $u: String) { rewardLedger(personKey: $p, unitId: $u) { nodes {
   holder seq entry consequence amountFen basis snapshotDigest hash prevHash } } }"""
 VERIFY = "query { rewardLedgerVerify { ok holders entries faults { holder reason } } }"
+WHATIF = """query($s: String!, $r: JSON!) { rewardWhatIf(snapshotId: $s, rules: $r) {
+  gainersCount losersCount paidBeforeFen paidAfterFen poolErrorFen
+  gainers { personKey deltaFen gained lost } losers { personKey deltaFen } } }"""
 
 
 class Receiver:
@@ -279,6 +283,18 @@ async def applied_month(gw: Harness, http: httpx.AsyncClient, receiver: Receiver
         assert ln["basis"] == BASIS and ln["ruleId"] == "mpay" and ln["snapshotDigest"] == s["snapshotDigest"]
         assert ln["inputs"]["grade"] in ("优秀", "良好") and ln["explanation"], ln
     x_key = next(ln["personKey"] for ln in pay if ln["amountFen"] == 517_647)
+
+    # what-if (模拟测算): 优秀 +20 % instead of +10 % on the same snapshot. A1's pool stays 800,000; weights
+    # X 600,000, Y 300,000 → X 533,333.33…, Y 266,666.66…: the fen left goes to Y. Nothing is written.
+    draft = [{**RULES[0], "adjust": {"优秀": "0.20", "较差": "-0.10"}}, *RULES[1:]]
+    wi = await gw.gql(http, WHATIF, {"s": s["snapshotId"], "r": draft}, headers=org)
+    w = wi["data"]["rewardWhatIf"]
+    y_key = next(ln["personKey"] for ln in pay if ln["personKey"] != x_key)
+    gains = {c["personKey"]: c["deltaFen"] for c in w["gainers"] + w["losers"]}
+    assert gains == {x_key: 533_333 - 517_647, y_key: 266_667 - 282_353}, w
+    assert (w["gainersCount"], w["losersCount"], w["poolErrorFen"]) == (1, 1, 0)
+    assert w["paidAfterFen"] == w["paidBeforeFen"] == s["paidFen"]
+    assert (await the_set(gw, http, a["id"], office)) == s  # the stored set is untouched
 
     # an adjustment without a reason is refused and changes nothing
     refused = await gw.gql(
