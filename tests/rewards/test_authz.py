@@ -174,3 +174,15 @@ async def test_every_method_inside_outside_without_the_role_and_missing(
     assert await _code(rw, "ledger_unit", {"unit_id": "140501"}, REPORTER) == "ok"
     me = Caller(user_id="acct-A", roles=frozenset({Role.reporter}), org_path="/99/")
     assert await _code(rw, "ledger_person", {"person_key": w["keys"]["A"]}, me) == "ok"
+
+
+async def test_rule_set_pages_follow_the_cursor(rewards: Rewards) -> None:
+    rw = rewards
+    await rw.scheme()
+    for _ in range(3):
+        await rw.call("ruleset_create", {"assessing_unit": "1405", "year": 2026, "rules": []}, ORG)
+    first = await rw.call("rulesets_list", {"first": 2}, ORG)
+    rest = await rw.call("rulesets_list", {"first": 2, "after": first["next"]}, ORG)
+    assert [r["version"] for r in first["items"]] == [1, 2] and first["next"]
+    assert ([r["version"] for r in rest["items"]], rest["next"]) == ([3], None)
+    assert (await rw.call("rulesets_list", {}, OUTSIDER))["items"] == []

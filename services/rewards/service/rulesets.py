@@ -107,22 +107,20 @@ async def get(conn: asyncpg.Connection, caller: Caller, p: RuleSetGet) -> dict[s
 async def page(conn: asyncpg.Connection, caller: Caller, p: RuleSetsList) -> dict[str, Any]:
     access.require(caller, *access.READERS)
     key = decode_cursor(p.after, 3)
+    after = (str(key[0]), int(key[1]), int(key[2])) if key else None
     items: list[dict[str, Any]] = []
-    after = tuple(key) if key else None
-    more = False
-    while True:
-        rows = await repo.page(
-            conn, assessing_unit=p.assessing_unit, year=p.year, after=after, limit=p.first + 1
-        )  # type: ignore[arg-type]
-        for r in rows[: p.first]:
+    while True:  # rule sets of assessing units outside the caller's subtree are skipped, not counted
+        rows = await repo.page(conn, assessing_unit=p.assessing_unit, year=p.year, after=after, limit=200)
+        for r in rows:
             after = (r["assessing_unit"], r["year"], r["version"])
             if await access.covers_assessing(conn, caller, r["assessing_unit"]):
                 items.append(public(r))
-                if len(items) == p.first:
+                if len(items) > p.first:
                     break
-        more = len(rows) > p.first or (len(items) == p.first and len(rows) > len(items))
-        if len(items) == p.first or len(rows) <= p.first:
+        if len(items) > p.first or len(rows) < 200:
             break
+    more = len(items) > p.first
+    items = items[: p.first]
     last = items[-1] if items else None
     nxt = encode_cursor(last["assessing_unit"], last["year"], last["version"]) if more and last else None
     return {"items": items, "next": nxt}
