@@ -106,3 +106,38 @@ async def test_a_reminder_goes_out_on_the_friday_before_a_tiaoxiu_saturday_to_un
             )
         assert again == []
         assert len(await n.sql("SELECT 1 FROM notice WHERE rule = 'deadline'")) == 3
+
+
+async def test_a_reminder_written_after_hours_on_that_friday_is_emailed_on_the_tiaoxiu_saturday_morning(
+    infra: Infra, database_url: str, ns: Namespace, nc, js, smtp: tuple[SmtpInbox, int]
+) -> None:
+    _, port = smtp
+    clock = Clock(datetime(2026, 10, 9, 19, 0, tzinfo=CHINA_TZ))  # Friday, after office hours
+    async with running(
+        infra, database_url, ns, nc, js, clock, port, fill_due_workdays=4, remind_workdays=2
+    ) as n:
+        await n.call(
+            "recipients_import",
+            {"recipients": [recipient("r-140504", "140504", "/14/1405/140504/", ["reporter"])]},
+            OFFICE,
+        )
+        scheme = SchemePublished(
+            scheme_id="S-2026",
+            assessing_unit="1405",
+            year=2026,
+            version=1,
+            scheme=Scheme.model_validate(SCHEME),
+            units=[RosterUnit.model_validate(u) for u in UNITS],
+            published_at=datetime(2026, 1, 15, tzinfo=UTC),
+            published_by="office",
+        )
+        await n.send(scheme, "S-2026")
+
+        async def reminded() -> bool:
+            return bool(await n.sql("SELECT 1 FROM delivery"))
+
+        await eventually(reminded, what="the reminder's email delivery")
+        row = (await n.sql("SELECT status, not_before FROM delivery"))[0]
+        # the next working moment is Saturday 10 Oct 09:00 (调休上班), not Monday 12 Oct
+        assert row["status"] == "pending"
+        assert row["not_before"] == datetime(2026, 10, 10, 9, 0, tzinfo=CHINA_TZ)
