@@ -50,7 +50,10 @@ from kaohe.identity import Caller
 ROOTS = frozenset({"ranking", "grades", "board", "warnings"})
 # Events consumed by scoring before they show in its answers: bump now and once more after `settle_s`.
 SETTLE_TYPES: tuple[str, ...] = ("kaohe.indicators.unit.changed", "kaohe.indicators.scheme.published")
-INVALIDATING_TYPES: tuple[str, ...] = (*LIVE_TYPES, *SETTLE_TYPES)
+# The cached roots are scoring's answers: only scoring's events change them (a supervision card reaches a
+# ranking as scoring's own score.updated), so other services' live events leave the entries alone.
+SCORING_TYPES: tuple[str, ...] = tuple(t for t in LIVE_TYPES if t.startswith("kaohe.scoring."))
+INVALIDATING_TYPES: tuple[str, ...] = (*SCORING_TYPES, *SETTLE_TYPES)
 
 Key = tuple[str, str | None, bytes, tuple[Any, ...]]
 
