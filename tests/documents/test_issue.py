@@ -176,3 +176,15 @@ async def test_published_results_are_said_so_and_not_watermarked(call: Any, worl
     assert doc["status"] == "published" and doc["snapshot_id"]
     text = text_of(await download(doc))
     assert "初步结果" not in text and "依据已发布的考核结果" in text and doc["snapshot_id"] in text
+
+
+async def test_concurrent_issues_of_one_office_get_consecutive_numbers(call: Any, world: Scored) -> None:
+    import asyncio
+
+    params = {"scheme_id": world.city.scheme_id, "period": world.period, **OFFICE, "office_code": "A考办并"}
+    docs = await asyncio.gather(*(call("bulletin_issue", params, office()) for _ in range(3)))
+    assert sorted(d["seq"] for d in docs) == [1, 2, 3]
+    assert len({d["number"] for d in docs}) == 3
+    listed = await call("documents", {"kind": "bulletin", "first": 500}, office())
+    mine = sorted(d["seq"] for d in listed["items"] if d["office_code"] == "A考办并")
+    assert mine == [1, 2, 3]  # no gap, no duplicate
