@@ -60,6 +60,7 @@ async def test_a_quarter_applied_to_pay_honours_and_cadres(rewards: Rewards, eve
     await eventually(lambda: _has(events, PayApproved.TYPE), what="pay.approved")
     paid = [ln for e in events.of(PayApproved.TYPE) for ln in e.data["lines"]]
     assert {ln["person_key"]: ln["amount_fen"] for ln in paid} == pay
+    assert {ln["unit_path"] for ln in paid if ln["unit_id"] == "140501"} == {"/14/1405/140501/"}
     approved = [u for e in events.of(ProposalApproved.TYPE) for u in e.data["units"]]
     assert all(u["paid_fen"] + u["withheld_fen"] == u["pool_fen"] for u in approved)
 

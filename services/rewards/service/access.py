@@ -19,6 +19,10 @@ READERS = (*MANAGERS, Role.leader)
 LOCAL = (Role.reporter, Role.department)  # a unit's own people: their unit's lines and ledger
 REGISTRY_WRITERS = (*MANAGERS, Role.integration)
 NAME_READERS = (Role.organisation, Role.assessment_office, Role.system)
+PAYROLL = (
+    *MANAGERS,
+    Role.integration,
+)  # the payroll system fetches approved pay (the gateway checks its scope)
 
 
 def require(caller: Caller, *roles: Role) -> None:

@@ -224,13 +224,15 @@ async def _events(
     outbox: Outbox,
 ) -> None:
     subject = f"{row['assessing_unit']}:{row['period']}"
+    balances = await repo.units(conn, row["set_id"])
+    path_of = {u["unit_id"]: u["unit_path"] for u in balances}
     consequences: dict[str, list[dict[str, str | None]]] = {}
     pay: list[dict[str, Any]] = []  # PayLine's fields, validated a batch at a time by PayApproved
     for r in lines:
         if r["kind"] == "pay":
             pay.append(
                 {"person_key": r["person_key"], "unit_id": r["unit_id"], "amount_fen": r["amount_fen"] or 0,
-                 "rule_id": r["rule_id"]}
+                 "rule_id": r["rule_id"], "unit_path": path_of.get(r["unit_id"])}
             )  # fmt: skip
         elif r["kind"] in ("honour", "cadre", "streak", "zeroed"):
             consequences.setdefault(r["unit_id"], []).append(
@@ -245,7 +247,7 @@ async def _events(
             withheld_fen=u["withheld_fen"],
             consequences=consequences.get(u["unit_id"], []),
         )
-        for u in await repo.units(conn, row["set_id"])
+        for u in balances
     ]
     common: dict[str, Any] = {
         "set_id": row["set_id"],

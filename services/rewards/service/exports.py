@@ -59,7 +59,7 @@ HEADER = ("人员编码", "姓名", "单位代码", "期间", "规则", "金额(
 
 
 async def _approved(conn: asyncpg.Connection, caller: Caller, p: PayrollExport) -> tuple[asyncpg.Record, str]:
-    access.require(caller, *access.MANAGERS)
+    access.require(caller, *access.PAYROLL)
     row = await repo.get_set(conn, p.set_id)
     if row is None or not await access.covers_assessing(conn, caller, row["assessing_unit"]):
         raise NotFound(f"proposal set {p.set_id} not found", field="set_id", code=E.NOT_FOUND)
