@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kaohe.settings import COMPONENTS
+from kaohe.settings import COMPONENTS, SERVICES
 from kaohe.stack import Ports, Restarts, Stack
 from tests.conftest import Infra, Namespace, eventually
 
@@ -79,9 +79,7 @@ async def test_a_killed_component_comes_back_and_readyz_names_a_silent_one(
 
     async def all_answer() -> bool:
         status = await _ready(gateway)
-        return status is not None and status.get("upstreams") == dict.fromkeys(
-            ("indicators", "scoring", "supervision", "rewards"), "ok"
-        )
+        return status is not None and status.get("upstreams") == dict.fromkeys(SERVICES, "ok")
 
     await eventually(all_answer, within=30, what="the gateway sees every service again")
     # One stack for both (five processes are slow to start): now a service that stops answering.
