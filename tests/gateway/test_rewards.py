@@ -72,9 +72,9 @@ LINES = """query($s: Int!, $u: String, $k: String) {
   rewardProposalLines(setId: $s, unitId: $u, kind: $k, first: 200) { nodes {
     lineId subject unitId personKey kind consequence ruleId basis amountFen inputs snapshotDigest explanation
   } } }"""
-ADJUST = """mutation($s: Int!, $l: Int!, $v: Int!, $r: String!) {
-  rewardProposalAdjust(setId: $s, lineId: $l, expectedVersion: $v, reason: $r, amountFen: 1) {
-    node { version } errors { code field message } } }"""
+ADJUST = """mutation($s: Int!, $l: Int!, $v: Int!, $r: String!, $f: Fen) {
+  rewardProposalAdjust(setId: $s, lineId: $l, expectedVersion: $v, reason: $r, amountFen: $f) {
+    node { version paidFen withheldFen poolFen poolErrorFen } errors { code field message } } }"""
 APPROVE = """mutation($s: Int!, $v: Int!, $l: Int!) {
   rewardProposalApprove(setId: $s, expectedVersion: $v, level: $l) {
     node { status level version } errors { code message } } }"""
@@ -298,12 +298,27 @@ async def applied_month(gw: Harness, http: httpx.AsyncClient, receiver: Receiver
 
     # an adjustment without a reason is refused and changes nothing
     refused = await gw.gql(
-        http, ADJUST, {"s": s["setId"], "l": pay[0]["lineId"], "v": s["version"], "r": ""}, headers=office
+        http,
+        ADJUST,
+        {"s": s["setId"], "l": pay[0]["lineId"], "v": s["version"], "r": "", "f": 1},
+        headers=office,
     )
     errors = refused["data"]["rewardProposalAdjust"]["errors"]
     assert errors and errors[0]["code"] == "reason_required" and errors[0]["field"] == "reason", refused
     again = await the_set(gw, http, a["id"], office)
     assert again["version"] == s["version"]
+    # with a reason: Z's pay (A2, all of its 400,000) cut by 100 元; the 100 元 stays withheld, the pool whole
+    z_line = (await gw.gql(http, LINES, {"s": s["setId"], "u": a2["id"], "k": "pay"}, headers=office))[
+        "data"
+    ]["rewardProposalLines"]["nodes"][0]
+    assert z_line["amountFen"] == 400_000
+    v = {"s": s["setId"], "l": z_line["lineId"], "v": s["version"], "r": "病假扣减, 人社复核", "f": 390_000}
+    adjusted = (await gw.gql(http, ADJUST, v, headers=office))["data"]["rewardProposalAdjust"]
+    node = adjusted["node"]
+    assert not adjusted["errors"] and node["version"] > s["version"], adjusted
+    assert (node["paidFen"], node["withheldFen"]) == (s["paidFen"] - 10_000, s["withheldFen"] + 10_000)
+    assert node["poolFen"] == s["poolFen"] and node["poolErrorFen"] == 0
+    version = node["version"]
 
     hooks = await api_key(gw, http, a["path"], ["webhooks:manage"])
     events = ["rewards.proposal.approved", "rewards.pay.approved"]
@@ -311,7 +326,7 @@ async def applied_month(gw: Harness, http: httpx.AsyncClient, receiver: Receiver
     r = await http.post(f"{gw.url}/api/v1/webhooks", json=target, headers=hooks)
     assert r.status_code == 201, r.text
 
-    first = await gw.gql(http, APPROVE, {"s": s["setId"], "v": s["version"], "l": 1}, headers=office)
+    first = await gw.gql(http, APPROVE, {"s": s["setId"], "v": version, "l": 1}, headers=office)
     node = first["data"]["rewardProposalApprove"]["node"]
     assert (node["status"], node["level"]) == ("reviewed", 1), first
     twice = await gw.gql(http, APPROVE, {"s": s["setId"], "v": node["version"], "l": 2}, headers=office)
