@@ -239,6 +239,19 @@ async def of_unit(s: AsyncSession, unit_id: str, start: datetime, end: datetime)
     return list((await s.execute(text(sql), {"u": unit_id, "start": start, "end": end})).mappings())
 
 
+async def of_units(s: AsyncSession, unit_ids: Sequence[str], start: datetime, end: datetime) -> list[Row]:
+    """`of_unit` for many units in one query: each row carries the unit it is listed for (`for_unit`)."""
+    if not unit_ids:
+        return []
+    sql = (
+        "SELECT u.unit_id AS for_unit, i.* FROM item i JOIN item_unit u ON u.item_id = i.id"
+        " WHERE u.unit_id = ANY(:us) AND i.assigned_at IS NOT NULL AND i.assigned_at < :end"
+        " AND (i.finished_at IS NULL OR i.finished_at >= :start) ORDER BY u.unit_id, i.id"
+    )
+    res = await s.execute(text(sql), {"us": list(unit_ids), "start": start, "end": end})
+    return list(res.mappings())
+
+
 async def due_ids(s: AsyncSession, now: datetime, batch: int) -> list[str]:
     """Items whose next due time has passed, locked for this transaction; other replicas skip them."""
     res = await s.execute(

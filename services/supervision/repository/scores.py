@@ -14,10 +14,14 @@ Row = Mapping[str, Any]
 
 
 async def queue(s: AsyncSession, pairs: Iterable[tuple[str, str]]) -> None:
-    rows = [{"u": unit, "p": period} for unit, period in sorted(set(pairs))]
+    rows = sorted(set(pairs))
     if rows:
         await s.execute(
-            text("INSERT INTO score_dirty (unit_id, period) VALUES (:u, :p) ON CONFLICT DO NOTHING"), rows
+            text(
+                "INSERT INTO score_dirty (unit_id, period) SELECT * FROM unnest(CAST(:u AS text[]),"
+                " CAST(:p AS text[])) ON CONFLICT DO NOTHING"
+            ),
+            {"u": [u for u, _ in rows], "p": [p for _, p in rows]},
         )
 
 
@@ -38,6 +42,47 @@ async def get(s: AsyncSession, unit_id: str, period: str) -> Row | None:
         text("SELECT * FROM score WHERE unit_id = :u AND period = :p FOR UPDATE"), {"u": unit_id, "p": period}
     )
     return res.mappings().first()
+
+
+async def get_many(s: AsyncSession, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """The stored scores of many (unit, period) pairs in one query, locked for this transaction."""
+    if not pairs:
+        return {}
+    res = await s.execute(
+        text(
+            "SELECT s.* FROM score s JOIN unnest(CAST(:us AS text[]), CAST(:ps AS text[])) AS q(u, p)"
+            " ON s.unit_id = q.u AND s.period = q.p ORDER BY s.unit_id, s.period FOR UPDATE OF s"
+        ),
+        {"us": [u for u, _ in pairs], "ps": [p for _, p in pairs]},
+    )
+    return {(r["unit_id"], r["period"]): r for r in res.mappings()}
+
+
+async def put_many(s: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store many scores in one statement (keys as `put`'s arguments: unit_id, period, path, score,
+    items, revision, details)."""
+    if not rows:
+        return
+    await s.execute(
+        text(
+            "INSERT INTO score (unit_id, period, unit_path, score, items, revision, details)"
+            " SELECT u, p, path, score, items, rev, CAST(d AS jsonb) FROM unnest(CAST(:u AS text[]),"
+            " CAST(:p AS text[]), CAST(:path AS text[]), CAST(:score AS numeric[]), CAST(:items AS int[]),"
+            " CAST(:rev AS int[]), CAST(:d AS text[])) AS q(u, p, path, score, items, rev, d)"
+            " ON CONFLICT (unit_id, period) DO UPDATE SET unit_path = EXCLUDED.unit_path,"
+            " score = EXCLUDED.score, items = EXCLUDED.items, revision = EXCLUDED.revision,"
+            " details = EXCLUDED.details, updated_at = now()"
+        ),
+        {
+            "u": [r["unit_id"] for r in rows],
+            "p": [r["period"] for r in rows],
+            "path": [r["path"] for r in rows],
+            "score": [r["score"] for r in rows],
+            "items": [r["items"] for r in rows],
+            "rev": [r["revision"] for r in rows],
+            "d": [orjson.dumps(r["details"]).decode() for r in rows],
+        },
+    )
 
 
 async def put(

@@ -28,18 +28,30 @@ SCORE_READERS = (Role.supervisor, Role.leader, Role.assessment_office, Role.syst
 
 
 async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, now: datetime) -> int:
-    """Rescore each (unit, period); the number of scores that changed (and were published)."""
+    """Rescore each (unit, period); the number of scores that changed (and were published).
+
+    Set-based per batch: the items of all the batch's units per period in one query, their timelines in
+    one, the stored scores in one, the changed scores in one write and their events in one insert; each
+    item is evaluated once per "as of" however many of the batch's units it concerns."""
     cal = await ctx.calendar(s)
     paths = await unit_repo.get_many(s, sorted({u for u, _ in pairs}))
-    changed = 0
+    olds = await score_repo.get_many(s, pairs)
+    by_pair: dict[tuple[str, str], list[Any]] = {pair: [] for pair in pairs}
+    bounds: dict[str, tuple[datetime, datetime]] = {}
+    for period in sorted({p for _, p in pairs}):
+        start, end = bounds[period] = item_repo._period_bounds(period)
+        rows = await item_repo.of_units(s, sorted({u for u, p in pairs if p == period}), start, end)
+        for row in rows:
+            by_pair[row["for_unit"], period].append(row)
+    stored = await records.entries_of(s, sorted({r["id"] for rows in by_pair.values() for r in rows}))
     seen: dict[tuple[str, datetime], tuple[Any, Any, Any]] = {}  # (item, as of) → item, entries, assessment
+    puts: list[dict[str, Any]] = []
+    events = []
     for unit, period in pairs:
-        start, end = item_repo._period_bounds(period)
+        start, end = bounds[period]
         as_of = min(now, end)
         facts = []
-        rows = await item_repo.of_unit(s, unit, start, end)
-        stored = await records.entries_of(s, [r["id"] for r in rows if (r["id"], as_of) not in seen])
-        for row in rows:
+        for row in by_pair[unit, period]:
             hit = seen.get((row["id"], as_of))
             if hit is None:
                 item, entries = domain_item(row), entries_of(stored[row["id"]])
@@ -55,15 +67,16 @@ async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, 
             )
         got = score_unit(unit, period=period, facts=facts, rules=ctx.rules)
         details = got.details()
-        old = await score_repo.get(s, unit, period)
+        old = olds.get((unit, period))
         if old is not None and Decimal(old["score"]) == got.score and old["details"] == details:
             continue
         if old is None and not facts:
             continue  # nothing to say about this unit yet: scoring keeps its default
         revision = (old["revision"] if old else 0) + 1
         path = paths[unit]["path"] if unit in paths else (old["unit_path"] if old else "")
-        await score_repo.put(
-            s, unit, period, path=path, score=got.score, items=got.items, revision=revision, details=details
+        puts.append(
+            {"unit_id": unit, "period": period, "path": path, "score": got.score, "items": got.items}
+            | {"revision": revision, "details": details}
         )
         ev = SupervisionResultScored(
             unit_id=unit,
@@ -74,9 +87,10 @@ async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, 
             revision=revision,
             details=[ResultDeduction(**d) for d in details],
         )
-        await ctx.outbox.emit(s, ev.event(subject=f"{unit}:{period}"))
-        changed += 1
-    return changed
+        events.append(ev.event(subject=f"{unit}:{period}"))
+    await score_repo.put_many(s, puts)
+    await records.emit_many(s, ctx.outbox, events)
+    return len(puts)
 
 
 async def listing(s: AsyncSession, caller: Caller, ids: list[str], period: str) -> list[ScorePublic]:
