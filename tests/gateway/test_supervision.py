@@ -314,3 +314,30 @@ async def test_a_late_cooperating_unit_gets_the_card_and_a_subscriber_sees_it(
             assert all(w.uid("B1") not in json.dumps(m) for m in seen), seen
     finally:
         await ws.close()
+
+
+async def test_board_and_stats_stay_in_the_callers_subtree(gw: Harness, world: World) -> None:
+    w = world
+    async with httpx.AsyncClient(timeout=30) as http:
+        inside = await create(gw, http, w)
+        await create(gw, http, w, city="B", lead="B1", coop=None)
+        hdr = office(gw, w)
+        board = """query($r: String) { supervisionBoard(rootId: $r, perColumn: 50) {
+          columns { status count items { id lead { unitId } } } } }"""
+        r = await gw.gql(http, board, {"r": w.uid("A")}, headers=hdr)
+        cols = {c["status"]: c for c in r["data"]["supervisionBoard"]["columns"]}
+        assigned = [i["id"] for i in cols["assigned"]["items"]]
+        assert inside["id"] in assigned and cols["assigned"]["count"] >= 1, r
+        units = {i["lead"]["unitId"] for c in cols.values() for i in c["items"]}
+        assert w.uid("B1") not in units, r
+        for root in (w.uid("B"), f"no-{uuid.uuid4().hex[:6]}"):  # outside and missing alike
+            r = await gw.gql(http, board, {"r": root}, headers=hdr)
+            assert r["data"] is None and r["errors"][0]["extensions"]["code"] == "not_found", r
+            assert r["errors"][0]["extensions"]["field"] == "rootId", r
+        stats = """query($r: String) { supervisionUnitStats(rootId: $r, first: 50) {
+          nodes { unitId unitPath items leadItems } } }"""
+        r = await gw.gql(http, stats, {"r": None}, headers=hdr)
+        rows = r["data"]["supervisionUnitStats"]["nodes"]
+        assert rows and all(n["unitPath"].startswith(w.path("A")) for n in rows), r
+        a1 = next(n for n in rows if n["unitId"] == w.uid("A1"))
+        assert a1["leadItems"] >= 1 and a1["items"] >= a1["leadItems"], a1
