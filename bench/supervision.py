@@ -21,8 +21,8 @@ own shape). Creation speed is not measured. 1% of the items' clocks fall due at 
 
 - `card_to_score_p50_ms` / `_p99_ms`: a county's 50 towns in a published book (平时督查 weight 0.1) with a
   month of approved values, one item each where the town is the late cooperating unit; one sweep cards all
-  50 at once (a burst, reported with the time it took) → each town's total in scoring, read through
-  GraphQL, moves;
+  50 at once (a burst; `card_burst_issue_ms` is the sweep's own time) → each town's total in scoring, read
+  through GraphQL (polled every 50 ms), moves — timed from the start of that sweep;
 `--quick`: 3,000 units and 20,000 items, shorter load. The load average is reported (two cores, shared).
 """
 
