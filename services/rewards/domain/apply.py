@@ -36,6 +36,7 @@ from services.rewards.domain.rules import (
 )
 
 _GRADES = frozenset(GRADES)
+Grouped = tuple[dict[str, list[Cadre]], list[Problem]]  # what group_staff returns
 _POSTS = frozenset(POSTS)
 
 
@@ -46,8 +47,12 @@ def apply(
     roster: Sequence[Cadre],
     history: History | None = None,
     pools: Mapping[str, int] | None = None,
+    grouped: Grouped | None = None,
 ) -> ProposalList:
     """All proposals of a published period under a rule set; `pools` are base pools in fen by unit id.
+
+    `grouped`: `group_staff(roster, units=…)` of this snapshot's units when the caller applies several
+    rule sets to the same roster (a what-if), so the roster is checked and grouped once.
 
     Raises ValueError only for a call that cannot mean anything (a rule set of another year, a period
     that is not a period); everything about the data is reported as a problem.
@@ -58,7 +63,9 @@ def apply(
         raise ValueError(f"rule set {rules.ref} is for {rules.year}, the snapshot is of {period}")
     history = history or History()
     with paused():  # hundreds of thousands of acyclic lines: let reference counting free them
-        return _apply(snapshot, period, kind, rules=rules, roster=roster, history=history, pools=pools)
+        return _apply(
+            snapshot, period, kind, rules=rules, roster=roster, history=history, pools=pools, grouped=grouped
+        )
 
 
 def _apply(
@@ -70,12 +77,13 @@ def _apply(
     roster: Sequence[Cadre],
     history: History,
     pools: Mapping[str, int] | None,
+    grouped: Grouped | None,
 ) -> ProposalList:
     pools = pools or {}
     digest = snapshot.digest
     problems: list[Problem] = []
     rows = _unique_units(snapshot.rows, problems)
-    staff, trouble = group_staff(roster, units={r.unit_id for r in rows})
+    staff, trouble = grouped if grouped is not None else group_staff(roster, units={r.unit_id for r in rows})
     problems.extend(trouble)
     active = rules.for_period(kind)
     lines: list[Line] = []

@@ -13,7 +13,7 @@ import asyncpg
 from kaohe.contracts.rewards import WhatIfRun
 from kaohe.errors import NotFound
 from kaohe.identity import Caller
-from services.rewards.domain.apply import apply
+from services.rewards.domain.apply import apply, group_staff
 from services.rewards.domain.rules import RuleSet
 from services.rewards.domain.whatif import Change, compare
 from services.rewards.errors import RewardsErrorCode as E
@@ -57,8 +57,9 @@ async def run(conn: asyncpg.Connection, caller: Caller, p: WhatIfRun) -> dict[st
     base = current or RuleSet(assessing_unit=inp.assessing_unit, year=inp.year, version=1, rules=())
     history = await inp.history(conn, _deeper(base, draft))
     snap, roster, pools = inp.snapshot, inp.roster, inp.pools
-    before = apply(snap, rules=base, roster=roster, history=history, pools=pools)
-    after = apply(snap, rules=draft, roster=roster, history=history, pools=pools)
+    grouped = group_staff(roster, units={r.unit_id for r in snap.rows})  # once for both rule sets
+    before = apply(snap, rules=base, roster=roster, history=history, pools=pools, grouped=grouped)
+    after = apply(snap, rules=draft, roster=roster, history=history, pools=pools, grouped=grouped)
     diff = compare(before, after)
     unbalanced = sorted(u for u, b in after.pools.items() if not b.balanced)
     return {

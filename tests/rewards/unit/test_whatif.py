@@ -65,3 +65,14 @@ def test_same_rules_change_nothing_and_other_snapshots_are_refused() -> None:
     other = apply(snap(ROWS, digest="b" * 64), rules=ruleset(QPAY), roster=ROSTER)
     with pytest.raises(ValueError):
         compare(run(QPAY), other)
+
+
+def test_a_grouped_roster_gives_the_same_proposals() -> None:
+    from services.rewards.domain.apply import apply, group_staff
+    from tests.rewards.unit.factory import QPAY, cadre, row, ruleset, snap
+
+    s = snap([row("u1", "优秀", 1, 2), row("u2", "较差", 2, 2)])
+    roster = [cadre("a", "u1", grade="优秀"), cadre("b", "u1"), cadre("c", "u2", grade="较差")]
+    rules = ruleset(QPAY)
+    grouped = group_staff(roster, units={"u1", "u2"})
+    assert apply(s, rules=rules, roster=roster, grouped=grouped) == apply(s, rules=rules, roster=roster)
