@@ -58,6 +58,7 @@ EVENT_TYPES: dict[str, str] = {
     "supervision.breach.recorded": "kaohe.supervision.breach.recorded",
     "rewards.proposal.approved": "kaohe.rewards.proposal.approved",  # units: pools and consequences
     "rewards.pay.approved": "kaohe.rewards.pay.approved",  # approved pay lines (opaque person keys)
+    "notices.notice.created": "kaohe.notices.notice.created",  # 通知: rule, unit, recipients' user ids
 }
 BY_TYPE = {v: k for k, v in EVENT_TYPES.items()}
 

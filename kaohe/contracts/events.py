@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from kaohe.events import CloudEvent, new_event
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {}
-PRODUCERS = ("indicators", "scoring", "supervision", "rewards")  # kaohe/contracts/<producer>.py
+PRODUCERS = ("indicators", "scoring", "supervision", "rewards", "notices")  # kaohe/contracts/<producer>.py
 
 
 class EventPayload(BaseModel):

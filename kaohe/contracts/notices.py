@@ -4,6 +4,10 @@ The push is not a durable event: once a fan-out has stored its inbox rows, notic
 message per batch of recipients (`kaohe.notices.inbox.pushed`, a CloudEvent whose `data` is `InboxPush`);
 the gateway's live layer (`gateway/live.py`) hands each item to the recipient's open subscriptions. A user
 who is not connected reads the same rows from the inbox.
+
+The durable counterpart, for integrators (the gateway's webhooks, e.g. a 政务 messaging system), is the
+outbox event `kaohe.notices.notice.created` (`NoticeCreated`): one per rule and unit of each fan-out, with
+the recipients' user ids and never an email address.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from kaohe.contracts.events import EventPayload
 from kaohe.contracts.pages import PageRequest, Request
 
 # A plain, checkable address shape (no deliverability check): local@domain.tld, no spaces.
@@ -40,6 +45,8 @@ class PushedNotice(BaseModel):
     title: str
     urgent: bool
     created_at: datetime
+    unit_id: str | None = None  # the unit the notice is about (a deadline: the recipient's own)
+    unit_path: str | None = None
 
 
 class InboxPush(BaseModel):
@@ -48,6 +55,23 @@ class InboxPush(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     items: list[PushedNotice]
+
+
+class NoticeCreated(EventPayload):
+    """Notices of one rule about one unit, stored in their recipients' inboxes in one fan-out; subject:
+    `<rule>:<unit_id>`. User ids only (no addresses): an integrator maps them to its own accounts."""
+
+    TYPE = "kaohe.notices.notice.created"
+
+    rule: Rule
+    rule_zh: str
+    unit_id: str | None = None
+    unit_path: str | None = None
+    urgent: bool
+    title: str
+    notice_ids: list[str]
+    user_ids: list[str]
+    created_at: datetime
 
 
 class QuietHours(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from kaohe.contracts.events import EventPayload
@@ -81,6 +83,29 @@ class ResultsPublished(EventPayload):
     snapshot_id: str
     digest: str
     units: list[PublishedUnit]
+
+
+class ObjectionEvent(EventPayload):
+    """A 申诉 on one unit's result; subject: `<scheme_id>:<period>`. No free text and no person: the
+    reason, the answer and who filed it stay in scoring (read them through its `objections` RPC)."""
+
+    scheme_id: str
+    period: str = Field(pattern=PERIOD)
+    objection_id: str
+    unit_id: str
+    unit_path: str
+    unit_name: str | None = None
+    codes: list[str] = Field(default_factory=list)  # the indicators objected to (none: the whole result)
+
+
+class ObjectionFiled(ObjectionEvent):
+    TYPE = "kaohe.scoring.objection.filed"
+
+
+class ObjectionAnswered(ObjectionEvent):
+    TYPE = "kaohe.scoring.objection.answered"
+
+    decision: Literal["upheld", "rejected"]
 
 
 # RPC read params of the scoring service, as callers other than the gateway send them (the documents

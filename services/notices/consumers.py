@@ -13,7 +13,7 @@ from kaohe.contracts.indicators import (
     SubmissionsImported,
     SubmissionSubmitted,
 )
-from kaohe.contracts.scoring import WarningRaised
+from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled, WarningRaised
 from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
 from kaohe.events import CloudEvent
 from kaohe.runtime import Runtime
@@ -32,11 +32,15 @@ TYPES = [
     ItemOpened.TYPE,
     CardIssued.TYPE,
     BreachRecorded.TYPE,
+    ObjectionFiled.TYPE,
+    ObjectionAnswered.TYPE,
 ]
-SUPERVISION = {
+DRAFTED = {  # events whose rule makes one draft, stored and pushed alike
     ItemOpened.TYPE: (ItemOpened, rules.item_opened),
     CardIssued.TYPE: (CardIssued, rules.card_issued),
     BreachRecorded.TYPE: (BreachRecorded, rules.breach_recorded),
+    ObjectionFiled.TYPE: (ObjectionFiled, rules.objection_filed),
+    ObjectionAnswered.TYPE: (ObjectionAnswered, rules.objection_answered),
 }
 
 
@@ -57,23 +61,23 @@ def subscribe(
             pushed = await intake.warning(
                 c, event.id, WarningRaised.from_event(event), now=clock(), timing=timing
             )
-            pusher.after_commit(s, pushed)
+            await pusher.announce(s, pushed)
         elif event.type == SubmissionSubmitted.TYPE:
             sub = SubmissionSubmitted.from_event(event)
             if not fresh(event):
                 await intake.filed(c, [sub])
                 return
-            pusher.after_commit(s, await intake.submitted(c, event.id, sub, now=clock(), timing=timing))
+            await pusher.announce(s, await intake.submitted(c, event.id, sub, now=clock(), timing=timing))
         elif event.type == SubmissionApproved.TYPE:
             await intake.filed(c, [SubmissionApproved.from_event(event)])
         elif event.type == SubmissionsImported.TYPE:
             await intake.imported(c, SubmissionsImported.from_event(event))
         elif event.type == SchemePublished.TYPE:
             await intake.scheme(c, SchemePublished.from_event(event))
-        elif event.type in SUPERVISION and fresh(event):
-            model, rule = SUPERVISION[event.type]
+        elif event.type in DRAFTED and fresh(event):
+            model, rule = DRAFTED[event.type]
             draft = rule(event.id, model.from_event(event))  # type: ignore[arg-type]
-            pusher.after_commit(s, await intake.draft(c, draft, now=clock(), timing=timing))
+            await pusher.announce(s, await intake.draft(c, draft, now=clock(), timing=timing))
 
     async def many(s: AsyncSession, events: list[CloudEvent]) -> None:
         """A batch: its warnings fan out in one statement (a warning wave), the rest one by one."""
@@ -84,7 +88,7 @@ def subscribe(
         ]
         if warnings:
             pushed = await intake.drafts(await raw(s), warnings, now=clock(), timing=timing)
-            pusher.after_commit(s, pushed)
+            await pusher.announce(s, pushed)
         for e in events:
             if e.type != WarningRaised.TYPE:
                 await one(s, e)

@@ -65,7 +65,7 @@ async def remind(
     async def step() -> int:
         async with db.uow() as s:
             pushed = await reminders.sweep(await raw(s), now=clock(), timing=timing, policy=policy)
-            pusher.after_commit(s, pushed)
+            await pusher.announce(s, pushed)
         return 0  # a sweep is complete in one go: wait for the next period
 
     await _loop(stop, settings.remind_poll_s, step, "reminders")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from kaohe.contracts.indicators import SubmissionSubmitted
 from kaohe.contracts.notices import Rule
-from kaohe.contracts.scoring import WarningRaised
+from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled, WarningRaised
 from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
 from kaohe.identity import Role
 from services.notices.domain.deadlines import Deadline
@@ -139,6 +139,38 @@ def breach_recorded(event_id: str, e: BreachRecorded) -> Draft:
         audience=Audience(SUPERVISION_ROLES, units=(e.unit_id,)),
         title=f"督办超时：事项 {e.number}",
         body=f"督办事项 {e.number} 的时限（{e.due.date().isoformat()}）已过：{e.reason}",
+        unit_id=e.unit_id,
+        unit_path=e.unit_path,
+    )
+
+
+DECISION_ZH = {"upheld": "申诉成立", "rejected": "申诉不成立"}
+
+
+def objection_filed(event_id: str, e: ObjectionFiled) -> Draft:
+    """申诉: the assessing office (考核办 recipients whose subtree holds the unit) must answer it."""
+    name = e.unit_name or e.unit_id
+    what = f"（指标 {'、'.join(e.codes[:10])}{' 等' if len(e.codes) > 10 else ''}）" if e.codes else ""
+    return Draft(
+        rule="objection",
+        source=event_id,
+        audience=Audience(frozenset({Role.assessment_office}), covering=e.unit_path),
+        title=f"申诉待处理：{name} {e.period} 考核结果",
+        body=f"{name}对 {e.period} 的考核结果提出申诉{what}，请在申诉期内审核答复。",
+        unit_id=e.unit_id,
+        unit_path=e.unit_path,
+    )
+
+
+def objection_answered(event_id: str, e: ObjectionAnswered) -> Draft:
+    """申诉答复: the unit's reporters and head learn the office's decision."""
+    name = e.unit_name or e.unit_id
+    return Draft(
+        rule="objection",
+        source=event_id,
+        audience=Audience(frozenset({Role.reporter, Role.leader}), units=(e.unit_id,)),
+        title=f"申诉已答复：{name} {e.period}（{DECISION_ZH[e.decision]}）",
+        body=f"{name}对 {e.period} 考核结果的申诉已由考核办答复：{DECISION_ZH[e.decision]}。",
         unit_id=e.unit_id,
         unit_path=e.unit_path,
     )

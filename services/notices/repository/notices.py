@@ -29,9 +29,9 @@ WITH r AS (
            coalesce($12::jsonb ->> r.unit_id, $13), $14
     FROM r
     ON CONFLICT (dedup) DO NOTHING
-    RETURNING id, user_id, unit_path
+    RETURNING id, user_id, unit_id, unit_path
 )
-SELECT ins.id, ins.user_id, ins.unit_path, r.email, r.channels, r.quiet_start, r.quiet_end
+SELECT ins.id, ins.user_id, ins.unit_id, ins.unit_path, r.email, r.channels, r.quiet_start, r.quiet_end
 FROM ins JOIN r USING (user_id)
 """
 
@@ -83,7 +83,7 @@ WITH d AS (
     SELECT id, 'email', user_id, unit_path, CASE WHEN urgent THEN $10 ELSE $11 END FROM new WHERE mail
     ON CONFLICT (notice_id, channel) DO NOTHING
 )
-SELECT id, user_id, unit_path, mail, quiet_start, quiet_end, urgent, rule, title FROM new
+SELECT id, user_id, unit_id, unit_path, mail, quiet_start, quiet_end, urgent, rule, title FROM new
 """
 
 

@@ -68,6 +68,8 @@ async def _wave(c: asyncpg.Connection, drafts: list[Draft], *, now: datetime, ti
                 title=r["title"],
                 urgent=r["urgent"],
                 created_at=now,
+                unit_id=r["unit_id"],
+                unit_path=r["unit_path"],
             )
         )
         if not r["mail"]:
@@ -101,6 +103,8 @@ async def _follow(
             title=draft.title,
             urgent=draft.urgent,
             created_at=now,
+            unit_id=r["unit_id"],
+            unit_path=r["unit_path"],
         )
         for r in rows
     ]

@@ -1,4 +1,7 @@
-"""Live push (推送) after commit: one core-NATS message per batch of new inbox rows (contracts.notices).
+"""Live push (推送) after commit, and the durable `notice.created` events, of a fan-out's new inbox rows.
+
+Push: one core-NATS message per batch of new rows (contracts.notices). Events: one per rule and unit, in
+the outbox within the fan-out's own transaction, for integrators (the gateway's webhooks).
 
 Rows are pushed only once their transaction has committed: a rolled-back fan-out pushes nothing, and a
 fan-out that wrote nothing new (a redelivered event) has nothing to push.
@@ -14,8 +17,10 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe import logs
-from kaohe.contracts.notices import PUSH_TYPE, InboxPush, PushedNotice
+from kaohe.contracts.notices import PUSH_TYPE, RULE_ZH, InboxPush, NoticeCreated, PushedNotice
 from kaohe.events import CloudEvent, nats_subject
+from services.notices.repository import outbox
+from services.notices.repository.connection import raw
 
 log = logs.get("notices.push")
 Publish = Callable[[str, bytes], Awaitable[Any]]
@@ -25,6 +30,7 @@ class Pusher:
     """Publishes InboxPush messages on `<prefix>.notices.inbox.pushed` in batches of `batch` rows."""
 
     def __init__(self, prefix: str, batch: int, publish: Publish | None = None) -> None:
+        self.prefix = prefix
         self.subject = nats_subject(prefix, PUSH_TYPE)
         self.batch = batch
         self.publish = publish  # set when the runtime connects
@@ -47,6 +53,11 @@ class Pusher:
         for m in msgs:
             await self.publish(self.subject, m)
         return len(msgs)
+
+    async def announce(self, s: AsyncSession, items: Sequence[PushedNotice]) -> None:
+        """New inbox rows: `notice.created` into the outbox now (same transaction), the push at commit."""
+        await outbox.emit_many(await raw(s), self.prefix, created_events(items))
+        self.after_commit(s, items)
 
     def after_commit(self, s: AsyncSession, items: Sequence[PushedNotice]) -> None:
         """Queue `items` for pushing when `s` commits (dropped if it rolls back)."""
@@ -80,3 +91,24 @@ class Pusher:
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
+
+
+def created_events(items: Sequence[PushedNotice]) -> list[CloudEvent]:
+    """One `notice.created` per rule, unit, urgency and title among `items` (a fan-out's new rows)."""
+    groups: dict[tuple[str, str | None, str | None, bool, str], list[PushedNotice]] = {}
+    for i in items:
+        groups.setdefault((i.rule, i.unit_id, i.unit_path, i.urgent, i.title), []).append(i)
+    return [
+        NoticeCreated(
+            rule=rule,  # type: ignore[arg-type]
+            rule_zh=RULE_ZH[rule],
+            unit_id=unit_id,
+            unit_path=unit_path,
+            urgent=urgent,
+            title=title,
+            notice_ids=[g.notice_id for g in group],
+            user_ids=[g.user_id for g in group],
+            created_at=group[0].created_at,
+        ).event(subject=f"{rule}:{unit_id or '-'}")
+        for (rule, unit_id, unit_path, urgent, title), group in groups.items()
+    ]

@@ -49,12 +49,16 @@ def register(rt: Runtime, models: Models | None = None, places: Standings | None
     @rpc.method("objection_create", ObjectionCreate)
     async def objection_create(caller: Caller, p: ObjectionCreate) -> dict[str, Any]:
         async with db().uow() as s:
-            return await publication.objection_create(await connection.raw(s), caller=caller, p=p)
+            return await publication.objection_create(
+                await connection.raw(s), caller=caller, p=p, prefix=rt.settings.event_prefix
+            )
 
     @rpc.method("objection_answer", ObjectionAnswer)
     async def objection_answer(caller: Caller, p: ObjectionAnswer) -> dict[str, Any]:
         async with db().uow() as s:
-            return await publication.objection_answer(await connection.raw(s), caller=caller, p=p)
+            return await publication.objection_answer(
+                await connection.raw(s), caller=caller, p=p, prefix=rt.settings.event_prefix
+            )
 
     @rpc.method("objections", ObjectionsQuery)
     async def objections(caller: Caller, p: ObjectionsQuery) -> dict[str, Any]:

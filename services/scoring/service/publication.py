@@ -12,7 +12,7 @@ import orjson
 
 from kaohe.contracts import paths
 from kaohe.contracts.pages import decode_cursor, decode_offset, encode_cursor
-from kaohe.contracts.scoring import PublishedUnit, ResultsPublished
+from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled, PublishedUnit, ResultsPublished
 from kaohe.errors import Conflict, NotFound, ValidationFailed
 from kaohe.identity import Caller
 from services.scoring.domain.calendar import kind_of
@@ -144,8 +144,26 @@ async def objection_window_open(c: asyncpg.Connection, *, caller: Caller, p: Win
     return await state(c, book, p.scheme_id, p.period)
 
 
-async def objection_create(c: asyncpg.Connection, *, caller: Caller, p: ObjectionCreate) -> dict[str, Any]:
-    """An objection (申诉) to a unit's result while the window is open, by someone who covers the unit."""
+def _objection_event(r: Any, scheme_id: str, name: str | None, caller: Caller, model: Any) -> Any:
+    """objection.filed / .answered of a stored row: ids, unit and codes only (no reason, answer or person)."""
+    extra = {"decision": r["decision"]} if model is ObjectionAnswered else {}
+    return model(
+        scheme_id=scheme_id,
+        period=r["period"],
+        objection_id=r["id"],
+        unit_id=r["unit_id"],
+        unit_path=r["unit_path"],
+        unit_name=name or None,
+        codes=connection.js(r["codes"]),
+        **extra,
+    ).event(subject=f"{scheme_id}:{r['period']}", trace_id=caller.trace_id)
+
+
+async def objection_create(
+    c: asyncpg.Connection, *, caller: Caller, p: ObjectionCreate, prefix: str
+) -> dict[str, Any]:
+    """An objection (申诉) to a unit's result while the window is open, by someone who covers the unit;
+    `objection.filed` goes out through the outbox in the same transaction (the office hears of it)."""
     caller.require(*OBJECTORS)
     book = await book_of(c, p.scheme_id)
     unit = await unit_row(c, caller, book, p.unit_id)
@@ -175,11 +193,15 @@ async def objection_create(c: asyncpg.Connection, *, caller: Caller, p: Objectio
         p.reason,
         caller.user_id,
     )
+    filed = _objection_event(row, p.scheme_id, unit["name"], caller, ObjectionFiled)
+    await results.emit_many(c, prefix, [filed])
     return objection_public(row, p.scheme_id)
 
 
-async def objection_answer(c: asyncpg.Connection, *, caller: Caller, p: ObjectionAnswer) -> dict[str, Any]:
-    """Answer an open objection (考核办 of the book covering the unit)."""
+async def objection_answer(
+    c: asyncpg.Connection, *, caller: Caller, p: ObjectionAnswer, prefix: str
+) -> dict[str, Any]:
+    """Answer an open objection (考核办 of the book covering the unit); announces `objection.answered`."""
     caller.require(*OFFICE)
     row = await c.fetchrow("SELECT * FROM objection WHERE id = $1 FOR UPDATE", p.objection_id)
     if row is None or not caller.covers(row["unit_path"]):
@@ -200,6 +222,10 @@ async def objection_answer(c: asyncpg.Connection, *, caller: Caller, p: Objectio
         caller.user_id,
     )
     scheme_id = await c.fetchval("SELECT scheme_id FROM book WHERE id = $1", row["book"])
+    name = await c.fetchval(
+        "SELECT name FROM book_unit WHERE book = $1 AND unit_id = $2", row["book"], row["unit_id"]
+    )
+    await results.emit_many(c, prefix, [_objection_event(row, scheme_id, name, caller, ObjectionAnswered)])
     return objection_public(row, scheme_id)
 
 

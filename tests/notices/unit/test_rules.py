@@ -96,3 +96,28 @@ def test_supervision_items_reach_lead_and_cooperating_units_and_a_red_card_is_ur
     c = rules.card_issued("ev-10", card)
     assert c.urgent and c.audience.units == ("140502",) and "配合单位" in c.body and "红牌" in c.title
     assert not rules.card_issued("ev-11", card.model_copy(update={"colour": "yellow"})).urgent
+
+
+def objection(**kw: object) -> dict[str, object]:
+    return {
+        "scheme_id": "S1",
+        "period": "2026-Q1",
+        "objection_id": "o1",
+        "unit_id": "140501",
+        "unit_path": "/14/1405/140501/",
+        "unit_name": "甲镇",
+        "codes": ["GDP", "FAI"],
+        **kw,
+    }
+
+
+def test_an_objection_goes_to_the_offices_covering_the_unit_and_its_answer_to_the_unit() -> None:
+    from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled
+
+    d = rules.objection_filed("ev-9", ObjectionFiled.model_validate(objection()))
+    assert d.rule == "objection" and d.source == "ev-9" and not d.urgent
+    assert d.audience.roles == {"assessment_office"} and d.audience.covering == "/14/1405/140501/"
+    assert d.audience.units is None and "甲镇" in d.title and "GDP、FAI" in d.body
+    a = rules.objection_answered("ev-10", ObjectionAnswered.model_validate(objection(decision="upheld")))
+    assert a.audience.roles == {"reporter", "leader"} and a.audience.units == ("140501",)
+    assert "申诉成立" in a.title and a.source == "ev-10"
