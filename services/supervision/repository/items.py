@@ -112,13 +112,16 @@ async def get_many(s: AsyncSession, ids: Sequence[str]) -> list[Row]:
     return list(res.mappings())
 
 
-async def set_done(s: AsyncSession, item_id: str, done: Mapping[str, datetime]) -> None:
-    for unit, at in done.items():
+async def set_done(s: AsyncSession, done: Sequence[tuple[str, str, datetime]]) -> None:
+    """Record when each (item, unit, at) part was submitted, in one statement; a recorded time stays."""
+    if done:
         await s.execute(
             text(
-                "UPDATE item_unit SET done_at = :at WHERE item_id = :i AND unit_id = :u AND done_at IS NULL"
+                "UPDATE item_unit u SET done_at = v.at FROM unnest(CAST(:i AS text[]), CAST(:u AS text[]),"
+                " CAST(:at AS timestamptz[])) AS v(item_id, unit_id, at)"
+                " WHERE u.item_id = v.item_id AND u.unit_id = v.unit_id AND u.done_at IS NULL"
             ),
-            {"at": at, "i": item_id, "u": unit},
+            {"i": [d[0] for d in done], "u": [d[1] for d in done], "at": [d[2] for d in done]},
         )
 
 

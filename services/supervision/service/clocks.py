@@ -59,6 +59,7 @@ async def assess_items(
     updates: list[dict[str, Any]] = []
     dirty: set[tuple[str, str]] = set()
     out: dict[str, Refreshed] = {}
+    done: list[tuple[str, str, datetime]] = []  # (item, unit, when its part was submitted)
     for row in rows:
         i = row["id"]
         item = domain_item(row)
@@ -100,10 +101,9 @@ async def assess_items(
                 "red_cards": row["red_cards"] + sum(c["colour"] == "red" for c in nc),
             }
         )
-        done = {u: t for cy, u, t in board.submitted if cy == board.cycle}
-        if done:
-            await item_repo.set_done(s, i, done)
+        done += [(i, u, t) for u, t in {u: t for cy, u, t in board.submitted if cy == board.cycle}.items()]
         out[i] = Refreshed(board, a, len(nb), len(nc))
+    await item_repo.set_done(s, done)
     await records.insert_breaches(s, new_b)
     await records.insert_cards(s, new_c)
     events = [
