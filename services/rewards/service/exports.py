@@ -43,11 +43,12 @@ def _safe_sql(col: str) -> str:
 
 
 # one pass over the set's lines (primary-key order), the person's name by key, the units of the caller's
-# subtree as a hashed semi-join; the period is a constant of the set
+# subtree as a hashed semi-join; the period is a constant of the set; yuan by integer arithmetic (pay
+# amounts are never negative)
 PAYROLL = f"""
 SELECT l.person_key AS "人员编码", {_safe_sql("r.name")} AS "姓名", l.unit_id AS "单位代码",
        $4::text AS "期间", {_safe_sql("l.rule_id")} AS "规则",
-       to_char(l.amount_fen / 100.0, 'FM9999999999990.00') AS "金额(元)",
+       (l.amount_fen / 100)::text || '.' || lpad((l.amount_fen % 100)::text, 2, '0') AS "金额(元)",
        l.amount_fen AS "金额(分)"
 FROM proposal_line l JOIN person r ON r.person_key = l.person_key
 WHERE l.set_id = $1 AND l.kind = 'pay' AND NOT l.dropped
