@@ -6,8 +6,8 @@ the gateway's live layer (`gateway/live.py`) hands each item to the recipient's 
 who is not connected reads the same rows from the inbox.
 
 The durable counterpart, for integrators (the gateway's webhooks, e.g. a 政务 messaging system), is the
-outbox event `kaohe.notices.notice.created` (`NoticeCreated`): one per rule and unit of each fan-out, with
-the recipients' user ids and never an email address.
+outbox event `kaohe.notices.notice.created` (`NoticeCreated`): per fan-out, its new notices grouped by rule
+and unit with the recipients' user ids, never an email address.
 """
 
 from __future__ import annotations
@@ -57,11 +57,10 @@ class InboxPush(BaseModel):
     items: list[PushedNotice]
 
 
-class NoticeCreated(EventPayload):
-    """Notices of one rule about one unit, stored in their recipients' inboxes in one fan-out; subject:
-    `<rule>:<unit_id>`. User ids only (no addresses): an integrator maps them to its own accounts."""
+class NoticeGroup(BaseModel):
+    """The new notices of one rule about one unit (a deadline reminder: the recipients' own unit)."""
 
-    TYPE = "kaohe.notices.notice.created"
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     rule: Rule
     rule_zh: str
@@ -71,7 +70,20 @@ class NoticeCreated(EventPayload):
     title: str
     notice_ids: list[str]
     user_ids: list[str]
+
+
+class NoticeCreated(EventPayload):
+    """Notices stored in their recipients' inboxes by one fan-out, grouped by rule and unit (≤
+    `CREATED_UNITS` groups an event); subject: the rule (`mixed` if several). User ids only, never an
+    address: an integrator maps them to its own accounts. `units[].unit_path` scopes webhook deliveries."""
+
+    TYPE = "kaohe.notices.notice.created"
+
     created_at: datetime
+    units: list[NoticeGroup]
+
+
+CREATED_UNITS = 200
 
 
 class QuietHours(BaseModel):

@@ -1,7 +1,7 @@
 """Live push (推送) after commit, and the durable `notice.created` events, of a fan-out's new inbox rows.
 
-Push: one core-NATS message per batch of new rows (contracts.notices). Events: one per rule and unit, in
-the outbox within the fan-out's own transaction, for integrators (the gateway's webhooks).
+Push: one core-NATS message per batch of new rows (contracts.notices). Events: the rows grouped by rule and
+unit, in the outbox within the fan-out's own transaction, for integrators (the gateway's webhooks).
 
 Rows are pushed only once their transaction has committed: a rolled-back fan-out pushes nothing, and a
 fan-out that wrote nothing new (a redelivered event) has nothing to push.
@@ -17,7 +17,15 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe import logs
-from kaohe.contracts.notices import PUSH_TYPE, RULE_ZH, InboxPush, NoticeCreated, PushedNotice
+from kaohe.contracts.notices import (
+    CREATED_UNITS,
+    PUSH_TYPE,
+    RULE_ZH,
+    InboxPush,
+    NoticeCreated,
+    NoticeGroup,
+    PushedNotice,
+)
 from kaohe.events import CloudEvent, nats_subject
 from services.notices.repository import outbox
 from services.notices.repository.connection import raw
@@ -94,12 +102,13 @@ class Pusher:
 
 
 def created_events(items: Sequence[PushedNotice]) -> list[CloudEvent]:
-    """One `notice.created` per rule, unit, urgency and title among `items` (a fan-out's new rows)."""
+    """`notice.created` of a fan-out's new rows: grouped by rule, unit, urgency and title, at most
+    `CREATED_UNITS` groups an event (a warning wave of a thousand units makes five events, not a thousand)."""
     groups: dict[tuple[str, str | None, str | None, bool, str], list[PushedNotice]] = {}
     for i in items:
         groups.setdefault((i.rule, i.unit_id, i.unit_path, i.urgent, i.title), []).append(i)
-    return [
-        NoticeCreated(
+    units = [
+        NoticeGroup(
             rule=rule,  # type: ignore[arg-type]
             rule_zh=RULE_ZH[rule],
             unit_id=unit_id,
@@ -108,7 +117,14 @@ def created_events(items: Sequence[PushedNotice]) -> list[CloudEvent]:
             title=title,
             notice_ids=[g.notice_id for g in group],
             user_ids=[g.user_id for g in group],
-            created_at=group[0].created_at,
-        ).event(subject=f"{rule}:{unit_id or '-'}")
+        )
         for (rule, unit_id, unit_path, urgent, title), group in groups.items()
     ]
+    out = []
+    for k in range(0, len(units), CREATED_UNITS):
+        chunk = units[k : k + CREATED_UNITS]
+        rules = {u.rule for u in chunk}
+        subject = rules.pop() if len(rules) == 1 else "mixed"
+        created = NoticeCreated(created_at=items[0].created_at, units=chunk)
+        out.append(created.event(subject=subject))
+    return out
