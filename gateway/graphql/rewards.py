@@ -1,6 +1,6 @@
 """Rewards (结果运用) types: registry, rule sets, proposals, ledger (实绩档案), what-if, exports.
 
-Built from the rewards contract (`kaohe/contracts/rewards.py`): results are validated with its models, then
+Built from the rewards contract (`kaohe/contracts/rewards/`): results are validated with its models, then
 turned into GraphQL objects. Money is `Fen` (integer fen, 分, beyond 32 bits). Persons appear by their
 opaque `personKey`; a name only masked (张*明), and only when the service returned it to this caller.
 """

@@ -404,7 +404,7 @@ async def test_published_month_becomes_explained_proposals_two_level_approval_le
 async def test_pay_lines_reach_the_payroll_system_by_its_key_and_by_webhook(
     gw: Harness, http: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    """The contract's payroll side (kaohe/contracts/rewards.py): `payroll_export` serves an integration key
+    """The contract's payroll side (contracts/rewards/rpc.py): `payroll_export` serves an integration key
     with `payroll:read`, and each `pay.approved` line carries its `unit_path`, so a webhook subscriber of
     the subtree receives the lines of its units."""
     done = await applied_month(gw, http, receiver)

@@ -1,264 +1,49 @@
-"""Contract of the rewards service (结果运用): its RPC params and results, and the events it publishes.
+"""Rewards contract: proposals (拟运用清单), approval, ledger (实绩档案), what-if, payroll export:
+RPC params and results, and the method table (name → params, result) of every rewards RPC method.
 
-Both ends import these models: the service validates params and builds results with them, the gateway
-builds params and reads results with them (docs/rpc/rewards.md is the prose). Rewards consumes
-`kaohe.scoring.results.published` (immutable snapshots, never the preliminary `score.updated`) and, to
-know units and which assessing unit a scheme belongs to, `kaohe.indicators.unit.changed` and
-`kaohe.indicators.scheme.published`.
-
-Persons are named everywhere by an opaque `person_key` (`P` + 24 hex, random at registration); the ID-card
-number (身份证号) is stored only as a keyed HMAC, the name only for authorised readers; neither ever
-appears in an event or a log. A person reads their own ledger when `Caller.user_id` equals the person's
-`account` (the login account registered with the person).
-
-For the gateway (R-edge): the walking skeleton's `records_by_units` ({ids} → {unit_id: [RecordPublic]},
-fed by score.updated) is gone; `ledger_by_units` (LedgerByUnits → {unit_id: [LedgerEntryPublic]}, the
-newest entries of each unit's 实绩档案) replaces it.
+`vocabulary.py` holds the shared terms, `events.py` the events, `registry.py` the registry and rule
+sets. docs/rpc/rewards.md is the prose.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from kaohe.contracts.events import EventPayload
 from kaohe.contracts.pages import MAX_PAGE, PageRequest, Request
-from kaohe.contracts.periods import PATTERN as PERIOD
-
-# ---------------------------------------------------------------- vocabulary
-
-Post = Literal["主要负责人", "班子成员", "一般干部"]  # head / leadership member / staff
-Grade = Literal["优秀", "良好", "一般", "较差"]
-PersonKey = Annotated[str, Field(pattern=r"^P[0-9a-f]{24}$")]
-UnitId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_-]+$")]
-PeriodStr = Annotated[str, Field(pattern=PERIOD)]
-Reason = Annotated[str, Field(min_length=2, max_length=500)]
-RuleSetStatus = Literal["draft", "active", "retired"]
-# pending: awaiting level 1; reviewed: level 1 passed, awaiting level 2; approved: applied to the ledger;
-# rejected: refused by a reviewer; superseded: replaced by a recomputation or a re-published snapshot
-SetStatus = Literal["pending", "reviewed", "approved", "rejected", "superseded"]
-LineKind = Literal["pool", "withheld", "released", "zeroed", "pay", "honour", "cadre", "streak", "quota"]
-ExportFormat = Literal["csv", "xlsx"]
-# 18-character 居民身份证号码 (last may be X) or the old 15-digit form
-ID_NUMBER = r"^(\d{17}[\dXx]|\d{15})$"
-
-
-class _Out(BaseModel):
-    """Results: extra fields ignored (a newer service may add fields)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-# ---------------------------------------------------------------- cadre registry (干部名册)
-
-
-class PersonUpsert(Request):
-    """Register a person or update their name/account; found again by the ID number's HMAC."""
-
-    id_number: str = Field(pattern=ID_NUMBER, description="居民身份证号码; stored only as a keyed hash")
-    name: str = Field(min_length=1, max_length=50, description="姓名, shown to authorised readers only")
-    account: str | None = Field(None, max_length=128, description="login user id: the person's own ledger")
-
-
-class PostPublic(_Out):
-    """A post (任职) of a person in a unit over [valid_from, valid_to) (valid_to null = current)."""
-
-    post_id: int
-    person_key: str
-    unit_id: str
-    unit_path: str
-    post: Post
-    rank: str  # 职级: 正处, 副处, 正科, 副科, 科员 …
-    monthly_pay_fen: int  # 月奖励性绩效工资基数 (分)
-    valid_from: date
-    valid_to: date | None = None
-
-
-class PersonPublic(_Out):
-    """A person of the registry; `name` and `account` are null for readers not entitled to them."""
-
-    person_key: str
-    name: str | None = None
-    account: str | None = None
-    created: bool = False  # set by person_upsert when this call registered the person
-    posts: list[PostPublic] = []  # history, oldest first
-    updated_at: datetime
-
-
-class PostUpsert(Request):
-    """Put a person into a post from `valid_from`; their open posts end that day unless `keep_others`."""
-
-    person_key: PersonKey
-    unit_id: UnitId
-    post: Post
-    rank: str = Field(min_length=1, max_length=20)
-    monthly_pay_fen: int = Field(ge=0, le=10**9)
-    valid_from: date
-    keep_others: bool = False  # true: a concurrent post (兼职) and the open ones stay
-
-
-class PostEnd(Request):
-    post_id: int = Field(ge=1)
-    valid_to: date
-
-
-class PersonGet(Request):
-    person_key: PersonKey
-
-
-class CadresList(PageRequest):
-    """The cadres of a unit (or its subtree) as of a date, by person key."""
-
-    unit_id: UnitId
-    as_of: date | None = None  # default today
-    subtree: bool = False
-
-
-class CadreRow(_Out):
-    person_key: str
-    name: str | None = None
-    post_id: int
-    unit_id: str
-    post: Post
-    rank: str
-    monthly_pay_fen: int
-    valid_from: date
-    valid_to: date | None = None
-
-
-class ImportFile(Request):
-    """A cadre roster file (CSV or XLSX): inline base64 (≤ 5 MB) or an uploaded object key, not both.
-
-    Columns (first row, Chinese headers): 身份证号, 姓名, 单位代码, 职务类别 (主要负责人/班子成员/一般干部),
-    职级, 月绩效基数(元) (yuan with up to 2 decimals), 任职日期 (YYYY-MM-DD); optional 登录账号, 期间 and
-    个人等次 (the person's own grade of that period).
-    """
-
-    filename: str = Field(min_length=1, max_length=200)
-    content_b64: str | None = Field(None, max_length=7_000_000)
-    object_key: str | None = Field(None, max_length=500)
-
-    @model_validator(mode="after")
-    def _one(self) -> ImportFile:
-        if (self.content_b64 is None) == (self.object_key is None):
-            raise ValueError("give exactly one of content_b64 and object_key")
-        return self
-
-
-class ImportCommit(ImportFile):
-    expected_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="the dry run's digest")
-
-
-class ImportProblem(_Out):
-    row: int  # 1-based data row (the header is row 0)
-    field: str  # the column header
-    message: str
-
-
-class ImportReport(_Out):
-    """What a dry run found (nothing written) or what a commit wrote."""
-
-    digest: str  # SHA-256 of the file: commit must name the dry run's
-    rows: int
-    valid: int
-    problems: list[ImportProblem]
-    new_persons: int
-    new_posts: int  # posts opened (a move closes the person's open post)
-    unchanged: int
-    grades: int  # 个人等次 rows
-    committed: bool = False
-
-
-class PersonGrade(Request):
-    person_key: PersonKey
-    grade: Grade | None
-
-
-class PersonGradesSet(Request):
-    """The persons' own grades (个人考核等次) of a period, from their unit's assessment."""
-
-    period: PeriodStr
-    items: list[PersonGrade] = Field(min_length=1, max_length=5000)
-
-
-class UnitProfile(Request):
-    unit_id: UnitId
-    unit_kind: str = Field(min_length=1, max_length=40, description="单位类型 for 考核系数: 招商, 产业 …")
-
-
-class UnitProfilesSet(Request):
-    items: list[UnitProfile] = Field(min_length=1, max_length=5000)
-
-
-class UnitPool(Request):
-    unit_id: UnitId
-    pool_fen: int = Field(ge=0, le=10**13)
-
-
-class UnitPoolsSet(Request):
-    """Base pools (奖励性绩效总额 before 系数 and grade) of units for a period; else staff base × months."""
-
-    period: PeriodStr
-    items: list[UnitPool] = Field(min_length=1, max_length=5000)
-
-
-class Count(_Out):
-    count: int
-
-
-# ---------------------------------------------------------------- rule sets (结果运用规则)
-
-
-class RuleSetCreate(Request):
-    """A new draft version; `rules` as services/rewards/domain/rules.py's models in JSON (docs/rpc)."""
-
-    assessing_unit: UnitId
-    year: int = Field(ge=2000, le=2100)
-    rules: list[dict[str, Any]] = Field(max_length=200)
-
-
-class RuleSetRef(Request):
-    assessing_unit: UnitId
-    year: int = Field(ge=2000, le=2100)
-    version: int = Field(ge=1)
-
-
-class RuleSetUpdate(RuleSetRef):
-    rules: list[dict[str, Any]] = Field(max_length=200)
-    expected_revision: int = Field(ge=0)
-
-
-class RuleSetActivate(RuleSetRef):
-    expected_revision: int = Field(ge=0)
-
-
-class RuleSetGet(Request):
-    assessing_unit: UnitId
-    year: int = Field(ge=2000, le=2100)
-    version: int | None = Field(None, ge=1)  # default: the active version
-
-
-class RuleSetsList(PageRequest):
-    assessing_unit: UnitId | None = None
-    year: int | None = Field(None, ge=2000, le=2100)
-
-
-class RuleSetPublic(_Out):
-    assessing_unit: str
-    year: int
-    version: int
-    status: RuleSetStatus
-    rules: list[dict[str, Any]]
-    ref: str  # assessing_unit/year/vN
-    digest: str
-    revision: int  # compare-and-set token of a draft
-    used: bool  # proposals were made with it (then it can never change)
-    created_by: str
-    created_at: datetime
-    activated_at: datetime | None = None
-
+from kaohe.contracts.rewards.registry import (
+    CadresList,
+    Count,
+    ImportCommit,
+    ImportFile,
+    ImportReport,
+    PersonGet,
+    PersonGradesSet,
+    PersonPublic,
+    PersonUpsert,
+    PostEnd,
+    PostPublic,
+    PostUpsert,
+    RuleSetActivate,
+    RuleSetCreate,
+    RuleSetGet,
+    RuleSetPublic,
+    RuleSetsList,
+    RuleSetUpdate,
+    UnitPoolsSet,
+    UnitProfilesSet,
+)
+from kaohe.contracts.rewards.vocabulary import (
+    ExportFormat,
+    LineKind,
+    PeriodStr,
+    PersonKey,
+    SetStatus,
+    UnitId,
+    _Out,
+)
 
 # ---------------------------------------------------------------- snapshots and proposals (拟运用清单)
 
@@ -293,7 +78,7 @@ class ProblemPublic(_Out):
     rule_id: str | None = None
     unit_id: str | None = None
     person_key: str | None = None
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = Field(default_factory=dict)
     resolved_by: str | None = None
     resolution: str | None = None
 
@@ -376,7 +161,7 @@ class ProposalLinePublic(_Out):
     snapshot_digest: str
     dropped: bool = False
     explanation: list[str]  # Chinese sentences: the rule, its basis, the inputs, how the amount came
-    adjustments: list[AdjustmentPublic] = []
+    adjustments: list[AdjustmentPublic] = Field(default_factory=list)
 
 
 class LineAdjust(Request):
@@ -566,79 +351,6 @@ class ExportPublic(_Out):
     rows: int
     bytes: int
     sha256: str
-
-
-# ---------------------------------------------------------------- events
-
-
-class EventUnit(BaseModel):
-    """One unit of an approved set: its pool and the non-money consequences (opaque person keys only)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    unit_id: str
-    unit_path: str
-    pool_fen: int
-    paid_fen: int
-    withheld_fen: int
-    consequences: list[dict[str, str | None]] = []  # {person_key|null, consequence, rule_id}
-
-
-class ProposalAwaiting(EventPayload):
-    """A proposal set awaits review at `level`; subject: `<assessing_unit>:<period>`."""
-
-    TYPE = "kaohe.rewards.proposal.awaiting"
-
-    set_id: int
-    assessing_unit: str
-    assessing_path: str | None = None
-    scheme_id: str
-    period: str = Field(pattern=PERIOD)
-    level: int
-    levels: int
-    lines: int
-    problems: int
-
-
-class ProposalApproved(EventPayload):
-    """An approved set, one event per batch of ≤ 500 units; subject: `<assessing_unit>:<period>`."""
-
-    TYPE = "kaohe.rewards.proposal.approved"
-
-    set_id: int
-    assessing_unit: str
-    scheme_id: str
-    period: str = Field(pattern=PERIOD)
-    snapshot_id: str
-    snapshot_digest: str
-    ruleset_ref: str
-    batch: int  # 1-based
-    batches: int
-    units: list[EventUnit]
-
-
-class PayLine(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    person_key: str
-    unit_id: str
-    amount_fen: int
-    rule_id: str
-    unit_path: str | None = None  # the unit's org path: webhooks deliver each subscriber its subtree's lines
-
-
-class PayApproved(EventPayload):
-    """Approved pay of a set, one event per batch of ≤ 5,000 lines; subject: `<assessing_unit>:<period>`."""
-
-    TYPE = "kaohe.rewards.pay.approved"
-
-    set_id: int
-    assessing_unit: str
-    period: str = Field(pattern=PERIOD)
-    snapshot_digest: str
-    batch: int
-    batches: int
-    lines: list[PayLine]
 
 
 # ---------------------------------------------------------------- method table (name → params, result)
