@@ -249,7 +249,8 @@ async def test_no_n_plus_one_requests_do_not_grow_with_page_size(
         )
         assert not r["data"]["unitCreate"]["errors"]
     q = """query($root: ID!, $n: Int!) { unitSubtree(rootId: $root, first: $n) { edges { node {
-      id name score { total rank grade } evidence { id } supervisionSignals { total } resultRecords { seq amountFen }
+      id name score { total rank grade } evidence { id } supervisionSignals { total }
+      resultRecords { seq amountFen }
       parent { name } } } pageInfo { hasNextPage endCursor } } }"""
     counts = []
     for n in (5, 40):
