@@ -1,4 +1,4 @@
-"""The whole platform on one machine: infrastructure (embedded or external), migrations, five processes."""
+"""The whole platform on one machine: infrastructure (embedded or external), migrations, the components."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ class Stack:
         self.progress(f"migrations applied for {', '.join(migrate.MIGRATED)} ({time.monotonic() - t:.1f}s)")
 
     def start_components(self, timeout: float = 60) -> None:
-        """Start the five processes and wait until each reports ready, and is ours (instance token)."""
+        """Start every component's process and wait until each reports ready, and is ours (instance token)."""
         try:
             self._start_all_components(timeout)
         except BaseException:  # failed or interrupted (Ctrl-C, SIGTERM): leave no component behind
