@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,3 +55,19 @@ class Database:
 def asyncpg_dsn(url: str) -> str:
     """The plain libpq DSN for asyncpg.connect (LISTEN, COPY) from a SQLAlchemy URL."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def raw_connection(s: AsyncSession) -> asyncpg.Connection:
+    """The session's own asyncpg connection, inside the session's transaction (begun here if need be).
+
+    For bulk paths (COPY, unnest, set-based SQL) that run in the same unit of work as the ORM statements.
+    """
+    tx = s.sync_session.get_transaction()
+    held = s.info.get("raw_connection")
+    if held is not None and held[0] is tx:
+        return held[1]  # type: ignore[no-any-return]
+    await s.execute(text("SELECT 1"))  # the driver begins the transaction lazily
+    conn = await s.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    s.info["raw_connection"] = (s.sync_session.get_transaction(), driver)
+    return driver  # type: ignore[return-value]

@@ -9,6 +9,8 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kaohe.db import raw_connection
+
 
 def js(x: Any) -> Any:
     """A json/jsonb column read on a plain asyncpg connection (text) as Python data."""
@@ -20,17 +22,7 @@ def dumps(x: Any) -> str:
     return orjson.dumps(x).decode()
 
 
-async def raw(s: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside the session's transaction (begun here if need be)."""
-    tx = s.sync_session.get_transaction()
-    held = s.info.get("raw_connection")
-    if held is not None and held[0] is tx:
-        return held[1]  # type: ignore[no-any-return]
-    await s.execute(text("SELECT 1"))  # the driver begins the transaction lazily
-    conn = await s.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
-    s.info["raw_connection"] = (s.sync_session.get_transaction(), driver)
-    return driver  # type: ignore[return-value]
+raw = raw_connection  # the session's asyncpg connection, same transaction (kaohe.db)
 
 
 async def read_only(s: AsyncSession) -> asyncpg.Connection:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import orjson
-from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kaohe.db import raw_connection
 
 
 def js(x: Any) -> Any:
@@ -15,17 +14,7 @@ def js(x: Any) -> Any:
     return orjson.loads(x) if isinstance(x, str | bytes) else x
 
 
-async def raw(s: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside the session's transaction."""
-    tx = s.sync_session.get_transaction()
-    held = s.info.get("raw_connection")
-    if held is not None and held[0] is tx:
-        return held[1]  # type: ignore[no-any-return]
-    await s.execute(text("SELECT 1"))  # the driver begins the transaction lazily
-    conn = await s.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
-    s.info["raw_connection"] = (s.sync_session.get_transaction(), driver)
-    return driver  # type: ignore[return-value]
+raw = raw_connection  # the session's asyncpg connection, same transaction (kaohe.db)
 
 
 # ---------------------------------------------------------------- books, schemes, rosters
