@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-import uvicorn
 import websockets
 
-from kaohe import devstack
 from tests.conftest import Infra, eventually
 from tests.gateway.test_authz import one_leaf_scheme
 from tests.support.gateway import Harness, harness, make_tree
+from tests.support.webhooks import Receiver, serving
 
 SUBMIT = """mutation($i: SubmissionCreateInput!) {
   submissionCreate(input: $i) { node { id } errors { code message } } }"""
@@ -38,50 +37,10 @@ async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
         yield h
 
 
-def _started(server: uvicorn.Server) -> Any:
-    async def check() -> bool:
-        return bool(server.started)
-
-    return check
-
-
-class Receiver:
-    """A webhook receiver on a real port that fails the first `fail_first` attempts per event."""
-
-    def __init__(self, fail_first: int) -> None:
-        self.fail_first = fail_first
-        self.hits: list[dict[str, Any]] = []
-        self.port = devstack.free_port()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        event = headers.get("kaohe-event-id", "")
-        n = sum(1 for h in self.hits if h["headers"].get("kaohe-event-id") == event)
-        self.hits.append({"at": time.monotonic(), "headers": headers, "body": body})
-        status = 500 if n < self.fail_first else 200
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-
 @pytest_asyncio.fixture(scope="module")
 async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver(fail_first=2)
-    server = uvicorn.Server(
-        uvicorn.Config(rec, host="127.0.0.1", port=rec.port, log_config=None, lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    await eventually(_started(server), what="receiver up")
-    yield rec
-    server.should_exit = True
-    await task
+    async with serving(Receiver(fail_first=2)) as rec:
+        yield rec
 
 
 @pytest_asyncio.fixture(scope="module")

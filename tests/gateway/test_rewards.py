@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 import websockets
 
-from kaohe import devstack
 from tests.conftest import Infra, eventually
 from tests.support.gateway import Harness, Scored, harness, scored_world
+from tests.support.webhooks import Receiver, serving
 
 pytestmark = pytest.mark.asyncio
 BASIS = "《某市机关绩效工资发放办法》第五条"
@@ -86,28 +85,6 @@ WHATIF = """query($s: String!, $r: JSON!) { rewardWhatIf(snapshotId: $s, rules: 
   gainers { personKey deltaFen gained lost } losers { personKey deltaFen } } }"""
 
 
-class Receiver:
-    """A webhook receiver on a real loopback port: records every delivery, answers 200."""
-
-    def __init__(self) -> None:
-        self.hits: list[dict[str, Any]] = []
-        self.port = devstack.free_port()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.hits.append({"type": headers.get("kaohe-event-type"), "body": body})
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-
 @pytest_asyncio.fixture(scope="module")
 async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
     """The full harness; webhooks may target this module's receiver on loopback (a development setting)."""
@@ -117,18 +94,8 @@ async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
 
 @pytest_asyncio.fixture(scope="module")
 async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    config = uvicorn.Config(rec, host="127.0.0.1", port=rec.port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def up() -> bool:
-        return bool(server.started)
-
-    await eventually(up, what="webhook receiver up")
-    yield rec
-    server.should_exit = True
-    await task
+    async with serving(Receiver()) as rec:
+        yield rec
 
 
 def id_number() -> str:

@@ -3,27 +3,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from nats.aio.client import Client as NATS
 
-from kaohe import devstack
 from kaohe.contracts.scoring import WarningRaised
 from kaohe.events import CloudEvent
 from kaohe.identity import Caller, Role
 from tests.conftest import Infra, eventually
 from tests.notices.harness import recipient
 from tests.support.gateway import Harness, harness
+from tests.support.webhooks import Receiver, serving
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,42 +32,10 @@ PEOPLE = [
 ]
 
 
-class Receiver:
-    """A webhook endpoint on a real loopback port: records every request, answers 200."""
-
-    def __init__(self) -> None:
-        self.hits: list[dict[str, Any]] = []
-        self.port = devstack.free_port()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.hits.append({"headers": headers, "body": body})
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-
 @pytest_asyncio.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    config = uvicorn.Config(rec, host="127.0.0.1", port=rec.port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def up() -> bool:
-        return bool(server.started)
-
-    await eventually(up, what="receiver up")
-    yield rec
-    server.should_exit = True
-    await task
+    async with serving(Receiver()) as rec:
+        yield rec
 
 
 @pytest_asyncio.fixture
