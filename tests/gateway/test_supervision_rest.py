@@ -3,7 +3,6 @@ client key, rate limit), the signed outcome callback, 13710 feedback stages, and
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -17,12 +16,11 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest_asyncio
-import uvicorn
 
 from gateway.intake import INTAKE_BURST, INTAKE_MAX_BYTES
 from tests.conftest import Infra, eventually
-from tests.gateway.test_integration import Receiver, _started
 from tests.support.gateway import Harness, harness, make_tree
+from tests.support.webhooks import Receiver, serving
 
 URL = "/api/v1/supervision"
 
@@ -36,15 +34,8 @@ async def gw(infra: Infra, template_db: str) -> AsyncIterator[Harness]:
 
 @pytest_asyncio.fixture(scope="module")
 async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver(fail_first=0)
-    server = uvicorn.Server(
-        uvicorn.Config(rec, host="127.0.0.1", port=rec.port, log_config=None, lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    await eventually(_started(server), what="receiver up")
-    yield rec
-    server.should_exit = True
-    await task
+    async with serving(Receiver()) as rec:
+        yield rec
 
 
 @pytest_asyncio.fixture(scope="module")
