@@ -23,6 +23,7 @@ own shape). Creation speed is not measured. 1% of the items' clocks fall due at 
   month of approved values, one item each where the town is the late cooperating unit; one sweep cards all
   50 at once (a burst; `card_burst_issue_ms` is the sweep's own time) → each town's total in scoring, read
   through GraphQL (polled every 50 ms), moves — timed from the start of that sweep;
+`--only sweep,pages,…` measures just those parts (after the same seeding).
 `--quick`: 3,000 units and 20,000 items, shorter load. The load average is reported (two cores, shared).
 """
 
@@ -456,7 +457,10 @@ class Bench:
         }
 
 
-async def run(stack: Any, quick: bool) -> dict[str, Any]:
+PARTS = ("sweep", "pages", "warnings", "cards", "recalc")
+
+
+async def run(stack: Any, quick: bool, only: set[str]) -> dict[str, Any]:
     b = Bench(stack, quick)
     nc, client = await b.rpc()
     token = issue_dev_token(GatewaySettings(), user_id="bench-ducha", roles=["supervisor"], org_path="/")
@@ -468,13 +472,18 @@ async def run(stack: Any, quick: bool) -> dict[str, Any]:
         await b.seed(client)
         out: dict[str, Any] = {"units": b.units, "open_items": b.items, "due_share": 0.01}
         out["load_avg_before"] = load()
-        out.update(await b.sweep(client))
-        out.update(await b.page_direct(client))
-        out.update(await b.page_light(token))
-        out.update(await b.pages(token))
-        out.update(await b.warnings(nc, token))
-        out.update(await b.cards_to_scores(client, office))
-        out.update(await b.recalc(client))
+        if "sweep" in only:
+            out.update(await b.sweep(client))
+        if "pages" in only:
+            out.update(await b.page_direct(client))
+            out.update(await b.page_light(token))
+            out.update(await b.pages(token))
+        if "warnings" in only:
+            out.update(await b.warnings(nc, token))
+        if "cards" in only:
+            out.update(await b.cards_to_scores(client, office))
+        if "recalc" in only:
+            out.update(await b.recalc(client))
         out["supervision_peak_rss_mb"] = rss_mb(stack.procs["supervision"].proc.pid)
         out["load_avg_after"] = load()
         return out
@@ -485,7 +494,15 @@ async def run(stack: Any, quick: bool) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="3,000 units and 20,000 items, shorter load")
+    ap.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to measure (default all: {','.join(PARTS)})",
+    )
     args = ap.parse_args()
+    only = set(args.only.split(","))
+    if only - set(PARTS):
+        ap.error(f"--only: unknown part(s) {sorted(only - set(PARTS))}; choose from {','.join(PARTS)}")
     stack = start_infra()
     try:
         stack.env["KAOHE_GATEWAY_RATE_LIMIT_RPS"] = "1000000"
@@ -495,8 +512,10 @@ def main() -> None:
         for c in ("GATEWAY", "SCORING", "INDICATORS", "SUPERVISION", "REWARDS"):
             stack.env.setdefault(f"KAOHE_{c}_LOG_LEVEL", "WARNING")
         stack.start_components()
-        figures = asyncio.run(run(stack, args.quick))
+        figures = asyncio.run(run(stack, args.quick, only))
         figures["quick"] = args.quick
+        if only != set(PARTS):
+            figures["only"] = sorted(only)
     finally:
         stack.stop()
     report(figures)
