@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kaohe.contracts.reporting import Reporting
 from kaohe.contracts.standards import (
     Banded,
     Bonus,
@@ -161,6 +162,7 @@ class Scheme(_Model):  # 考核方案
     supplements: list[Supplement] = Field(default_factory=list)
     overrides: list[WeightOverride] = Field(default_factory=list)
     coefficients: list[Coefficient] = Field(default_factory=list)
+    reporting: Reporting = Field(default_factory=Reporting)  # 报送要求: 填报 due day and reminder
 
     @property
     def label(self) -> str:

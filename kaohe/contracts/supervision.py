@@ -320,6 +320,9 @@ class _ItemEvent(EventPayload):
     unit_paths: list[str]
     source: ItemSource
     at: datetime
+    # each unit's own due day, parallel to unit_ids: the lead's is the item's deadline, a cooperating
+    # unit's its 分项时限 (after approved extensions); empty in events published before it existed
+    unit_deadlines: list[date] = Field(default_factory=list)
 
 
 class ItemOpened(_ItemEvent):

@@ -151,6 +151,7 @@ async def open_item(
         office_path=office["path"],
         unit_ids=[t["unit_id"] for t in tasks],
         unit_paths=[t["unit_path"] for t in tasks],
+        unit_deadlines=[item.deadline if t["role"] == "lead" else t["deadline"] for t in tasks],
         source=str(item.source.source),  # type: ignore[arg-type]
         at=at,
         title=item.title,

@@ -166,6 +166,7 @@ async def transition(s: AsyncSession, ctx: Ctx, caller: Caller, m: Move) -> Refr
         at=at,
         reason=m.reason,
         before=state.status,
+        parts=dict(nxt.parts),
     )
     # a backdated action (system: imports, demo, tests) is evaluated as of its own moment; later moments
     # are the sweep's (`sweep_run(as_of=…)`)
@@ -184,7 +185,10 @@ async def emit_change(
     at: datetime,
     reason: str,
     before: Status,
+    parts: Mapping[str, date] | None = None,
 ) -> None:
+    """`item.changed` or `item.closed`; `parts`: the cooperating units' current sub-deadlines."""
+    due = parts or {}
     common = dict(
         item_id=row["id"],
         number=row["number"],
@@ -194,6 +198,9 @@ async def emit_change(
         office_path=row["office_path"],
         unit_ids=[u["unit_id"] for u in units],
         unit_paths=[u["unit_path"] for u in units],
+        unit_deadlines=[
+            row["deadline"] if u["role"] == "lead" else due.get(u["unit_id"], u["deadline"]) for u in units
+        ],
         source=row["source"],
         at=at,
     )
