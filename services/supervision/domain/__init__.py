@@ -5,7 +5,18 @@ breaches and cards by their stable keys, each item's `next_check` for the sweep'
 again with plain data. Working days come from `kaohe.workdays`.
 """
 
-from .cards import Assessment, Breach, Card, CardPolicy, Colour, assess, attribute, new_breaches, new_cards
+from .cards import (
+    Assessment,
+    Breach,
+    Card,
+    CardPolicy,
+    Colour,
+    assess,
+    attribute,
+    new_breaches,
+    new_cards,
+    next_overdue_day,
+)
 from .clocks import Board, Clock, ClockKind, ClockState, evaluate, late_until, overdue_workdays, threshold_at
 from .errors import (
     ActorNotAllowed,
@@ -102,6 +113,7 @@ __all__ = [
     "late_until",
     "new_breaches",
     "new_cards",
+    "next_overdue_day",
     "overdue_workdays",
     "replay",
     "rule_for",

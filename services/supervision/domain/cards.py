@@ -11,6 +11,9 @@ issue 12 §4. Attribution (归责):
 Determinism: a breach's key is its clock's key plus the charged unit, a card's key its breach's key plus
 the rule; cards are derived in (time, key) order, so evaluating twice — or on two replicas — yields the
 same keys and colours, and `new_cards` against the keys already issued gives each card exactly once.
+Next check: besides the next clock due and red threshold, a late deadline or part whose lateness still counts
+is checked again at the end of each working day (`next_overdue_day`), when its overdue days — and so the
+charged unit's score — go up, with no transition needed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from enum import StrEnum
 
 from kaohe.workdays import WorkdayCalendar
 
-from .clocks import Board, Clock, ClockKind, overdue_workdays, threshold_at
+from .clocks import Board, Clock, ClockKind, late_until, overdue_workdays, threshold_at
 from .errors import ConfigInvalid
 from .items import Role, SupervisionItem
 
@@ -92,7 +95,8 @@ class Assessment:  # 研判结果
     board: Board
     breaches: tuple[Breach, ...]
     cards: tuple[Card, ...]
-    next_check: datetime | None  # min(next clock due, next red threshold): the sweep's index
+    # min(next clock due, next red threshold, next overdue working day of a late clock): the sweep's index
+    next_check: datetime | None
 
 
 def _unmet_at(c: Clock | None, m: datetime) -> bool:
@@ -176,6 +180,19 @@ def attribute(
 _OVERDUE = frozenset({ClockKind.DEADLINE, ClockKind.PART})
 
 
+def next_overdue_day(clock: Clock, *, calendar: WorkdayCalendar, now: datetime) -> datetime | None:
+    """When a late clock's overdue working days next go up after `now` (the next working day's end, moved
+    on by approved pauses); None when its lateness no longer counts (met, ended, under review, paused)."""
+    if clock.missed_at is None or late_until(clock, now=now) != now:
+        return None
+    n = overdue_workdays(clock, calendar=calendar, now=now)
+    for k in range(n + 1, n + 64):  # thresholds inside a sent-back review show at the send-back: skip those
+        t = threshold_at(clock, n=k, calendar=calendar)
+        if t is None or t > now:
+            return t
+    return None
+
+
 def assess(
     item: SupervisionItem, *, board: Board, calendar: WorkdayCalendar, policy: CardPolicy, now: datetime
 ) -> Assessment:
@@ -204,6 +221,10 @@ def assess(
                 cards.append(Card(f"{b.key}/overdue{n}", Colour.RED, item.id, b.unit_id, t, b.key, reason))
             elif t is not None:
                 pending.append(t)
+        if b.kind in _OVERDUE and b.clock is not None:  # its overdue days move the charged unit's score
+            step = next_overdue_day(b.clock, calendar=calendar, now=now)
+            if step is not None:
+                pending.append(step)
     cards.sort(key=lambda c: (c.at, c.key))
     candidates = [t for t in (board.next_due, *pending) if t is not None]
     return Assessment(board, tuple(breaches), tuple(cards), min(candidates, default=None))

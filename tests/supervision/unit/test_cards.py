@@ -96,7 +96,10 @@ def test_sweeps_are_idempotent_and_next_check_includes_the_red_threshold() -> No
     cmds = [*BASE, LATE_PART]
     early = assessed(cmds[:-1], at(date(2026, 3, 23), 9))
     assert [c.colour for c in early.cards] == [Colour.YELLOW]
-    assert early.next_check == at(date(2026, 3, 27), 18)  # COOP's red threshold comes before any clock
+    # COOP's first overdue working day ends (its score moves) before its red threshold (03-27 18:00)
+    assert early.next_check == at(date(2026, 3, 23), 18)
+    day4 = assessed(cmds[:-1], at(date(2026, 3, 26), 19))
+    assert day4.next_check == at(date(2026, 3, 27), 18) and len(day4.cards) == 1  # the red threshold
     issued = {c.key for c in early.cards}
     again = assessed(cmds[:-1], at(date(2026, 3, 23), 9))
     assert again == early and new_cards(again, issued=issued) == []
