@@ -14,12 +14,12 @@ from kaohe.contracts.indicators import (
     SubmissionSubmitted,
 )
 from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled, WarningRaised
-from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
+from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemChanged, ItemClosed, ItemOpened
 from kaohe.events import CloudEvent
 from kaohe.runtime import Runtime
-from services.notices.domain import rules
+from services.notices.domain import rules, supervision
 from services.notices.repository.connection import raw
-from services.notices.service import intake
+from services.notices.service import intake, items
 from services.notices.service.fanout import Timing
 from services.notices.service.push import Pusher
 
@@ -30,15 +30,21 @@ TYPES = [
     SubmissionsImported.TYPE,
     SchemePublished.TYPE,
     ItemOpened.TYPE,
+    ItemChanged.TYPE,
+    ItemClosed.TYPE,
     CardIssued.TYPE,
     BreachRecorded.TYPE,
     ObjectionFiled.TYPE,
     ObjectionAnswered.TYPE,
 ]
+ITEMS = {  # item events: tracked (each unit's due day) whatever their age, notices only when fresh
+    ItemOpened.TYPE: (ItemOpened, items.opened),
+    ItemChanged.TYPE: (ItemChanged, items.changed),
+    ItemClosed.TYPE: (ItemClosed, items.closed),
+}
 DRAFTED = {  # events whose rule makes one draft, stored and pushed alike
-    ItemOpened.TYPE: (ItemOpened, rules.item_opened),
-    CardIssued.TYPE: (CardIssued, rules.card_issued),
-    BreachRecorded.TYPE: (BreachRecorded, rules.breach_recorded),
+    CardIssued.TYPE: (CardIssued, supervision.card_issued),
+    BreachRecorded.TYPE: (BreachRecorded, supervision.breach_recorded),
     ObjectionFiled.TYPE: (ObjectionFiled, rules.objection_filed),
     ObjectionAnswered.TYPE: (ObjectionAnswered, rules.objection_answered),
 }
@@ -74,6 +80,17 @@ def subscribe(
             await intake.imported(c, SubmissionsImported.from_event(event))
         elif event.type == SchemePublished.TYPE:
             await intake.scheme(c, SchemePublished.from_event(event))
+        elif event.type in ITEMS:
+            model, step = ITEMS[event.type]
+            pushed = await step(
+                c,
+                event.id,
+                model.from_event(event),
+                now=clock(),
+                timing=timing,
+                notify=fresh(event),  # type: ignore[arg-type]
+            )
+            await pusher.announce(s, pushed)
         elif event.type in DRAFTED and fresh(event):
             model, rule = DRAFTED[event.type]
             draft = rule(event.id, model.from_event(event))  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from kaohe.settings import ComponentSettings
 
 
 class NoticesSettings(ComponentSettings):
-    """SMTP, working hours, delivery retries and the 填报 deadline rule, besides the shared settings."""
+    """SMTP, working hours, delivery retries and the reminder sweep, besides the shared settings."""
 
     component: ClassVar[str] = "notices"
     model_config = SettingsConfigDict(env_prefix="KAOHE_NOTICES_", extra="ignore")
@@ -36,9 +36,9 @@ class NoticesSettings(ComponentSettings):
     max_attempts: int = Field(6, ge=1)
     retry_base_s: float = Field(30.0, gt=0)
     retry_max_s: float = Field(3600.0, gt=0)
-    # 填报 deadline: a month's values are due on this working day after it ends; remind this many before
-    fill_due_workdays: int = Field(5, ge=1, le=20)
-    remind_workdays: int = Field(2, ge=0, le=20)
+    # reminder sweep: 填报截止 by each scheme's own 报送时限 (Scheme.reporting); 督办 due days this many
+    # working days before each unit's own due day (0: on the day)
+    item_remind_workdays: int = Field(1, ge=0, le=20, description="督办时限临近提醒：提前 N 个工作日")
     remind_poll_s: float = Field(300.0, gt=0)
     # a newly deployed consumer replays the stream from its start: events older than this make no notice
     # (their 填报 data still counts), so nobody hears of last quarter's warnings

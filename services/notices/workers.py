@@ -1,5 +1,6 @@
-"""Background loops: email delivery (claims with SKIP LOCKED, so replicas share it) and the deadline sweep
-(idempotent per scheme, month and recipient, so replicas running it together write each reminder once)."""
+"""Background loops: email delivery (claims with SKIP LOCKED, so replicas share it) and the reminder sweep —
+填报 deadlines (idempotent per scheme, month and recipient) and 督办 due days (per item, unit and due day) —
+so replicas running it together write each reminder once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from kaohe import logs
 from kaohe.db import Database
 from services.notices.repository.connection import raw
-from services.notices.service import delivery, reminders
+from services.notices.service import delivery, items, reminders
 from services.notices.service.fanout import Timing
 from services.notices.service.mail import Mailer
 from services.notices.service.push import Pusher
@@ -60,11 +61,12 @@ async def remind(
     pusher: Pusher,
     stop: asyncio.Event,
 ) -> None:
-    policy = reminders.Policy(settings.fill_due_workdays, settings.remind_workdays)
-
     async def step() -> int:
         async with db.uow() as s:
-            pushed = await reminders.sweep(await raw(s), now=clock(), timing=timing, policy=policy)
+            c, now = await raw(s), clock()
+            pushed = await reminders.sweep(c, now=now, timing=timing)
+            ahead = settings.item_remind_workdays
+            pushed += await items.sweep(c, now=now, timing=timing, remind_workdays=ahead)
             await pusher.announce(s, pushed)
         return 0  # a sweep is complete in one go: wait for the next period
 

@@ -137,6 +137,7 @@ def build(
     from services.notices import app
     from services.notices.settings import NoticesSettings
 
+    quick = {"deliver_poll_s": 0.05, "retry_base_s": 0.05, "retry_max_s": 0.2, "remind_poll_s": 0.2}
     settings = NoticesSettings(
         event_prefix=ns.prefix,
         event_stream=ns.stream,
@@ -144,11 +145,7 @@ def build(
         shutdown_grace_s=5,
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
-        deliver_poll_s=0.05,
-        retry_base_s=0.05,
-        retry_max_s=0.2,
-        remind_poll_s=0.2,
-        **overrides,
+        **(quick | overrides),
     )
     return app.setup(settings, InfraSettings(database_url=database_url, nats_url=infra.nats_url), clock=clock)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from kaohe.contracts.indicators import SubmissionSubmitted
 from kaohe.contracts.notices import Rule
 from kaohe.contracts.scoring import ObjectionAnswered, ObjectionFiled, WarningRaised
-from kaohe.contracts.supervision import BreachRecorded, CardIssued, ItemOpened
 from kaohe.identity import Role
-from services.notices.domain.deadlines import Deadline
+from kaohe.workdays import WorkdayCalendar
+from services.notices.domain.deadlines import Deadline, day_zh
 
 URGENT_LEVELS = frozenset(
     {"red"}
@@ -35,7 +35,7 @@ class Audience:
 @dataclass(frozen=True, slots=True)
 class Draft:
     rule: Rule
-    source: str  # the event id, or `<scheme>:<period>` for a deadline
+    source: str  # event id; `<scheme>:<period>` (填报 deadline); `due:<item>:<unit>:<day>` (督办 due day)
     audience: Audience
     title: str
     body: str
@@ -76,11 +76,14 @@ def review(event_id: str, s: SubmissionSubmitted) -> Draft:
     )
 
 
-def reminder(scheme_id: str, d: Deadline, gaps: dict[str, list[str]], names: dict[str, str]) -> Draft:
+def reminder(
+    scheme_id: str, d: Deadline, gaps: dict[str, list[str]], names: dict[str, str], cal: WorkdayCalendar
+) -> Draft:
     """填报截止提醒: the reporters of the units that have not handed in every leaf of the month."""
+    due = day_zh(d.due, cal)
     per_unit = {
         u: (
-            f"{names.get(u, u)}：{d.period} 的填报将于 {d.due.isoformat()} 截止，"
+            f"{names.get(u, u)}：{d.period} 的数据请于 {due}前报送，"
             f"尚未提交的指标：{'、'.join(codes[:20])}{' 等' if len(codes) > 20 else ''}。"
         )
         for u, codes in gaps.items()
@@ -90,57 +93,8 @@ def reminder(scheme_id: str, d: Deadline, gaps: dict[str, list[str]], names: dic
         source=f"{scheme_id}:{d.period}",
         audience=Audience(frozenset({Role.reporter}), units=tuple(sorted(gaps))),
         title=f"填报截止提醒：{d.period} 数据 {d.due.month}月{d.due.day}日截止",
-        body=f"{d.period} 的填报将于 {d.due.isoformat()} 截止，请尽快提交。",
+        body=f"{d.period} 的数据请于 {due}前报送。",
         per_unit=per_unit,
-    )
-
-
-SUPERVISION_ROLES = frozenset({Role.leader, Role.reporter})  # who acts for a unit on a 督办事项
-ROLE_ZH = {"lead": "牵头单位", "cooperating": "配合单位"}
-
-
-def item_opened(event_id: str, e: ItemOpened) -> Draft:
-    """督办交办: the lead and cooperating units of a new item; urgent items at once."""
-    return Draft(
-        rule="supervision",
-        source=event_id,
-        audience=Audience(SUPERVISION_ROLES, units=tuple(e.unit_ids)),
-        title=f"督办事项 {e.number}：{e.title}",
-        body=(
-            f"督办事项 {e.number}「{e.title}」已交办贵单位，"
-            f"办理时限 {e.deadline.isoformat()}，请及时签收办理。"
-        ),
-        urgent=e.priority == "urgent",
-        unit_id=e.unit_ids[0] if e.unit_ids else None,
-        unit_path=e.unit_paths[0] if e.unit_paths else None,
-    )
-
-
-def card_issued(event_id: str, e: CardIssued) -> Draft:
-    """黄牌/红牌: the carded unit (lead or cooperating); a red card is urgent."""
-    colour = "红牌" if e.colour == "red" else "黄牌"
-    return Draft(
-        rule="supervision",
-        source=event_id,
-        audience=Audience(SUPERVISION_ROLES, units=(e.unit_id,)),
-        title=f"督办{colour}：事项 {e.number}",
-        body=f"贵单位作为{ROLE_ZH.get(e.role, e.role)}在督办事项 {e.number} 中被亮{colour}：{e.reason}",
-        urgent=e.colour == "red",
-        unit_id=e.unit_id,
-        unit_path=e.unit_path,
-    )
-
-
-def breach_recorded(event_id: str, e: BreachRecorded) -> Draft:
-    """超时限: a missed supervision clock, to the unit it is charged to."""
-    return Draft(
-        rule="supervision",
-        source=event_id,
-        audience=Audience(SUPERVISION_ROLES, units=(e.unit_id,)),
-        title=f"督办超时：事项 {e.number}",
-        body=f"督办事项 {e.number} 的时限（{e.due.date().isoformat()}）已过：{e.reason}",
-        unit_id=e.unit_id,
-        unit_path=e.unit_path,
     )
 
 

@@ -1,4 +1,5 @@
-"""填报 tracking for deadline reminders: each published scheme's roster and the leaves each unit handed in."""
+"""填报 tracking for deadline reminders: each published scheme's roster with its 报送时限, and the leaves each
+unit handed in."""
 
 from __future__ import annotations
 
@@ -16,17 +17,21 @@ async def store_roster(
     year: int,
     version: int,
     units: Sequence[dict[str, Any]],
+    due_workdays: int,
+    remind_workdays: int,
 ) -> None:
-    """The scheme version's roster (unit, name, path, leaf codes); an older version never overwrites."""
+    """The scheme version's roster (unit, name, path, leaf codes) and its reporting rule; an older version
+    never overwrites."""
     current = await c.fetchval("SELECT max(version) FROM roster WHERE scheme_id = $1", scheme_id)
     if current is not None and current > version:
         return
     await c.execute("DELETE FROM roster WHERE scheme_id = $1", scheme_id)
+    rule = (due_workdays, remind_workdays)
     await c.executemany(
-        "INSERT INTO roster (scheme_id, unit_id, assessing_unit, year, version, unit_name, unit_path, codes)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO roster (scheme_id, unit_id, assessing_unit, year, version, unit_name, unit_path, codes,"
+        " due_workdays, remind_workdays) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         [
-            (scheme_id, u["unit_id"], assessing_unit, year, version, u["name"], u["path"], list(u["codes"]))
+            (scheme_id, u["unit_id"], assessing_unit, year, version, u["name"], u["path"], u["codes"], *rule)
             for u in units
         ],
     )
@@ -48,14 +53,15 @@ async def file(c: asyncpg.Connection, scheme_id: str, rows: Sequence[tuple[str, 
     )
 
 
-async def current_schemes(c: asyncpg.Connection, year: int) -> list[str]:
-    """The newest scheme of each assessing unit for the year (older versions remind nobody)."""
+async def current_schemes(c: asyncpg.Connection, year: int) -> list[tuple[str, int, int]]:
+    """The newest scheme of each assessing unit for the year (older versions remind nobody), each with its
+    rule: (scheme id, due_workdays, remind_workdays)."""
     rows = await c.fetch(
-        "SELECT DISTINCT ON (assessing_unit) scheme_id FROM roster WHERE year = $1"
-        " ORDER BY assessing_unit, version DESC, scheme_id",
+        "SELECT DISTINCT ON (assessing_unit) scheme_id, due_workdays, remind_workdays FROM roster"
+        " WHERE year = $1 ORDER BY assessing_unit, version DESC, scheme_id",
         year,
     )
-    return [r["scheme_id"] for r in rows]
+    return [(r["scheme_id"], r["due_workdays"], r["remind_workdays"]) for r in rows]
 
 
 async def expected(c: asyncpg.Connection, scheme_id: str) -> tuple[dict[str, list[str]], dict[str, str]]:

@@ -60,7 +60,8 @@ async def imported(c: asyncpg.Connection, e: SubmissionsImported) -> None:
 
 
 async def scheme(c: asyncpg.Connection, s: SchemePublished) -> None:
-    """The roster with the leaves each unit fills (its category's effective leaves)."""
+    """The roster with the leaves each unit fills (its category's effective leaves) and the scheme's
+    报送时限 (`reporting`), which the deadline sweep reminds by."""
     units = [
         {
             "unit_id": u.unit_id,
@@ -72,6 +73,14 @@ async def scheme(c: asyncpg.Connection, s: SchemePublished) -> None:
         }
         for u in s.units
     ]
+    rule = s.scheme.reporting
     await filing.store_roster(
-        c, scheme_id=s.scheme_id, assessing_unit=s.assessing_unit, year=s.year, version=s.version, units=units
+        c,
+        scheme_id=s.scheme_id,
+        assessing_unit=s.assessing_unit,
+        year=s.year,
+        version=s.version,
+        units=units,
+        due_workdays=rule.due_workdays,
+        remind_workdays=rule.remind_workdays,
     )
