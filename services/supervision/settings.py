@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kaohe import registry
@@ -45,6 +46,20 @@ class SupervisionSettings(ComponentSettings):
     score_rules: dict[str, object] = Field(
         default_factory=dict, description="督查核算 rules (per_card, per_overdue_workday, floor, cap, …)"
     )
+    number_prefixes: dict[str, str] = Field(
+        default_factory=dict,
+        description='机关代字 of item numbers by office unit id, e.g. {"1405": "晋市督"}; unset: the first'
+        " character of the office's place name + 督 (晋城市 → 晋督〔2026〕1号)",
+    )
+
+    @field_validator("number_prefixes")
+    @classmethod
+    def _prefixes(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [o for o, p in v.items() if not re.fullmatch(r"[\u4e00-\u9fff]{1,12}", p)]
+        if bad:
+            raise ValueError(f"number_prefixes: 1–12 Chinese characters each (offices {', '.join(bad)})")
+        return v
+
     intake_deadline_workdays: int = Field(10, ge=1, description="default 时限 of an intake item")
     assessment_deadline_workdays: int = Field(20, ge=1, description="default 时限 of a warning's item")
 

@@ -26,7 +26,7 @@ async def new(sup: Sup) -> dict[str, Any]:
 
 async def test_the_full_path_with_every_transition(sup: Sup) -> None:
     it = await new(sup)
-    assert it["status"] == "assigned" and it["version"] == 1 and it["number"].startswith("督〔")
+    assert it["status"] == "assigned" and it["version"] == 1 and it["number"].startswith("晋督〔")
     assert it["available_actions"] == ["escalate", "withdraw"]
     seen = await sup.call("item_get", {"item_id": it["id"]}, LEAD)
     assert "accept" in seen["available_actions"]
@@ -171,7 +171,8 @@ async def test_escalation_opens_a_draft_at_the_higher_office(sup: Sup) -> None:
     assert it["status"] == "escalated" and it["escalated_to"]
     up = await sup.call("item_get", {"item_id": it["escalated_to"]}, SYSTEM)
     assert up["office_id"] == "14" and up["status"] == "draft" and up["parent_id"] == it["id"]
-    assert up["number"] == it["number"]  # each office numbers its own items: the province's first, too
+    # each office numbers its own items (the province's first, too) under its own prefix: never the same
+    assert (up["number"], it["number"]) == ("省督〔2026〕1号", "晋督〔2026〕1号")
     city = await sup.call("item_get", {"item_id": it["escalated_to"]}, OFFICE)
     assert city["available_actions"] == []  # the city office reads it (its unit leads) but does not manage it
     prov = await sup.call("item_get", {"item_id": it["escalated_to"]}, PROVINCE)

@@ -38,6 +38,7 @@ from .items import (
     SourceRef,
     SupervisionItem,
     UnitTask,
+    office_prefix,
 )
 from .ladders import Ladder, LadderPolicy
 from .lifecycle import (
@@ -114,6 +115,7 @@ __all__ = [
     "new_breaches",
     "new_cards",
     "next_overdue_day",
+    "office_prefix",
     "overdue_workdays",
     "replay",
     "rule_for",

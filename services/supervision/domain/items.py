@@ -61,7 +61,8 @@ _NUMBER = re.compile(
 
 @dataclass(frozen=True, slots=True, order=True)
 class ItemNumber:  # 督办编号
-    """A number such as 督〔2026〕12号: office prefix, year, sequence within the year."""
+    """A number such as 晋督〔2026〕12号: office prefix (`office_prefix`), year, sequence within the year;
+    the bare 督 of numbers issued before offices had their own prefix stays valid."""
 
     year: int
     seq: int
@@ -83,6 +84,19 @@ class ItemNumber:  # 督办编号
         if m is None:
             raise NumberInvalid(f"not a 督办 number: {text!r} (expected e.g. 督〔2026〕12号)", field="number")
         return cls(int(m["year"]), int(m["seq"]), m["prefix"])
+
+
+_PARTY = ("中共", "中国共产党")  # 中共晋城市委督查室: the place name follows the party's name
+
+
+def office_prefix(name: str) -> str:
+    """The default 机关代字 of an office's numbers: the first character of its place name + 督 (晋城市 →
+    晋督, 泽州县 → 泽督), so two offices' 1号 differ; plain 督 for a name with no Chinese character."""
+    text = name.strip()
+    for lead in _PARTY:
+        text = text.removeprefix(lead)
+    first = next((ch for ch in text if "\u4e00" <= ch <= "\u9fff"), None)
+    return "督" if first is None or first == "督" else f"{first}督"
 
 
 @dataclass(frozen=True, slots=True)

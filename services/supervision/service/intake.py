@@ -55,7 +55,7 @@ async def create(s: AsyncSession, ctx: Ctx, caller: Caller, p: IntakeCreateParam
     source, zh = CHANNEL[p.channel]
     item = SupervisionItem(
         id=str(uuid.uuid4()),
-        number=await number_for(s, None, office["id"], now),
+        number=await number_for(s, None, office["id"], now, prefixes=ctx.settings.number_prefixes),
         title=f"{zh}: {p.category}",
         problem=p.text,
         source=SourceRef(source, p.client_key, p.category),

@@ -1,13 +1,15 @@
 """Item use cases (督办事项): create and 交办, assign a pending (draft/intake) item, escalate (上报研究).
 
 Units come from the service's own copy of the indicators service's tree (`unit.changed`): an unknown or
-closed unit is refused naming the field. A number is the office's next 督〔year〕n号 unless one is given.
+closed unit is refused naming the field. A number is the office's next 晋督〔year〕n号 (its own prefix) unless
+one is given.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +34,7 @@ from services.supervision.domain import (
     SourceRef,
     SupervisionItem,
     UnitTask,
+    office_prefix,
 )
 from services.supervision.domain import (
     Role as UnitRole,
@@ -89,16 +92,32 @@ def task_rows(item: SupervisionItem, paths: Mapping[str, str]) -> list[dict[str,
     ]
 
 
-async def number_for(s: AsyncSession, given: str | None, office_id: str, at: datetime) -> ItemNumber:
+async def number_for(
+    s: AsyncSession,
+    given: str | None,
+    office_id: str,
+    at: datetime,
+    *,
+    prefixes: Mapping[str, str] | None = None,
+) -> ItemNumber:
+    """The given number (if free in the office), else the office's next 晋督〔year〕n号: its prefix from
+    `prefixes` (the setting `KAOHE_SUPERVISION_NUMBER_PREFIXES`) or derived from its name (`office_prefix`).
+    A sequence already used by hand or under the bare 督 of earlier numbers is skipped, so n stays unique
+    in the office whatever the prefix."""
     if given:
         n = ItemNumber.parse(given)
         if await item_repo.number_taken(s, office_id, str(n)):
             raise NumberTaken(f"number: {n} is taken", field="number")
         return n
+    prefix = (prefixes or {}).get(office_id)
+    if prefix is None:
+        office = (await unit_repo.get_many(s, [office_id])).get(office_id)
+        prefix = office_prefix(office["name"] if office else "")
     year = at.astimezone(CHINA_TZ).year
     while True:
-        n = ItemNumber(year, await item_repo.next_number(s, office_id, year))
-        if not await item_repo.number_taken(s, office_id, str(n)):  # a number given by hand earlier
+        n = ItemNumber(year, await item_repo.next_number(s, office_id, year), prefix)
+        forms = {str(n), str(replace(n, prefix="督"))}
+        if not any([await item_repo.number_taken(s, office_id, f) for f in sorted(forms)]):
             return n
 
 
@@ -172,7 +191,7 @@ async def create(s: AsyncSession, ctx: Ctx, caller: Caller, p: ItemCreateParams)
     rows = await unit_rows(s, {"office_id": p.office_id} | unit_fields(p.lead, p.cooperating))
     office = rows["office_id"]
     require_office(caller, office["path"])
-    number = await number_for(s, p.number, p.office_id, at)
+    number = await number_for(s, p.number, p.office_id, at, prefixes=ctx.settings.number_prefixes)
     lead, coop = tasks_of(p.lead, p.cooperating)
     item = SupervisionItem(
         id=str(uuid.uuid4()),
@@ -261,7 +280,7 @@ async def escalate(s: AsyncSession, ctx: Ctx, caller: Caller, p: ItemEscalatePar
     deadline = max(date.fromisoformat(b["deadline"]), at.astimezone(CHINA_TZ).date())
     item = SupervisionItem(
         id=str(uuid.uuid4()),
-        number=await number_for(s, None, higher_id, at),
+        number=await number_for(s, None, higher_id, at, prefixes=ctx.settings.number_prefixes),
         title=f"[上报] {row['title']}",
         problem=f"{row['problem']}\n上报理由: {p.reason}",
         source=SourceRef(Source(row["source"]), row["number"], "上报研究"),

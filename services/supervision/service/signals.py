@@ -97,7 +97,7 @@ async def _new_item(
     cal = await ctx.calendar(s)
     deadline = cal.add_workdays(now, deadline_days).day
     office = (await unit_repo.get_many(s, [unit["office"]]))[unit["office"]]
-    number: ItemNumber = await number_for(s, None, office["id"], now)
+    number: ItemNumber = await number_for(s, None, office["id"], now, prefixes=ctx.settings.number_prefixes)
     item = SupervisionItem(
         id=str(uuid.uuid4()),
         number=number,
