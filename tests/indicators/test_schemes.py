@@ -88,6 +88,14 @@ async def test_publish_then_edits_are_rejected_and_a_new_version_has_a_diff(
     assert (v2["version"], v2["status"]) == (2, "draft")
     changed = small_scheme()
     changed["supplements"][0]["indicators"][0]["children"][1]["target"] = 9.0
+    changed["reporting"] = {"due_workdays": 0, "remind_workdays": 3}  # 报送时限: the 0th working day
+    with pytest.raises(KaoheError) as e:
+        await svc.call(
+            "scheme_save", OFFICE, assessing_unit="1405", year=2026, scheme=changed, scheme_id=v2["id"]
+        )
+    assert e.value.code == "validation_failed"
+    assert [d["field"] for d in e.value.details] == ["scheme.reporting.due_workdays"]
+    changed["reporting"] = {"due_workdays": 7, "remind_workdays": 3}
     await svc.call(
         "scheme_save", OFFICE, assessing_unit="1405", year=2026, scheme=changed, scheme_id=v2["id"]
     )
@@ -146,6 +154,9 @@ async def test_publish_then_edits_are_rejected_and_a_new_version_has_a_diff(
         ("140502", "县区"),
         ("140525", "县区"),
     ]
+    # the 报送时限 travels with the scheme: v1 kept the defaults, v2 its own
+    assert got[0]["data"]["scheme"]["reporting"] == {"due_workdays": 5, "remind_workdays": 2}
+    assert last["scheme"]["reporting"] == {"due_workdays": 7, "remind_workdays": 3}
     assert last["scheme"]["supplements"][0]["indicators"][0]["children"][1]["targets_by_unit"] == {
         "140502": 10.0,
         "140525": 8.0,
