@@ -1,4 +1,4 @@
-"""Event consumers: each validates its contract model and hands it to service.intake; no SQL here."""
+"""Event consumers: each validates its contract model and hands it to service.intake or .items; no SQL."""
 
 from __future__ import annotations
 

@@ -69,12 +69,13 @@ async def due_between(
     c: asyncpg.Connection, statuses: Sequence[str], lo: date, hi: date
 ) -> list[asyncpg.Record]:
     """(item, unit) pairs of open items in a running status whose unit's due day is in [lo, hi] and
-    whose part is not handed in: item_id, number, title, unit_id, unit_path, lead, due."""
+    whose part is not handed in: item_id, number, title, unit_id, unit_path, lead, due. No sub-deadline
+    falls after its item's deadline (supervision refuses it), so only items not yet due are read."""
     return await c.fetch(
         "SELECT w.item_id, w.number, w.title, u.unit_id, u.unit_path, u.n = 1 AS lead, u.due"
         " FROM item_watch w,"
         " unnest(w.unit_ids, w.unit_paths, w.dues) WITH ORDINALITY AS u(unit_id, unit_path, due, n)"
-        " WHERE w.open AND w.status = ANY($1::text[]) AND u.due BETWEEN $2 AND $3"
+        " WHERE w.open AND w.deadline >= $2 AND w.status = ANY($1::text[]) AND u.due BETWEEN $2 AND $3"
         " AND NOT (u.unit_id = ANY(w.done))"
         " ORDER BY w.item_id, u.n",
         list(statuses),

@@ -40,7 +40,8 @@ def upgrade() -> None:
         sa.Column("done", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),  # parts handed in
         schema=S,
     )
-    op.execute(f"CREATE INDEX item_watch_open ON {S}.item_watch (item_id) WHERE open")
+    # the sweep's scan: open items whose deadline (no unit's due day is later) has not passed
+    op.execute(f"CREATE INDEX item_watch_due ON {S}.item_watch (deadline) WHERE open")
 
 
 def downgrade() -> None:
