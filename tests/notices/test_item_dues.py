@@ -235,3 +235,37 @@ async def test_a_part_handed_in_is_not_reminded_and_the_lead_hears_of_the_items_
 
 async def _consumed(n: Notices, event_id: str) -> bool:
     return bool(await n.sql("SELECT 1 FROM inbox WHERE event_id = $1", event_id))
+
+
+async def test_a_draft_assigned_to_new_units_tells_them_once_and_a_created_item_is_not_told_twice(
+    quiet: Notices,
+) -> None:
+    n = quiet
+    await n.call("recipients_import", {"recipients": PEOPLE}, OFFICE)
+    office = {"unit_ids": ["1405"], "unit_paths": ["/14/1405/"], "unit_deadlines": ["2026-10-30"]}
+    # a 12345 intake: opened as a draft held by the office, 交办 later to the lead and cooperating unit
+    await n.send(opened(status="draft", version=0, **office), "item-12")
+    assigned = await n.send(changed("assign", 1, status="assigned", from_status="draft"), "item-12")
+    await tracked(n, 1)
+
+    async def told() -> bool:
+        return len(await n.sql("SELECT 1 FROM notice WHERE source = $1", assigned.id)) == 3
+
+    await eventually(told, what="the 交办 told to both units")
+    query = "SELECT user_id, title, body FROM notice WHERE source = $1 ORDER BY user_id"
+    rows = await n.sql(query, assigned.id)
+    assert [r["user_id"] for r in rows] == ["coop-rep", "lead-head", "lead-rep"]
+    assert rows[0]["title"] == "督办事项 督〔2026〕12号：背街小巷整治"
+    assert "（配合单位），分项任务时限 2026-10-08" in rows[0]["body"]
+    assert "已交办贵单位，办理时限 2026-10-30" in rows[1]["body"]
+    # an item created and assigned at once: item.opened named its units, so the assign adds nothing
+    other = {"item_id": "item-13", "number": "督〔2026〕13号"}
+    await n.send(opened(status="draft", version=0, **other), "item-13")
+    again = await n.send(changed("assign", 1, status="assigned", from_status="draft", **other), "item-13")
+
+    async def both_applied() -> bool:
+        return bool(await n.sql("SELECT 1 FROM item_watch WHERE item_id = 'item-13' AND version = 1"))
+
+    await eventually(both_applied, what="item-13 assigned")
+    assert await n.sql("SELECT 1 FROM notice WHERE source = $1", again.id) == []
+    assert len(await n.sql("SELECT 1 FROM notice WHERE title LIKE '%13号%'")) == 3  # item.opened's only

@@ -44,10 +44,9 @@ def unit_dues(e: ItemOpened | ItemChanged) -> list[date]:
     return [e.deadline] * len(e.unit_ids)
 
 
-def item_opened(event_id: str, e: ItemOpened) -> Draft:
-    """督办交办: the lead and cooperating units of a new item (each told its own 时限); urgent at once."""
-    name = _name(e.number, e.title)
-    text = f"{name}已交办贵单位，办理时限 {e.deadline.isoformat()}，请及时签收办理。"
+def _assigned(event_id: str, e: ItemOpened | ItemChanged, title: str, *, urgent: bool = False) -> Draft:
+    """已交办贵单位 to every unit of the item, a cooperating unit whose 分项时限 differs told its own."""
+    name = _name(e.number, title)
     per_unit = {
         u: f"{name}已交办贵单位（配合单位），分项任务时限 {d.isoformat()}，请及时签收办理。"
         for i, (u, d) in enumerate(zip(e.unit_ids, unit_dues(e), strict=True))
@@ -57,13 +56,24 @@ def item_opened(event_id: str, e: ItemOpened) -> Draft:
         rule="supervision",
         source=event_id,
         audience=Audience(SUPERVISION_ROLES, units=tuple(e.unit_ids)),
-        title=f"督办事项 {e.number}：{e.title}",
-        body=text,
-        urgent=e.priority == "urgent",
+        title=f"督办事项 {e.number}：{title}" if title else f"督办事项 {e.number}：交办",
+        body=f"{name}已交办贵单位，办理时限 {e.deadline.isoformat()}，请及时签收办理。",
+        urgent=urgent,
         unit_id=e.unit_ids[0] if e.unit_ids else None,
         unit_path=e.unit_paths[0] if e.unit_paths else None,
         per_unit=per_unit,
     )
+
+
+def item_opened(event_id: str, e: ItemOpened) -> Draft:
+    """督办交办: the lead and cooperating units of a new item (each told its own 时限); urgent at once."""
+    return _assigned(event_id, e, e.title, urgent=e.priority == "urgent")
+
+
+def item_assigned(event_id: str, e: ItemChanged, title: str) -> Draft | None:
+    """交办 of a draft (an intake, an escalation) to units its item.opened did not name: told as a new item
+    would be (the event does not carry the priority: not urgent)."""
+    return _assigned(event_id, e, title) if e.unit_ids else None
 
 
 def item_changed(event_id: str, e: ItemChanged, title: str, cal: WorkdayCalendar) -> Draft | None:

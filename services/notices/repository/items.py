@@ -44,9 +44,11 @@ async def track(
     dues: Sequence[date],
     part_done: str | None = None,
     new_cycle: bool = False,
-) -> str:
+) -> tuple[str, list[str] | None]:
     """Apply one item event (`part_done`: a unit handed in its part; `new_cycle`: 重新办理 clears that);
-    the item's title as stored (the events after item.opened do not carry it)."""
+    the item's title as stored (the events after item.opened do not carry it) and its units before this
+    event (None: an item not heard of before)."""
+    before = await c.fetchval("SELECT unit_ids FROM item_watch WHERE item_id = $1", item_id)
     await c.execute(
         _TRACK,
         item_id,
@@ -62,7 +64,8 @@ async def track(
         [part_done] if part_done else None,
         new_cycle,
     )
-    return str(await c.fetchval("SELECT title FROM item_watch WHERE item_id = $1", item_id) or "")
+    title = await c.fetchval("SELECT title FROM item_watch WHERE item_id = $1", item_id)
+    return str(title or ""), (list(before) if before is not None else None)
 
 
 async def due_between(

@@ -40,7 +40,7 @@ async def changed(
 ) -> list[PushedNotice]:
     """The item's new state and due days (an approved extension: a new due day, so a new reminder)."""
     lead = e.unit_ids[0] if e.unit_ids else None
-    title = await items.track(
+    title, before = await items.track(
         c,
         item_id=e.item_id,
         number=e.number,
@@ -55,7 +55,12 @@ async def changed(
         part_done=e.unit_id if e.action == "submit_part" and e.unit_id and e.unit_id != lead else None,
         new_cycle=e.action == "reopen",
     )
-    draft = supervision.item_changed(event_id, e, title, timing.cal) if notify else None
+    if not notify:
+        return []
+    if e.action == "assign":  # 交办 of a draft (an intake, an escalation) to units item.opened did not name
+        draft = supervision.item_assigned(event_id, e, title) if before != e.unit_ids else None
+    else:
+        draft = supervision.item_changed(event_id, e, title, timing.cal)
     if draft is None:
         return []
     return (await deliver(c, draft, now=now, timing=timing)).pushed
@@ -65,7 +70,7 @@ async def closed(
     c: asyncpg.Connection, event_id: str, e: ItemClosed, *, now: datetime, timing: Timing, notify: bool
 ) -> list[PushedNotice]:
     """销号/撤销: no more reminders; the units are told."""
-    title = await items.track(
+    title, _ = await items.track(
         c,
         item_id=e.item_id,
         number=e.number,
