@@ -42,18 +42,28 @@ async def handle(s: AsyncSession, event: CloudEvent, ids: inputs.Interned) -> No
 
 
 async def handle_many(s: AsyncSession, events: list[CloudEvent], ids: inputs.Interned) -> None:
-    """In stream order; each run of approvals and reopenings goes in together."""
+    """In stream order; each run of approvals and reopenings goes in together, and so does each run of
+    平时督查 results (a sweep's cards rescore many units at once)."""
     run: list[CloudEvent] = []
-    for event in events:
-        if event.type in SUBMISSIONS:
-            run.append(event)
-            continue
-        if run:
+
+    async def flush() -> None:
+        if run and run[0].type in SUBMISSIONS:
             await inputs.record_values(s, submissions(run), ids)
-            run = []
-        await handle(s, event, ids)
-    if run:
-        await inputs.record_values(s, submissions(run), ids)
+        elif run:
+            await inputs.record_supervision_many(
+                s, [(e.id, SupervisionResultScored.from_event(e)) for e in run]
+            )
+        run.clear()
+
+    for event in events:
+        batched = event.type in SUBMISSIONS or event.type == SupervisionResultScored.TYPE
+        if run and (not batched or (event.type in SUBMISSIONS) != (run[0].type in SUBMISSIONS)):
+            await flush()
+        if batched:
+            run.append(event)
+        else:
+            await handle(s, event, ids)
+    await flush()
 
 
 def subscribe(rt: Runtime) -> None:

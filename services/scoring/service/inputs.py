@@ -166,17 +166,6 @@ async def record_values(
         await _wake(s, c)
 
 
-async def _dirty(s: AsyncSession, c: Any, book: int, unit_no: int, period: str, cause: str) -> None:
-    await c.execute(
-        "INSERT INTO dirty (book, unit_no, period, cause_event) VALUES ($1, $2, $3, $4)",
-        book,
-        unit_no,
-        period,
-        cause,
-    )
-    await _wake(s, c)
-
-
 async def apply_unit_change(s: AsyncSession, d: UnitChanged) -> None:
     """Renames and moves: scope checks use the new paths (descendants' paths follow a move)."""
     c = await connection.raw(s)
@@ -208,24 +197,49 @@ async def apply_unit_change(s: AsyncSession, d: UnitChanged) -> None:
     )
 
 
+_SUPERVISION_MANY = (
+    "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::int[],"
+    " $7::text[], $8::text[]) AS x(unit_id, period, unit_path, score, items, revision, details, cause)),"
+    " s AS (INSERT INTO supervision AS y (unit_id, period, unit_path, score, items, revision, details)"
+    " SELECT unit_id, period, unit_path, score, items, revision, CAST(details AS jsonb) FROM x"
+    " ON CONFLICT (unit_id, period) DO UPDATE SET unit_path = EXCLUDED.unit_path, score = EXCLUDED.score,"
+    " items = EXCLUDED.items, revision = EXCLUDED.revision, details = EXCLUDED.details, updated_at = now()"
+    " WHERE y.revision < EXCLUDED.revision RETURNING y.unit_id, y.period)"
+    " INSERT INTO dirty (book, unit_no, period, cause_event) SELECT b.book, b.unit_no, s.period, x.cause"
+    " FROM s JOIN x USING (unit_id, period) JOIN book_unit b ON b.unit_id = s.unit_id AND b.assessed"
+)
+
+
 async def record_supervision(s: AsyncSession, d: SupervisionResultScored, *, cause: str) -> None:
     """督查结果单独核算: the unit's 平时督查 score for a period; rescored where it is assessed."""
+    await record_supervision_many(s, [(cause, d)])
+
+
+async def record_supervision_many(
+    s: AsyncSession, results: list[tuple[str, SupervisionResultScored]]
+) -> None:
+    """A run of 平时督查 scores (event id, payload) in one statement, as if applied one by one: per (unit,
+    period) the highest revision of the run (the first of equal ones) is stored if newer than the stored
+    one, and each stored score queues its unit in every book that assesses it."""
+    newest: dict[tuple[str, str], tuple[str, SupervisionResultScored]] = {}
+    for cause, d in results:
+        held = newest.get((d.unit_id, d.period))
+        if held is None or held[1].revision < d.revision:
+            newest[d.unit_id, d.period] = (cause, d)
+    if not newest:
+        return
     c = await connection.raw(s)
-    applied = await c.fetchval(
-        "INSERT INTO supervision AS x (unit_id, period, unit_path, score, items, revision, details)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id, period) DO UPDATE SET"
-        " unit_path = EXCLUDED.unit_path, score = EXCLUDED.score, items = EXCLUDED.items,"
-        " revision = EXCLUDED.revision, details = EXCLUDED.details, updated_at = now()"
-        " WHERE x.revision < EXCLUDED.revision RETURNING 1",
-        d.unit_id,
-        d.period,
-        d.unit_path,
-        d.score,
-        d.items,
-        d.revision,
-        orjson.dumps([x.model_dump(mode="json") for x in d.details]).decode(),
+    got = newest.values()
+    status = await c.execute(
+        _SUPERVISION_MANY,
+        [d.unit_id for _, d in got],
+        [d.period for _, d in got],
+        [d.unit_path for _, d in got],
+        [d.score for _, d in got],
+        [d.items for _, d in got],
+        [d.revision for _, d in got],
+        [orjson.dumps([x.model_dump(mode="json") for x in d.details]).decode() for _, d in got],
+        [cause for cause, _ in got],
     )
-    if applied:
-        rows = await c.fetch("SELECT book, unit_no FROM book_unit WHERE unit_id = $1 AND assessed", d.unit_id)
-        for r in rows:
-            await _dirty(s, c, r["book"], r["unit_no"], d.period, cause)
+    if status.split()[-1] != "0":  # "INSERT 0 n": n units queued
+        await _wake(s, c)
