@@ -20,34 +20,35 @@ from services.supervision.domain import assess, evaluate, facts_from, score_unit
 from services.supervision.repository import items as item_repo
 from services.supervision.repository import records
 from services.supervision.repository import scores as score_repo
-from services.supervision.repository import units as unit_repo
 from services.supervision.service.context import Ctx
 from services.supervision.service.convert import domain_item, entries_of
 
 SCORE_READERS = (Role.supervisor, Role.leader, Role.assessment_office, Role.system)
 
 
-async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, now: datetime) -> int:
-    """Rescore each (unit, period); the number of scores that changed (and were published).
+async def recompute_queued(s: AsyncSession, ctx: Ctx, *, batch: int, now: datetime) -> tuple[int, int]:
+    """Claim up to `batch` queued (unit, period) pairs and rescore them; (pairs taken, scores changed).
 
-    Set-based per batch: the items of all the batch's units per period in one query, their timelines in
-    one, the stored scores in one, the changed scores in one write and their events in one insert; each
-    item is evaluated once per "as of" however many of the batch's units it concerns."""
+    Set-based, in few round trips: the claim reads each pair's stored score and unit path with it, the
+    items of all the pairs (every period) come in one query and their timelines in one, the changed scores
+    are written in one statement and their events in one insert; each item is evaluated once per "as of"
+    however many of the batch's pairs it concerns."""
+    claimed = await score_repo.claim(s, batch)
+    if not claimed:
+        return 0, 0
     cal = await ctx.calendar(s)
-    paths = await unit_repo.get_many(s, sorted({u for u, _ in pairs}))
-    olds = await score_repo.get_many(s, pairs)
+    pairs = [(r["unit_id"], r["period"]) for r in claimed]
+    bounds = {p: item_repo._period_bounds(p) for p in {p for _, p in pairs}}
     by_pair: dict[tuple[str, str], list[Any]] = {pair: [] for pair in pairs}
-    bounds: dict[str, tuple[datetime, datetime]] = {}
-    for period in sorted({p for _, p in pairs}):
-        start, end = bounds[period] = item_repo._period_bounds(period)
-        rows = await item_repo.of_units(s, sorted({u for u, p in pairs if p == period}), start, end)
-        for row in rows:
-            by_pair[row["for_unit"], period].append(row)
-    stored = await records.entries_of(s, sorted({r["id"] for rows in by_pair.values() for r in rows}))
+    rows = await score_repo.items_of(s, pairs, bounds)
+    for row in rows:
+        by_pair[row["for_unit"], row["for_period"]].append(row)
+    stored = await records.entries_of(s, sorted({r["id"] for r in rows}))
     seen: dict[tuple[str, datetime], tuple[Any, Any, Any]] = {}  # (item, as of) → item, entries, assessment
     puts: list[dict[str, Any]] = []
     events = []
-    for unit, period in pairs:
+    for old in claimed:
+        unit, period = old["unit_id"], old["period"]
         start, end = bounds[period]
         as_of = min(now, end)
         facts = []
@@ -67,13 +68,13 @@ async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, 
             )
         got = score_unit(unit, period=period, facts=facts, rules=ctx.rules)
         details = got.details()
-        old = olds.get((unit, period))
-        if old is not None and Decimal(old["score"]) == got.score and old["details"] == details:
+        known = old["revision"] is not None
+        if known and Decimal(old["score"]) == got.score and old["details"] == details:
             continue
-        if old is None and not facts:
+        if not known and not facts:
             continue  # nothing to say about this unit yet: scoring keeps its default
-        revision = (old["revision"] if old else 0) + 1
-        path = paths[unit]["path"] if unit in paths else (old["unit_path"] if old else "")
+        revision = (old["revision"] if known else 0) + 1
+        path = old["unit_path_now"] or (old["unit_path"] if known else "")
         puts.append(
             {"unit_id": unit, "period": period, "path": path, "score": got.score, "items": got.items}
             | {"revision": revision, "details": details}
@@ -90,7 +91,7 @@ async def recompute(s: AsyncSession, ctx: Ctx, pairs: list[tuple[str, str]], *, 
         events.append(ev.event(subject=f"{unit}:{period}"))
     await score_repo.put_many(s, puts)
     await records.emit_many(s, ctx.outbox, events)
-    return len(puts)
+    return len(claimed), len(puts)
 
 
 async def listing(s: AsyncSession, caller: Caller, ids: list[str], period: str) -> list[ScorePublic]:

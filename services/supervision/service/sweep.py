@@ -15,10 +15,11 @@ from datetime import datetime
 
 from kaohe.db import Database
 from services.supervision.repository import items as item_repo
-from services.supervision.repository import scores as score_repo
 from services.supervision.service import scores
 from services.supervision.service.clocks import assess_items
 from services.supervision.service.context import Ctx
+
+SCORE_BATCH = 200  # queued (unit, period) scores rescored per transaction
 
 
 @dataclass
@@ -53,11 +54,10 @@ async def sweep_once(
                     out.cards += r.cards
 
     await asyncio.gather(*(worker() for _ in range(workers)))
-    while True:
+    while True:  # the queued scores, a batch a transaction, until a batch finds the queue drained
         async with db.uow() as s:
-            pairs = await score_repo.take(s, 200)
-            if pairs:
-                out.scores += await scores.recompute(s, ctx, pairs, now=now)
-        if not pairs:
+            taken, changed = await scores.recompute_queued(s, ctx, batch=SCORE_BATCH, now=now)
+        out.scores += changed
+        if taken < SCORE_BATCH:
             break
     return out
