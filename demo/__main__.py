@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo import act1, act2, documents, rewards, supervision
+from demo import act1, act2, documents, rewards, supervision, supervision_q1
 from demo.client import DemoError
 from kaohe.devstack import StackError
 from kaohe.settings import DEFAULT_PORTS
@@ -42,6 +42,9 @@ def run(*, skeleton_only: bool = False, keep: bool = False) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
             _say(f"starting a fresh stack in {run_dir} (PostgreSQL, NATS JetStream, S3, five components)")
             stack = Stack(run_dir, Ports.free(), progress=_say)
+            # the demo runs every sweep it shows explicitly (some as of days in 2026-Q1): a background sweep
+            # as of today between two backdated steps would judge a March item by December
+            stack.env.setdefault("KAOHE_SUPERVISION_SWEEP_INTERVAL_S", "900")
             stack.start()
             url = stack.gateway_url
         _say("— act 1: the walking skeleton, one value end to end —")
@@ -54,7 +57,12 @@ def run(*, skeleton_only: bool = False, keep: bool = False) -> int:
             summary = asyncio.run(act2.seed(url, _say))
             _say(f"seeded in {time.monotonic() - t:.1f}s: {json.dumps(_brief(summary), ensure_ascii=False)}")
             act2.report(act1.client(url), summary, _say)
-            supervision.run(url, summary, _say)  # 督考合一: the quarter's warnings become 督办 items
+            bus = (
+                supervision_q1.Bus(stack.urls["nats"], stack.identity())
+                if stack
+                else supervision_q1.bus_from_env()
+            )
+            supervision.run(url, summary, _say, bus=bus)  # 督考合一: warnings → 督办 → the quarter's ranking
             rewards.run(url, summary, _say)  # 结果运用: the quarter published, applied to pay and cadres
             documents.run(url, summary, _say)  # 公文: the quarter's 考核结果通报 and a 预警单, with links
             act2.try_it(url, summary, _say)

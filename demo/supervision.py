@@ -1,7 +1,9 @@
 """The demo's 督考合一 loop (act 2): warnings of the quarter open 督办 items; units accept, report and close
-them with evidence; one goes up for decision (上报研究); a late cooperating unit is carded (黄牌, charged to
-it, not to the lead); the supervision score (督查结果单独核算) reaches scoring; the 督办 board and every
-card's attribution are printed. Public APIs only: GraphQL with the people's development tokens.
+them with evidence; one goes up for decision (上报研究); a sweep ten days on records the breaches of an item
+never 签收 (no card, by the card policy); in the assessed quarter itself (`supervision_q1`) a late
+cooperating unit is carded (charged to it, not to the lead) and its supervision score (督查结果单独核算)
+moves its 2026-Q1 total and rank in scoring; the 督办 board and every card's attribution are printed.
+GraphQL with the people's development tokens, except the backdated steps (system, supervision RPC).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from demo import supervision_q1
 from demo.client import DemoError, Who, dev_token
 
 OFFICE = Who("jincheng-ducha", "supervisor", "/14/1405/")  # 晋城市委督查室
@@ -32,10 +35,14 @@ BOARD = """query { supervisionBoard(rootId: "1405", perColumn: 3) {
   columns { status statusZh count items { number title lead { unitName } } } } }"""
 CARDS = """query($id: ID!) { supervisionItem(id: $id) { number title
   cards { colour unitId role reason at } breaches { kind unitId role } } }"""
-SCORES = """query($u: [String!]!, $p: String!) { supervisionScores(unitIds: $u, period: $p) {
-  unitId period score revision details { deduction reason } } }"""
-UNIT_SCORE = """query($u: ID!, $p: String) { unit(id: $u) { name score(period: $p) { total version } } }"""
 ROLE_ZH = {"lead": "牵头单位", "cooperating": "配合单位"}
+KIND_ZH = {
+    "accept": "超时未签收",
+    "first_feedback": "超时未首次反馈",
+    "progress": "未按期推进反馈",
+    "deadline": "超期未办结",
+    "part": "分项任务超期",
+}
 COLOUR_ZH = {"yellow": "黄牌", "red": "红牌"}
 
 
@@ -90,7 +97,14 @@ def items(g: Gql, source: list[str], status: list[str] | None = None) -> list[di
         after = page["pageInfo"]["endCursor"]
 
 
-def run(url: str, summary: dict[str, Any], progress: Callable[[str], None], *, timeout_s: float = 60) -> dict:
+def run(
+    url: str,
+    summary: dict[str, Any],
+    progress: Callable[[str], None],
+    *,
+    bus: supervision_q1.Bus | None = None,
+    timeout_s: float = 60,
+) -> dict:
     """Play the loop; returns what it did (item numbers, cards with attribution, scores)."""
     started = time.monotonic()
     with httpx.Client(timeout=60) as http:
@@ -172,53 +186,25 @@ def run(url: str, summary: dict[str, Any], progress: Callable[[str], None], *, t
         up = g.act(OFFICE, "supervisionItemEscalate", pending[3], reason="涉及跨县区用地指标, 需市级层面研究")
         progress(f"上报研究: {up['number']} → {up['statusZh']}")
 
-        lead_unit, coop_unit = accepted[2]["lead"], pending[3]["lead"]
-        if lead_unit["unitId"] == coop_unit["unitId"]:
-            coop_unit = pending[0]["lead"]
-        item = {
-            "title": "优化营商环境 “一件事一次办” 专项督办",
-            "problem": "企业开办、不动产登记仍需多次跑腿",
-            "source": "leader",
-            "sourceRef": "市长批示〔2026〕7号",
-            "officeId": "1405",
-            "lead": {
-                "unitId": lead_unit["unitId"],
-                "task": "牵头梳理事项清单并推动落地",
-                "deadline": str(today + timedelta(45)),
-            },
-            "cooperating": [
-                {
-                    "unitId": coop_unit["unitId"],
-                    "task": "提供本地办件数据与流程图",
-                    "deadline": str(today + timedelta(3)),
-                }
-            ],
-            "deadline": str(today + timedelta(45)),
-            "measures": ["建立专班", "每周调度", "月底评估"],
-        }
-        it = g.mutate(OFFICE, "supervisionItemCreate", CREATE, {"i": item})
-        lead_who = unit_person(it)
-        it = g.act(lead_who, "supervisionItemAccept", it)
-        it = g.act(
-            lead_who, "supervisionItemFeedback", it, reason="专班已成立, 清单初稿完成", stage="feedback"
-        )
-        progress(
-            f"交办 {it['number']}: 牵头 {lead_unit['unitName']}, 配合 {coop_unit['unitName']}"
-            f" (分项时限 {item['cooperating'][0]['deadline']})"
-        )
         as_of = datetime.combine(today + timedelta(10), datetime.min.time(), UTC).replace(hour=12)
         swept = g(OFFICE, SWEEP, {"t": as_of.isoformat()})["supervisionSweepRun"]
         progress(
-            f"时钟巡检 (as of {as_of.date()}): {swept['items']} 件到期,"
-            f" 超时 {swept['breaches']} 次, 亮牌 {swept['cards']} 张"
+            f"时钟巡检 (as of {as_of.date()}): {swept['items']} 件到期, 超时 {swept['breaches']} 次,"
+            f" 亮牌 {swept['cards']} 张"
         )
-        cards = g(OFFICE, CARDS, {"id": it["id"]})["supervisionItem"]["cards"]
-        charged = [c for c in cards if c["unitId"] == coop_unit["unitId"]]
-        if not charged or charged[0]["role"] != "cooperating":
-            raise DemoError(f"the late cooperating unit was not carded: {cards}")
-        if any(c["unitId"] == lead_unit["unitId"] for c in cards):
-            raise DemoError(f"the lead was charged for its cooperating unit's part: {cards}")
+        silent = [it for it in pending[4:] if it["status"] == "assigned"]  # 交办 but never 签收
+        for it in silent:
+            detail = g(OFFICE, CARDS, {"id": it["id"]})["supervisionItem"]
+            kinds = "、".join(KIND_ZH[b["kind"]] for b in detail["breaches"])
+            if not detail["breaches"]:
+                raise DemoError(f"{it['number']} was never accepted but the sweep recorded no breach")
+            progress(f"   {it['number']} {it['lead']['unitName']}: {kinds} (记录在案; 按红黄牌规则不亮牌)")
 
+        q1: dict[str, Any] | None = None
+        if bus is None:
+            progress("一季度督办回溯: 未连到本栈的 NATS (需 NATS_URL 与运维凭据), 跳过")
+        else:
+            q1 = supervision_q1.run(g, summary, bus, progress)
         board = g(OFFICE, BOARD)["supervisionBoard"]["columns"]
         progress("督办清单 (看板):")
         for col in board:
@@ -227,14 +213,17 @@ def run(url: str, summary: dict[str, Any], progress: Callable[[str], None], *, t
                 progress(f"   {col['statusZh']:<6} {col['count']:>3} 件  {first}")
         progress("红黄牌及归责:")
         all_cards = []
-        for x in [*opened, it]:
-            detail = g(OFFICE, CARDS, {"id": x["id"]})["supervisionItem"]
+        ids = [x["id"] for x in [*opened, *pending]] + ([q1["item"]["id"]] if q1 else [])
+        for i in dict.fromkeys(ids):
+            detail = g(OFFICE, CARDS, {"id": i})["supervisionItem"]
             for c in detail["cards"]:
                 all_cards.append({**c, "number": detail["number"]})
-        names = {x["lead"]["unitId"]: x["lead"]["unitName"] for x in opened} | {
-            lead_unit["unitId"]: lead_unit["unitName"],
-            coop_unit["unitId"]: coop_unit["unitName"],
-        }
+        names = {x["lead"]["unitId"]: x["lead"]["unitName"] for x in [*opened, *pending]}
+        if q1:
+            names |= {
+                q1["coop"]["unitId"]: q1["coop"]["unitName"],
+                q1["lead_unit"]["unitId"]: q1["lead_unit"]["unitName"],
+            }
         for c in all_cards[:12]:
             progress(
                 f"   {COLOUR_ZH[c['colour']]} {c['number']} → {names.get(c['unitId'], c['unitId'])} "
@@ -242,35 +231,28 @@ def run(url: str, summary: dict[str, Any], progress: Callable[[str], None], *, t
             )
         if len(all_cards) > 12:
             progress(f"   … 共 {len(all_cards)} 张")
-
-        period = f"{as_of.year}-{as_of.month:02d}"
-        scores = _scores(g, coop_unit["unitId"], period, deadline=time.monotonic() + 30)
-        progress(
-            f"督查得分 (单独核算) {coop_unit['unitName']} {period}: {scores['score']:.2f} "
-            f"(revision {scores['revision']}; {'; '.join(d['reason'] for d in scores['details'][:2])})"
-        )
-        total = g(LEADER, UNIT_SCORE, {"u": coop_unit["unitId"], "p": period})["unit"]["score"]
-        if total is None:  # the demo's scheme has values for 2026-Q1 only; the card fell in `period`
-            progress(f"评分服务: 本演示方案 {period} 无数据, 该期计分时读取此督查得分 (平时督查)")
-        else:
-            progress(f"评分服务中 {coop_unit['unitName']} {period} 的总分: {total['total']:.2f}")
+        if q1:
+            charged = {c["unitId"] for c in all_cards if c["number"] == q1["item"]["number"]}
+            if charged != {q1["coop"]["unitId"]}:
+                raise DemoError(
+                    f"the Q1 item's cards should charge only the late cooperating unit: {charged}"
+                )
     progress(f"督考合一 loop done in {time.monotonic() - started:.1f}s")
     return {
         "opened_from_warnings": len(opened),
         "closed": [c["number"] for c in closed],
         "escalated": up["number"],
-        "carded_cooperating": {"item": it["number"], "unit": coop_unit["unitId"]},
+        "never_accepted": [it["number"] for it in silent],
         "cards": len(all_cards),
-        "supervision_score": scores,
+        "quarter": None
+        if q1 is None
+        else {
+            "item": q1["item"]["number"],
+            "carded_cooperating": q1["coop"]["unitId"],
+            "supervision_scores": q1["scores"],
+            "total_before": q1["before"]["total"],
+            "total_after": q1["after"]["total"],
+            "rank_before": q1["before"]["rank"],
+            "rank_after": q1["after"]["rank"],
+        },
     }
-
-
-def _scores(g: Gql, unit_id: str, period: str, *, deadline: float) -> dict[str, Any]:
-    """The unit's supervision score once the sweep's recomputation published it (revision ≥ 1)."""
-    while True:
-        rows = g(OFFICE, SCORES, {"u": [unit_id], "p": period})["supervisionScores"]
-        if rows and rows[0]["revision"] >= 1 and rows[0]["score"] < 100:
-            return rows[0]
-        if time.monotonic() > deadline:
-            raise DemoError(f"no supervision score for {unit_id} in {period}: {rows}")
-        time.sleep(0.3)
