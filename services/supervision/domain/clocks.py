@@ -376,7 +376,13 @@ def overdue_workdays(clock: Clock, *, calendar: WorkdayCalendar, now: datetime) 
     end = late_until(clock, now=now)
     if end is None or clock.due is None:
         return 0
-    paused = sum(calendar.workdays_between(p, r or end) for p, r in clock.pauses if p < end)
+    # a paused working day is given back once it has ended, like an overdue one is counted once it has
+    # ended: (p's day, r's day] of a pause, as far as `end` has got through it (no dip mid-day)
+    paused = sum(
+        min(calendar.overdue_workdays(p, end), calendar.workdays_between(p, r) if r else 1 << 30)
+        for p, r in clock.pauses
+        if p < end
+    )
     return max(calendar.overdue_workdays(clock.due.at, end) - paused, 0)
 
 

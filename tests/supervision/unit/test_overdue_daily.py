@@ -71,9 +71,15 @@ def test_an_approved_pause_stops_the_daily_check_and_resuming_starts_it_again() 
     now = at(date(2026, 3, 27), 10)
     a = assessed([*BASE[:5], *pause, resume], now)
     (b,) = [b for b in a.breaches if b.kind is ClockKind.PART]
-    # late 03-23 and 03-24 counted, (03-24, 03-27] paused: 03-27 is the next day that counts
-    assert b.overdue_workdays == 1
-    assert next_overdue_day(b.clock, calendar=CAL, now=now) == at(date(2026, 3, 27), 18)  # type: ignore[arg-type]
+    # late 03-23 and 03-24 counted, (03-24, 03-27] paused (03-27 too, once it ends): 03-30 counts next
+    assert b.overdue_workdays == 2
+    assert next_overdue_day(b.clock, calendar=CAL, now=now) == at(date(2026, 3, 30), 18)  # type: ignore[arg-type]
+    for t, days in [
+        (at(date(2026, 3, 27), 19), 2),
+        (at(date(2026, 3, 30), 17), 2),
+        (at(date(2026, 3, 30), 19), 3),
+    ]:
+        assert part_days(assessed([*BASE[:5], *pause, resume], t)) == days  # never down, up once a day
 
 
 @settings(max_examples=150, deadline=None)
@@ -95,3 +101,5 @@ def test_nothing_a_score_reads_changes_before_next_check(raw, minutes: int) -> N
     assert a.next_check > now
     before, days_before = view(a.next_check - timedelta(seconds=1))
     assert days_before == days and before.cards == a.cards  # nothing moved in between: no check was due
+    _, days_after = view(a.next_check + timedelta(days=3))
+    assert all(days_after.get(k, 0) >= n for k, n in days.items())  # overdue days never go back
