@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kaohe.contracts.pages import decode_cursor
 from kaohe.contracts.periods import Period
 from kaohe.contracts.supervision_rpc import ItemListParams
+from kaohe.db import raw_connection
 from kaohe.identity import Caller
 from kaohe.workdays import CHINA_TZ
 from services.supervision.repository.scope import bounds, in_subtree, visible
@@ -104,6 +105,9 @@ async def update_many(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
                 "y": [r["yellow_cards"] for r in rows],
                 "r": [r["red_cards"] for r in rows],
             },
+        )
+        await s.execute(
+            text("DELETE FROM recheck WHERE item_id = ANY(:ids)"), {"ids": [r["id"] for r in rows]}
         )
 
 
@@ -256,21 +260,59 @@ async def of_units(s: AsyncSession, unit_ids: Sequence[str], start: datetime, en
 
 
 async def due_ids(s: AsyncSession, now: datetime, batch: int) -> list[str]:
-    """Items whose next due time has passed, locked for this transaction; other replicas skip them."""
-    res = await s.execute(
-        text("SELECT id FROM item WHERE next_due <= :now ORDER BY next_due LIMIT :n FOR UPDATE SKIP LOCKED"),
-        {"now": now, "n": batch},
-    )
-    return [r[0] for r in res]
+    """Items whose next due time has passed, then items a calendar change queued for a recheck; locked for
+    this transaction (other replicas skip them). Two index scans, not a scan of the open items."""
+    c = await raw_connection(s)
+    ids = [
+        r[0]
+        for r in await c.fetch(
+            "SELECT id FROM item WHERE next_due <= $1 ORDER BY next_due LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            batch,
+        )
+    ]
+    if len(ids) < batch:
+        rows = await c.fetch(
+            "SELECT i.id FROM recheck q JOIN item i ON i.id = q.item_id WHERE NOT i.id = ANY($1::text[])"
+            " LIMIT $2 FOR UPDATE OF i SKIP LOCKED",
+            ids,
+            batch - len(ids),
+        )
+        ids += [r[0] for r in rows]
+    return ids
+
+
+SWEEP_COLUMNS = (
+    "id, number, title, problem, source, source_ref, source_note, office_id, priority, indicator_code, body,"
+    " yellow_cards, red_cards"
+)
+
+
+async def sweep_rows(s: AsyncSession, ids: Sequence[str]) -> tuple[list[Row], dict[str, list[Row]]]:
+    """What the sweep evaluates of a batch (the item columns the domain reads; each item's units, the lead
+    first), on the session's driver connection: the ORM's row objects cost more than the evaluation."""
+    c = await raw_connection(s)
+    rows = await c.fetch(f"SELECT {SWEEP_COLUMNS} FROM item WHERE id = ANY($1::text[])", list(ids))
+    units: dict[str, list[Row]] = {i: [] for i in ids}
+    for u in await c.fetch(
+        "SELECT item_id, unit_id, unit_path FROM item_unit WHERE item_id = ANY($1::text[])"
+        " ORDER BY item_id, pos",
+        list(ids),
+    ):
+        units[u["item_id"]].append(u)
+    return list(rows), units
 
 
 async def mark_due(s: AsyncSession, *, since: date, provisional_years: Sequence[int], now: datetime) -> int:
-    """Set-based: items whose running clocks reach `since` or lie in a provisional year are due now."""
+    """Set-based: queue for a recheck the open items whose running clocks reach `since` or whose deadline
+    lies in a year that was provisional (a narrow row each; the item rows are written once, by the sweep)."""
     res = await s.execute(
         text(
-            "UPDATE item SET next_due = :now WHERE open AND status <> 'draft' AND ("
+            "INSERT INTO recheck (item_id, since) SELECT id, :now FROM item"
+            " WHERE open AND status <> 'draft' AND ("
             " (next_due IS NOT NULL AND next_due >= :since) OR deadline >= :sday"
             " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))"
+            " ON CONFLICT (item_id) DO NOTHING"
         ),
         {"now": now, "since": datetime.combine(since, datetime.min.time(), CHINA_TZ), "sday": since}
         | {"years": list(provisional_years)},

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kaohe.chain import GENESIS, link
+from kaohe.db import raw_connection
 from kaohe.events import CloudEvent, Outbox, nats_subject, notify_channel
 
 Row = Mapping[str, Any]
@@ -26,12 +27,14 @@ async def entries(s: AsyncSession, item_id: str) -> list[Row]:
 
 
 async def entries_of(s: AsyncSession, ids: Sequence[str]) -> dict[str, list[Row]]:
+    """The timelines of many items (a sweep's batch, a score recompute), on the driver connection."""
     out: dict[str, list[Row]] = {i: [] for i in ids}
     if ids:
-        res = await s.execute(
-            text("SELECT * FROM entry WHERE item_id = ANY(:ids) ORDER BY item_id, seq"), {"ids": list(ids)}
-        )
-        for r in res.mappings():
+        c = await raw_connection(s)
+        for r in await c.fetch(
+            "SELECT item_id, seq, payload FROM entry WHERE item_id = ANY($1::text[]) ORDER BY item_id, seq",
+            list(ids),
+        ):
             out[r["item_id"]].append(r)
     return out
 
@@ -112,10 +115,10 @@ async def known_keys(s: AsyncSession, table: str, ids: Sequence[str]) -> dict[st
     assert table in ("breach", "card")
     out: dict[str, set[str]] = {i: set() for i in ids}
     if ids:
-        res = await s.execute(
-            text(f"SELECT item_id, key FROM {table} WHERE item_id = ANY(:ids)"), {"ids": list(ids)}
-        )
-        for item_id, key in res:
+        c = await raw_connection(s)
+        for item_id, key in await c.fetch(
+            f"SELECT item_id, key FROM {table} WHERE item_id = ANY($1::text[])", list(ids)
+        ):
             out[item_id].add(key)
     return out
 
