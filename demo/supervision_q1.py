@@ -86,10 +86,10 @@ def weigh_supervision(g: Any, scheme_id: str, progress: Callable[[str], None]) -
     if job["errors"]:
         raise DemoError(f"recomputeStart: {job['errors']}")
     deadline = time.monotonic() + 60
-    while (j := g(KAOHEBAN, JOB, {"id": job["job"]["jobId"]})["recomputeJob"])["status"] not in (
-        "done",
-        "failed",
-    ):
+    while True:
+        j = g(KAOHEBAN, JOB, {"id": job["job"]["jobId"]})["recomputeJob"]
+        if j["status"] in ("done", "failed"):
+            break
         if time.monotonic() > deadline:
             raise DemoError("the quarter's recompute did not finish in 60 s")
         time.sleep(0.1)
@@ -183,7 +183,8 @@ async def _story(b: Bus, lead: dict[str, str], coop: dict[str, str], say: Callab
         return {"item": item, "sweeps": sweeps, "final": closing}
     finally:
         quiet = logging.getLogger("kaohe.bus")  # our own goodbye is no disconnection worth a warning
-        level, _ = quiet.level, quiet.setLevel(logging.ERROR)
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
         try:
             await nc.drain()
         finally:
