@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kaohe.contracts.reporting import Reporting
 from kaohe.contracts.scheme import SOURCE_ZH, Indicator, Scheme, ValueSpec, walk
 from kaohe.contracts.standards import (
     Banded,
@@ -104,6 +105,12 @@ def _spec(v: ValueSpec | None) -> str:
         high = fmt(v.max_value) if v.max_value is not None else ""
         text += f" {low}~{high}"
     return text
+
+
+def describe_reporting(r: Reporting) -> str:
+    """报送时限 in Chinese: the due working day of the next month and the reminder before it."""
+    remind = f"提前 {r.remind_workdays} 个工作日提醒" if r.remind_workdays else "截止当日提醒"
+    return f"次月第 {r.due_workdays} 个工作日前报送，{remind}"
 
 
 def _show(value: Any) -> str:
@@ -204,6 +211,7 @@ def diff_schemes(old: Scheme, new: Scheme) -> list[DiffEntry]:
             ("total", "总分", lambda s: s.total),
             ("categories", "考核类别", lambda s: "、".join(s.categories)),
             ("parent", "承接上级方案", lambda s: s.parent and f"{s.parent.assessing_unit} {s.parent.year}"),
+            ("reporting", "报送时限", lambda s: describe_reporting(s.reporting)),
         ],
     )
     if scheme_changes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kaohe.contracts.reporting import Reporting
 from kaohe.contracts.scheme import (
     Coefficient,
     DataElement,
@@ -159,3 +160,36 @@ def test_standards_are_described_in_chinese() -> None:
         describe_standard(Deduction(per_occurrence=2, max_deduction=10)) == "扣分（每次 2 分，最多扣 10 分）"
     )
     assert describe_standard(CompletionRatio(cap=1.2, floor=0.6)) == "完成率（封顶 120%，低于 60% 不得分）"
+
+
+def test_a_changed_reporting_rule_is_listed_as_the_schemes_报送时限() -> None:
+    old = v1()
+    new = old.model_copy(update={"version": 2, "reporting": Reporting(due_workdays=8, remind_workdays=0)})
+    entries = diff_schemes(old, new)
+    assert [(e.kind, e.subject, e.key) for e in entries] == [("changed", "scheme", "方案 2026 v2")]
+    assert [(c.field, c.label, c.before, c.after) for c in entries[0].changes] == [
+        (
+            "reporting",
+            "报送时限",
+            "次月第 5 个工作日前报送，提前 2 个工作日提醒",
+            "次月第 8 个工作日前报送，截止当日提醒",
+        )
+    ]
+    assert render_diff(entries, old=old, new=new).splitlines() == [
+        "方案 2026 → 方案 2026 v2：新增 0 项，删除 0 项，修改 1 项",
+        "【修改方案】方案 2026 v2",
+        "    报送时限：次月第 5 个工作日前报送，提前 2 个工作日提醒 → 次月第 8 个工作日前报送，截止当日提醒",
+    ]
+    # the reminder alone changing is a change too
+    remind = old.model_copy(update={"reporting": Reporting(remind_workdays=3)})
+    (entry,) = diff_schemes(old, remind)
+    assert [c.after for c in entry.changes] == ["次月第 5 个工作日前报送，提前 3 个工作日提醒"]
+
+
+def test_a_version_stored_before_the_reporting_rule_differs_only_if_the_rule_is_not_the_default() -> None:
+    body = v1().model_dump(mode="json")
+    del body["reporting"]
+    older = Scheme.model_validate(body)
+    assert diff_schemes(older, v1()) == []
+    changed = v1().model_copy(update={"reporting": Reporting(due_workdays=10)})
+    assert [c.field for e in diff_schemes(older, changed) for c in e.changes] == ["reporting"]
