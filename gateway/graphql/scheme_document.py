@@ -20,6 +20,7 @@ from gateway.graphql.scheme_terms import (
     ValueKind,
     VetoCapGrade,
 )
+from kaohe.contracts.reporting import Reporting as ReportingModel
 
 
 def f(description: str) -> Any:
@@ -201,6 +202,12 @@ class SchemeRef:
     year: int = f(D["year"])
 
 
+@strawberry.type(description=DOC["reporting"])
+class Reporting:
+    due_workdays: int = f(D["due_workdays"])
+    remind_workdays: int = f(D["remind_workdays"])
+
+
 @strawberry.type(description=DOC["scheme"].split(" (its")[0] + ", typed (what SchemeInput writes)")
 class SchemeDocument:
     name: str = f(D["scheme_name"])
@@ -212,6 +219,7 @@ class SchemeDocument:
     supplements: list[Supplement] = f(D["supplements"])
     overrides: list[WeightOverride] = f(D["overrides"])
     coefficients: list[Coefficient] = f(D["coefficients"])
+    reporting: Reporting = f(D["reporting"])
 
 
 # --- from the stored JSON ----------------------------------------------------------------------------
@@ -344,4 +352,11 @@ def document_of(d: dict[str, Any]) -> SchemeDocument:
             )
             for c in d.get("coefficients") or []
         ],
+        reporting=reporting_of(d.get("reporting")),
     )
+
+
+def reporting_of(d: dict[str, Any] | None) -> Reporting:
+    """The 报送要求 of a stored body; the model's defaults for a body stored before it existed."""
+    r = ReportingModel.model_validate(d or {})
+    return Reporting(due_workdays=r.due_workdays, remind_workdays=r.remind_workdays)

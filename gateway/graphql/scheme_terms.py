@@ -134,6 +134,12 @@ D: dict[str, str] = {
     "coefficients": "评价系数 / 考核系数 per unit",
     "assessing_unit": "考核主体: the assessing unit's id",
     "year": "考核年度",
+    "reporting": "报送要求 (default: due on the 5th working day, reminded 2 before); left out of a save, "
+    "it is kept as the draft saved into (schemeId) has it, else as the unit's latest scheme of the year",
+    "due_workdays": "报送时限: a month's values are due on the N-th working day after the month ends "
+    "(1..20, default 5; working days on the versioned calendar: 调休 Saturdays count, holidays do not)",
+    "remind_workdays": "提前提醒工作日: units that have not handed in are reminded N working days before "
+    "the 报送时限 (0..20, default 2; 0: on the day itself)",
 }
 
 DOC = {
@@ -161,6 +167,7 @@ DOC = {
     "override": "差异化赋分: another weight for one category or one unit (exactly one of the two)",
     "coefficient": "评价系数 / 考核系数: multiplies a unit's assessed score",
     "scheme_ref": "a scheme by assessing unit and year",
+    "reporting": "报送要求: 报送时限 of monthly values and the 填报截止提醒 before it, in working days",
     "scheme": "考核方案 document: trunk + supplements + overrides + coefficients (its assessing unit and "
     "year are the operation's)",
 }

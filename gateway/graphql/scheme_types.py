@@ -5,7 +5,8 @@ these GraphQL types mirror it field by field (camelCase in GraphQL). Maps
 become lists of pairs (`targetsByUnit: [{unitId, target}]`), literals become enums, and the standard is a
 `@oneOf` input whose one key is the standard's kind. `scheme_dict` turns a `SchemeInput` into exactly the
 JSON the indicators RPC `scheme_save`/`scheme_validate` take, leaving out what the client did not set so the
-model's defaults apply. The typed output (`SchemeDocument`) is in `scheme_document.py`.
+model's defaults apply — except the 报送要求 (`reporting`), which `kept_reporting` carries over from the
+stored scheme when a save leaves it out. The typed output (`SchemeDocument`) is in `scheme_document.py`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from gateway.context import Context
+from gateway.graphql.common import call
 from gateway.graphql.scheme_terms import (
     DOC,
     CoefficientKind,
@@ -27,6 +31,7 @@ from gateway.graphql.scheme_terms import (
     ValueKind,
     VetoCapGrade,
 )
+from gateway.policy import Op
 from kaohe.errors import KaoheError, ValidationFailed
 
 UNSET: Any = strawberry.UNSET
@@ -219,6 +224,12 @@ class SchemeRefInput:
     year: int = req(D["year"])
 
 
+@strawberry.input(description=DOC["reporting"])
+class ReportingInput:
+    due_workdays: int | None = opt(D["due_workdays"])
+    remind_workdays: int | None = opt(D["remind_workdays"])
+
+
 @strawberry.input(description=DOC["scheme"])
 class SchemeInput:
     name: str | None = opt(D["scheme_name"])
@@ -230,6 +241,7 @@ class SchemeInput:
     supplements: list[SupplementInput] | None = opt(D["supplements"])
     overrides: list[WeightOverrideInput] | None = opt(D["overrides"])
     coefficients: list[CoefficientInput] | None = opt(D["coefficients"])
+    reporting: ReportingInput | None = opt(D["reporting"])
 
 
 # --- conversion to the RPC's JSON --------------------------------------------------------------------
@@ -315,6 +327,32 @@ def scheme_param(scheme: Any, document: SchemeInput | None, *, assessing_unit: s
         return scheme
     assert document is not None
     return scheme_dict(document, assessing_unit=assessing_unit, year=year)
+
+
+async def kept_reporting(
+    info: Info[Context, None], body: dict[str, Any], scheme_id: str | None
+) -> dict[str, Any]:
+    """The typed body with the 报送要求 it leaves out kept: as the draft saved into (`scheme_id`) has it,
+    else as the unit's latest scheme of the year (published, else draft) has it; none: the defaults.
+
+    So a client that does not know `reporting` (or sends a document without it) does not reset values set
+    over RPC or in an earlier version. The read is the save's own operation (`scheme_write`).
+    """
+    if "reporting" in body:
+        return body
+    by = (
+        {"scheme_id": scheme_id}
+        if scheme_id
+        else {"assessing_unit": body["assessing_unit"], "year": body["year"]}
+    )
+    try:
+        prior = await call(info, Op.scheme_write, "indicators", "scheme_get", by)
+    except KaoheError as e:
+        if scheme_id is None and e.code == "not_found":
+            return body  # the unit's first scheme of the year
+        raise
+    reporting = (prior.get("scheme") or {}).get("reporting")
+    return {**body, "reporting": reporting} if reporting else body
 
 
 def as_document_error(e: KaoheError) -> KaoheError:

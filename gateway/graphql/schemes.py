@@ -29,7 +29,7 @@ from gateway.graphql.scheme_document import (
     schedule_of,
     standard_of,
 )
-from gateway.graphql.scheme_types import SchemeInput, as_document_error, scheme_param
+from gateway.graphql.scheme_types import SchemeInput, as_document_error, kept_reporting, scheme_param
 from gateway.policy import Op
 from kaohe.errors import KaoheError
 
@@ -211,6 +211,8 @@ async def _saved(info: Info[Context, None], input: SchemeSaveInput) -> SchemePay
         input.scheme, input.document, assessing_unit=input.assessing_unit, year=input.year
     )
     try:
+        if input.document:  # typed: a left-out 报送要求 is kept (the JSON import is the whole file)
+            params["scheme"] = await kept_reporting(info, params["scheme"], input.scheme_id)
         r = await call(info, Op.scheme_write, "indicators", "scheme_save", params)
     except KaoheError as e:
         raise (as_document_error(e) if input.document else e) from None

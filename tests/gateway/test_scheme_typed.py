@@ -150,3 +150,91 @@ def scheme_json(typed: dict[str, Any], city: str) -> dict[str, Any]:
     (leaf,) = typed["trunk"]
     std = {"type": "completion_ratio", "cap": leaf["standard"]["completionRatio"]["cap"]}
     return {"assessing_unit": city, "year": 2026, "trunk": [{**leaf, "standard": std}]}
+
+
+REPORTING_READ = """query($id: ID!) { scheme(id: $id) { version status
+  document { name reporting { dueWorkdays remindWorkdays } } } }"""
+NEW_VERSION = (
+    f"mutation($id: String!) {{ schemeNewVersion(schemeId: $id) {{ scheme {{ id version }} {ERR} }} }}"
+)
+DIFF = "query($id: ID!) { schemeDiff(id: $id) { entries text } }"
+
+
+async def test_the_reporting_rule_is_saved_kept_when_left_out_and_refused_out_of_range(
+    gw: Harness,
+    http: httpx.AsyncClient,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    office = gw.headers(["assessment_office"], "/")
+    city = f"R{tag}"
+
+    async def q(query: str, v: dict[str, Any]) -> dict[str, Any]:
+        return await gw.gql(http, query, v, headers=office)
+
+    _ok(await q(UNIT_CREATE, {"i": {"id": city, "name": "某市", "kind": "city"}}), "unitCreate")
+    leaf = {"code": "A", "name": "甲", "level": 1, "weight": 100, "target": 1}
+    doc = {"name": "报送要求测试", "trunk": [{**leaf, "standard": {"completionRatio": {"cap": 1.2}}}]}
+    base = {"assessingUnit": city, "year": 2026}
+
+    async def save(extra: dict[str, Any]) -> dict[str, Any]:
+        body = await q(SAVE, {"i": {**base, **extra}})
+        assert "errors" not in body, body
+        out: dict[str, Any] = body["data"]["schemeSave"]
+        return out
+
+    async def read(sid: str) -> dict[str, Any]:
+        body = await q(REPORTING_READ, {"id": sid})
+        assert "errors" not in body, body
+        out: dict[str, Any] = body["data"]["scheme"]
+        return out
+
+    # a first save without it: the defaults
+    first = await save({"document": doc})
+    assert not first["errors"], first
+    sid = first["scheme"]["id"]
+    assert (await read(sid))["document"]["reporting"] == {"dueWorkdays": 5, "remindWorkdays": 2}
+
+    # a non-default rule reads back as sent
+    rule = {"dueWorkdays": 8, "remindWorkdays": 0}
+    assert not (await save({"schemeId": sid, "document": {**doc, "reporting": rule}}))["errors"]
+    assert (await read(sid))["document"]["reporting"] == rule
+
+    # a second save into the draft that leaves it out (a client not knowing it) keeps it
+    assert not (await save({"schemeId": sid, "document": {**doc, "name": "改名"}}))["errors"]
+    assert (await read(sid))["document"] == {"name": "改名", "reporting": rule}
+
+    # out of range: refused naming the field as written, the draft unchanged
+    for bad, field in [
+        ({"dueWorkdays": 0}, "document.reporting.dueWorkdays"),
+        ({"dueWorkdays": 21}, "document.reporting.dueWorkdays"),
+        ({"dueWorkdays": 5, "remindWorkdays": -1}, "document.reporting.remindWorkdays"),
+        ({"remindWorkdays": 21}, "document.reporting.remindWorkdays"),
+    ]:
+        r = await save({"schemeId": sid, "document": {**doc, "reporting": bad}})
+        assert [(e["code"], e["field"]) for e in r["errors"]] == [("validation_failed", field)], (bad, r)
+    assert (await read(sid))["document"] == {"name": "改名", "reporting": rule}
+
+    # published, then a new version: the rule is carried into it, and a change is in the 版本差异
+    _ok(await q(PUBLISH, {"id": sid}), "schemePublish")
+    v2 = _ok(await q(NEW_VERSION, {"id": sid}), "schemeNewVersion")["scheme"]
+    assert (await read(v2["id"]))["document"]["reporting"] == rule
+    changed = {"dueWorkdays": 10, "remindWorkdays": 3}
+    v2_doc = {**doc, "name": "改名", "reporting": changed}
+    assert not (await save({"schemeId": v2["id"], "document": v2_doc}))["errors"]
+    body = await q(DIFF, {"id": v2["id"]})
+    assert "errors" not in body, body
+    diff = body["data"]["schemeDiff"]
+    (entry,) = diff["entries"]
+    assert (entry["kind"], entry["subject"]) == ("changed", "scheme")
+    assert [(c["field"], c["label"]) for c in entry["changes"]] == [("reporting", "报送时限")]
+    assert (
+        "    报送时限：次月第 8 个工作日前报送，截止当日提醒 → 次月第 10 个工作日前报送，提前 3 个工作日提醒"
+        in (diff["text"].splitlines())
+    )
+
+    # the next version saved afresh (no schemeId) without the rule keeps the latest version's
+    _ok(await q(PUBLISH, {"id": v2["id"]}), "schemePublish")
+    v3 = await save({"document": doc})
+    assert not v3["errors"], v3
+    got = await read(v3["scheme"]["id"])
+    assert (got["version"], got["document"]["reporting"]) == (3, changed)

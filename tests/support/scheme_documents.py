@@ -3,8 +3,8 @@
 `rich_input` spells out every field of every object (model defaults written explicitly), so the typed
 document read back (`Scheme.document`) must equal it; `rich_json` is the same scheme in the indicators
 model's own JSON, minimal (the model fills the defaults). It uses every kind of standard, both schedule
-kinds, data elements (one derived), category and unit supplements, overrides on a parent, a coefficient
-and 承接 of the parent scheme's 下达 indicator (`parent_input`).
+kinds, data elements (one derived), category and unit supplements, overrides on a parent, a coefficient,
+承接 of the parent scheme's 下达 indicator (`parent_input`) and a 报送要求 other than the default.
 """
 
 from __future__ import annotations
@@ -211,6 +211,7 @@ def rich_input(*, parent: str, county: str, town: str, dept: str) -> dict[str, A
             {"code": "ECO", "weight": 40, "category": None, "unitId": county, "reason": "国控点任务"},
         ],
         "coefficients": [{"unitId": town, "kind": "EVALUATION", "value": 1.05, "reason": "牵引性工程多"}],
+        "reporting": {"dueWorkdays": 7, "remindWorkdays": 3},
     }
 
 
@@ -356,6 +357,7 @@ def rich_json(*, assessing_unit: str, parent: str, county: str, town: str, dept:
             {"code": "ECO", "weight": 40, "unit_id": county, "reason": "国控点任务"},
         ],
         "coefficients": [{"unit_id": town, "kind": "evaluation", "value": 1.05, "reason": "牵引性工程多"}],
+        "reporting": {"due_workdays": 7, "remind_workdays": 3},
     }
 
 
@@ -392,6 +394,7 @@ fragment Doc on SchemeDocument {{
   supplements {{ category unitId parentCode indicators {{ ...Ind children {{ code }} }} }}
   overrides {{ code weight category unitId reason }}
   coefficients {{ unitId kind value reason }}
+  reporting {{ dueWorkdays remindWorkdays }}
 }}"""
 
 _ONE_OF = {
