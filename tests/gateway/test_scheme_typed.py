@@ -213,6 +213,11 @@ async def test_the_reporting_rule_is_saved_kept_when_left_out_and_refused_out_of
         r = await save({"schemeId": sid, "document": {**doc, "reporting": bad}})
         assert [(e["code"], e["field"]) for e in r["errors"]] == [("validation_failed", field)], (bad, r)
     assert (await read(sid))["document"] == {"name": "改名", "reporting": rule}
+    body = await q(VALIDATE, {"a": city, "y": 2026, "d": {**doc, "reporting": {"dueWorkdays": 21}}})
+    assert body["errors"][0]["extensions"] == {
+        "code": "validation_failed",
+        "field": "document.reporting.dueWorkdays",
+    }, body
 
     # published, then a new version: the rule is carried into it, and a change is in the 版本差异
     _ok(await q(PUBLISH, {"id": sid}), "schemePublish")
