@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -64,6 +65,8 @@ class Consumer:
         backoff_s: Sequence[float] = (0.2, 1.0, 5.0, 15.0),
         batch: int = 100,
         ack_wait_s: float = 30.0,
+        gap_s: float = 0.01,
+        linger_s: float = 0.05,
     ) -> None:
         self.db = db
         self.js = js
@@ -75,6 +78,8 @@ class Consumer:
         self.backoff_s = list(backoff_s) or [1.0]
         self.batch = batch
         self.ack_wait_s = ack_wait_s
+        self.gap_s = gap_s
+        self.linger_s = linger_s
         self.durable = f"{component}-{sub.name}"
 
     async def ensure(self) -> None:
@@ -116,19 +121,25 @@ class Consumer:
                 await psub.unsubscribe()
 
     async def _next_batch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """What is pending, up to a batch, as soon as one event is there.
+        """What is pending, up to a batch, as soon as one event is there and the burst it opens is in.
 
         nats-py's long-polling `fetch(n)` keeps its first message until n have arrived or the timeout
         has passed, which on a trickle of events (200/s, batch 100) adds half a second or more to every
-        event. So: wait for one (returns on arrival), then take whatever else is already pending.
+        event. So: wait for one (returns on arrival), then keep taking what arrives until the stream has
+        been quiet for `gap_s`, the batch is full, or `linger_s` has passed since the first. A burst that
+        a relay publishes over a few tens of milliseconds (a sweep's 100 results) is handled as one batch,
+        not as its first two events and then the rest; a lone event waits `gap_s`.
         """
         try:
             msgs: list[Msg] = await psub.fetch(1, timeout=1.0)
         except TimeoutError:  # nothing pending
             return []
-        if self.batch > 1:
-            with contextlib.suppress(TimeoutError):
-                msgs += await psub.fetch(self.batch - 1, timeout=0.01)
+        until = time.monotonic() + self.linger_s
+        while len(msgs) < self.batch and (left := until - time.monotonic()) > 0:
+            try:
+                msgs += await psub.fetch(self.batch - len(msgs), timeout=min(self.gap_s, left))
+            except TimeoutError:  # quiet for gap_s: the burst is in
+                break
         return msgs
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
