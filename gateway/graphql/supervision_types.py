@@ -6,9 +6,11 @@ from the RPC result dict with `mk`; enums are the contract's, published under `S
 
 from __future__ import annotations
 
+import functools
+import typing
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from pydantic import BaseModel
@@ -42,6 +44,8 @@ SUPERVISION_CODES: dict[str, str] = {
     "import_invalid": "The file is not a readable XLSX 督办清单.",
     "forbidden_scope": "The unit lies outside your organisation subtree.",
 }
+T = TypeVar("T")
+
 SupervisionErrorCode = strawberry.enum(
     Enum(  # type: ignore[misc]
         "SupervisionErrorCode",
@@ -200,14 +204,34 @@ class SupervisionItem:
         return [mk(SupervisionCard, enums(e, c.CardPublic)) for e in (await self._full(info))["cards"]]
 
 
+@functools.cache
+def _shared(cls: type, model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The GraphQL type's plain fields the contract model has, and those it lacks (left null)."""
+    names = [k for k in typing.get_type_hints(cls) if not k.startswith("_")]
+    return tuple(k for k in names if k in model.model_fields), tuple(
+        k for k in names if k not in model.model_fields
+    )
+
+
+def adopt(cls: type[T], m: BaseModel) -> T:
+    """A GraphQL object holding a validated contract model's typed values as they are (enum members,
+    dates): the same object `mk(cls, enums(d, model))` builds, without a dump, a conversion per field and
+    the dataclass `__init__` (a list page builds fifty of these)."""
+    have, lack = _shared(cls, type(m))
+    values = m.__dict__
+    obj = cls.__new__(cls)
+    obj.__dict__.update({k: values[k] for k in have})
+    obj.__dict__.update(dict.fromkeys(lack))
+    return obj
+
+
 def item(d: dict[str, Any], *, detail: bool = False) -> SupervisionItem:
     """A SupervisionItem from an `ItemPublic` (or `ItemDetail`, kept for the timeline fields) dict."""
-    m = enums(d, c.ItemDetail if detail else c.ItemPublic)
-    nested = ("lead", "cooperating", "milestones", "timeline", "clocks", "breaches", "cards")
-    obj = mk(SupervisionItem, {k: v for k, v in m.items() if k not in nested} | dict.fromkeys(nested[:3]))
-    obj.lead = mk(SupervisionTask, m["lead"])
-    obj.cooperating = [mk(SupervisionTask, t) for t in m["cooperating"]]
-    obj.milestones = [mk(SupervisionMilestone, x) for x in m["milestones"]]
+    m = (c.ItemDetail if detail else c.ItemPublic).model_validate(d)
+    obj = adopt(SupervisionItem, m)
+    obj.lead = adopt(SupervisionTask, m.lead)
+    obj.cooperating = [adopt(SupervisionTask, t) for t in m.cooperating]
+    obj.milestones = [adopt(SupervisionMilestone, x) for x in m.milestones]
     obj._detail = d if detail else None
     return obj
 

@@ -12,8 +12,6 @@ from kaohe.contracts.supervision import (
     ClockPublic,
     EntryPublic,
     ItemPublic,
-    MilestonePublic,
-    TaskPublic,
 )
 from kaohe.identity import Caller
 from services.supervision.domain import (
@@ -172,9 +170,26 @@ def entry_public(r: Row) -> EntryPublic:
     )
 
 
+# (status, actors) → the RPC verbs: a list page asks the same few questions of the domain's table
+_VERBS: dict[tuple[str, tuple[Actor, ...]], tuple[str, ...]] = {}
+
+
+def _verbs(status: str, actors: tuple[Actor, ...]) -> tuple[str, ...]:
+    key = (status, actors)
+    got = _VERBS.get(key)
+    if got is None:
+        out: list[str] = []
+        for actor in actors:
+            for a in allowed_actions(Status(status), actor=actor):
+                v = VERB.get(a)
+                if v and v not in out:
+                    out.append(v)
+        got = _VERBS[key] = tuple(out)
+    return got
+
+
 def available(caller: Caller, row: Row, units: Sequence[Row]) -> list[str]:
     """The transitions this caller may take now (RPC verbs), from the domain's table."""
-    status = Status(row["status"])
     mine = set(acting_units(caller, [(u["unit_id"], u["unit_path"]) for u in units]))
     actors: list[Actor] = []
     if is_office(caller, row["office_path"]):
@@ -183,27 +198,22 @@ def available(caller: Caller, row: Row, units: Sequence[Row]) -> list[str]:
         actors.append(Actor.LEAD)
     if mine - {row["lead_unit"]}:
         actors.append(Actor.COOPERATING)
-    out: list[str] = []
-    for actor in actors:
-        for a in allowed_actions(status, actor=actor):
-            v = VERB.get(a)
-            if v and v not in out:
-                out.append(v)
-    return out
+    return list(_verbs(row["status"], tuple(actors)))
 
 
 def item_public(ctx: Ctx, caller: Caller, row: Row, units: Sequence[Row]) -> dict[str, Any]:
-    """The fields of `ItemPublic` (a dict, so `ItemDetail` can add to it)."""
+    """The fields of `ItemPublic` (a dict, so `ItemDetail` can add to it); nested parts as plain dicts,
+    validated once with the whole (`to_item_public`, `ItemDetail`)."""
     tasks = [
-        TaskPublic(
-            unit_id=u["unit_id"],
-            unit_path=u["unit_path"],
-            unit_name=u.get("unit_name"),
-            role=u["role"],
-            task=u["task"],
-            deadline=u["deadline"],
-            done_at=u["done_at"],
-        )
+        {
+            "unit_id": u["unit_id"],
+            "unit_path": u["unit_path"],
+            "unit_name": u.get("unit_name"),
+            "role": u["role"],
+            "task": u["task"],
+            "deadline": u["deadline"],
+            "done_at": u["done_at"],
+        }
         for u in units
     ]
     b = row["body"]
@@ -225,7 +235,7 @@ def item_public(ctx: Ctx, caller: Caller, row: Row, units: Sequence[Row]) -> dic
         deadline=row["deadline"],
         deadlines=row["deadlines"],
         measures=b["measures"],
-        milestones=[MilestonePublic(title=m["title"], due=m["due"]) for m in b["milestones"]],
+        milestones=b["milestones"],
         priority=row["priority"],
         indicator_code=row["indicator_code"],
         attachments=b["attachments"],
@@ -252,7 +262,7 @@ def item_public(ctx: Ctx, caller: Caller, row: Row, units: Sequence[Row]) -> dic
 
 
 def to_item_public(ctx: Ctx, caller: Caller, row: Row, units: Sequence[Row]) -> ItemPublic:
-    return ItemPublic(**item_public(ctx, caller, row, units))
+    return ItemPublic.model_validate(item_public(ctx, caller, row, units))
 
 
 def clocks_public(board: Board | None) -> list[ClockPublic]:

@@ -31,6 +31,7 @@ from services.supervision.domain import evaluate
 from services.supervision.repository import items as item_repo
 from services.supervision.repository import records
 from services.supervision.repository import units as unit_repo
+from services.supervision.repository.items import Executor
 from services.supervision.service.context import Ctx
 from services.supervision.service.convert import (
     STATUS_ZH,
@@ -67,12 +68,16 @@ async def detail(s: AsyncSession, ctx: Ctx, caller: Caller, item_id: str) -> Ite
     )
 
 
-async def publics(s: AsyncSession, ctx: Ctx, caller: Caller, rows: list[Row]) -> list[ItemPublic]:
-    units = await item_repo.units_of(s, [r["id"] for r in rows])
-    return [to_item_public(ctx, caller, r, units[r["id"]]) for r in rows]
+async def publics(s: Executor, ctx: Ctx, caller: Caller, rows: list[Row]) -> list[ItemPublic]:
+    """Rows of `page`/`column` carry their units; other rows get theirs in one query."""
+    if rows and "u_id" not in rows[0]:
+        units = await item_repo.units_of(s, [r["id"] for r in rows])
+        return [to_item_public(ctx, caller, r, units[r["id"]]) for r in rows]
+    return [to_item_public(ctx, caller, r, item_repo.units_in_row(r)) for r in rows]
 
 
-async def page(s: AsyncSession, ctx: Ctx, caller: Caller, p: ItemListParams) -> dict[str, Any]:
+async def page(s: Executor, ctx: Ctx, caller: Caller, p: ItemListParams) -> dict[str, Any]:
+    """One statement (the items and their units): runs on a session or a plain autocommit connection."""
     rows = await item_repo.page(s, caller, p, now=ctx.now())
     more = len(rows) > p.first
     rows = rows[: p.first]
