@@ -4,15 +4,17 @@
 
 The real stack runs (PostgreSQL, NATS JetStream, S3 and the five components as processes). A province and
 ten cities are created through the indicators service (supervision learns them from `unit.changed`); the
-30,000 leaf units go straight into `supervision.unit` and the items are cloned set-based in SQL from one
-item the service created through its RPC (so every row, its timeline entry and its hash are the service's
-own shape). Creation speed is not measured. 1% of the items' clocks fall due at the measured moment `T`
-(their `next_due`), the others later. Measured:
+30,000 leaf units go straight into `supervision.unit` and the items are cloned set-based in SQL from two
+items the service created through its RPC a week before the measured moment `T` (now): so every row, its
+timeline entries, its stored sweep state and its hash are the service's own. 99% are clones of one 签收ed
+and reported on (its 推进 and deadline clocks running, nothing due at T); 1% of one never 签收ed, their
+`next_due` set to just before T (its 签收 and 反馈 clocks fell due). Creation speed is not measured. Measured:
 
 - `sweep_s`: one `sweep_run` as of `T` (every due item re-evaluated, breaches and cards issued once, the
   changed supervision scores recomputed and published);
-- `recalc_s`: a calendar correction (a working day inside every running deadline becomes a holiday) —
-  `calendar_override_set` marks the affected items due, then the sweep that recomputes their deadlines;
+- `recalc_s`: a calendar correction (a working day three days on, inside every running deadline, becomes a
+  holiday): `calendar_override_set` (which remaps the stored next checks, or queues the items it cannot
+  remap) and then the sweep that re-evaluates what was queued or fell due;
 - `item_page_p50_ms` / `item_page_p99_ms`: a filtered GraphQL page of 50 items (a city's subtree, status)
   over HTTP with `Cache-Control: no-cache`, offered open-loop at 25 req/s;
 - `warning_to_item_p50_ms` / `_p99_ms`: a red `warning.raised` published on JetStream → the item it opens
@@ -56,7 +58,7 @@ from tests.support.seed import Book, approve_values, publish_book, wait_ranked
 
 SYSTEM = Caller.system()
 CITIES = 10
-PAGE = """query($u: String!) { supervisionItems(unitId: $u, status: [assigned], first: 50) {
+PAGE = """query($u: String!) { supervisionItems(unitId: $u, status: [in_progress], first: 50) {
   nodes { id number title status deadline overdue yellowCards lead { unitId unitName } }
   pageInfo { hasNextPage endCursor } } }"""
 FIND = """query($c: String!) { supervisionItems(indicatorCode: $c, first: 1) { nodes { id } } }"""
@@ -89,7 +91,9 @@ class Bench:
         self.province = f"P{self.tag}"
         self.cities = [f"{self.province}C{c:02d}" for c in range(CITIES)]
         self.now = datetime.now(UTC)
-        self.t = (self.now + timedelta(days=40)).replace(hour=10, minute=0, second=0, microsecond=0)
+        self.t = self.now.replace(second=0, microsecond=0) - timedelta(
+            minutes=1
+        )  # the measured sweep's moment
 
     async def rpc(self) -> tuple[Any, RpcClient]:
         nc = await bus.connect(self.stack.urls["nats"], name="bench-sup", identity=natsauth.admin_identity())
@@ -124,7 +128,19 @@ class Bench:
                 if time.monotonic() - t0 > 60:
                     raise RuntimeError(f"supervision never learnt the units: {e}") from e
                 await asyncio.sleep(0.2)
-        self.template_id = item["id"]
+        self.due_template = item["id"]  # assigned a week before T, never 签收: its clocks fell due by T
+        # the other 99%: 签收 and a first 反馈 a week before T, so 推进 and the deadline run (none due at T)
+        live = await call("supervision", "item_create", {**template, "number": None})
+        v = live["version"]
+        for method, hours in (("item_accept", 1), ("item_feedback", 24)):
+            at = (self.t - timedelta(days=7) + timedelta(hours=hours)).isoformat()
+            live = await call(
+                "supervision",
+                method,
+                {"item_id": live["id"], "expected_version": v, "at": at, "reason": "推进中"},
+            )
+            v = live["version"]
+        self.live_template = live["id"]
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.urls["database"]))
         try:
             await self._clone(conn)
@@ -149,55 +165,59 @@ class Bench:
             "leaf", records=[(n, u[0], u[1]) for n, u in enumerate(leaves)], columns=["n", "id", "path"]
         )
         n, nl = self.items, len(leaves)
-        due_soon, due_late = self.t - timedelta(hours=1), self.t + timedelta(days=30)
+        due_soon = self.t - timedelta(hours=1)
         await conn.execute(
             """
             INSERT INTO supervision.item (id, number, title, problem, source, source_ref, source_note,
                 office_id, office_path, lead_unit, lead_path, deadline, deadlines, priority, indicator_code,
                 body, status, open, cycle, version, next_due, overdue, provisional, calendar_version,
-                yellow_cards, red_cards, cleared_by_data, created_at, updated_at, assigned_at)
-            SELECT 'b' || g || $2, '督〔2026〕' || (g + 100000) || '号', i.title, i.problem, i.source,
+                yellow_cards, red_cards, cleared_by_data, created_at, updated_at, assigned_at,
+                next_counted, next_anchor, recomputable)
+            SELECT CASE WHEN g % 100 = 0 THEN 'b' ELSE 'a' END || g || $3,
+                   '督〔2026〕' || (g + 100000) || '号', i.title, i.problem, i.source,
                    i.source_ref, i.source_note, i.office_id, i.office_path, l.id, l.path, i.deadline,
                    i.deadlines, i.priority, i.indicator_code,
                    jsonb_set(jsonb_set(i.body, '{tasks,0,unit_id}', to_jsonb(l.id)),
                              '{number}', to_jsonb('督〔2026〕' || (g + 100000) || '号')),
                    i.status, i.open, i.cycle, i.version,
-                   CASE WHEN g % 100 = 0 THEN $3::timestamptz ELSE $4::timestamptz END,
+                   CASE WHEN g % 100 = 0 THEN $6::timestamptz ELSE i.next_due END,
                    i.overdue, i.provisional, i.calendar_version, i.yellow_cards, i.red_cards,
-                   i.cleared_by_data, i.created_at, i.updated_at, i.assigned_at
-            FROM generate_series(1, $5) g
-            JOIN leaf l ON l.n = g % $6
-            CROSS JOIN (SELECT * FROM supervision.item WHERE id = $1) i
+                   i.cleared_by_data, i.created_at, i.updated_at, i.assigned_at,
+                   i.next_counted, i.next_anchor, i.recomputable
+            FROM generate_series(1, $4) g
+            JOIN leaf l ON l.n = g % $5
+            JOIN supervision.item i ON i.id = CASE WHEN g % 100 = 0 THEN $1 ELSE $2 END
             """,
-            self.template_id,
+            self.due_template,
+            self.live_template,
             self.tag,
-            due_soon,
-            due_late,
             n,
             nl,
+            due_soon,
         )
-        await conn.execute(
-            """
-            INSERT INTO supervision.item_unit (item_id, unit_id, unit_path, role, task, deadline, pos)
-            SELECT it.id, it.lead_unit, it.lead_path, u.role, u.task, u.deadline, u.pos
-            FROM supervision.item it
-            CROSS JOIN (SELECT * FROM supervision.item_unit WHERE item_id = $1 AND pos = 0) u
-            WHERE it.id LIKE 'b%' || $2
-            """,
-            self.template_id,
-            self.tag,
-        )
-        await conn.execute(
-            """
-            INSERT INTO supervision.entry (item_id, seq, at, payload, stage, prev_hash, hash)
-            SELECT it.id, e.seq, e.at, e.payload, e.stage, e.prev_hash, e.hash
-            FROM supervision.item it
-            CROSS JOIN (SELECT * FROM supervision.entry WHERE item_id = $1) e
-            WHERE it.id LIKE 'b%' || $2
-            """,
-            self.template_id,
-            self.tag,
-        )
+        for prefix, template in (("a", self.live_template), ("b", self.due_template)):
+            await conn.execute(
+                """
+                INSERT INTO supervision.item_unit (item_id, unit_id, unit_path, role, task, deadline, pos)
+                SELECT it.id, it.lead_unit, it.lead_path, u.role, u.task, u.deadline, u.pos
+                FROM supervision.item it
+                CROSS JOIN (SELECT * FROM supervision.item_unit WHERE item_id = $1 AND pos = 0) u
+                WHERE it.id LIKE $2
+                """,
+                template,
+                f"{prefix}%{self.tag}",
+            )
+            await conn.execute(
+                """
+                INSERT INTO supervision.entry (item_id, seq, at, payload, stage, prev_hash, hash)
+                SELECT it.id, e.seq, e.at, e.payload, e.stage, e.prev_hash, e.hash
+                FROM supervision.item it
+                CROSS JOIN (SELECT * FROM supervision.entry WHERE item_id = $1) e
+                WHERE it.id LIKE $2
+                """,
+                template,
+                f"{prefix}%{self.tag}",
+            )
         await conn.execute(
             "ANALYZE supervision.item; ANALYZE supervision.item_unit; ANALYZE supervision.entry"
         )
@@ -221,11 +241,19 @@ class Bench:
         got = await client.call("supervision", "sweep_run", {"batch": 2000}, SYSTEM)
         took = time.perf_counter() - t0
         say(f"calendar correction {day}: marked in {marked:.2f}s, recomputed {got['items']} in {took:.2f}s")
+        # check: a sample's stored index equals its clocks replayed on the corrected calendar (item_get)
+        wrong = 0
+        for k in [g for g in range(101, 101 + 31 * 97, 97) if g % 100][:30]:
+            it = await client.call("supervision", "item_get", {"item_id": f"a{k}{self.tag}"}, SYSTEM)
+            live = min(datetime.fromisoformat(c["due_at"]) for c in it["clocks"] if c["state"] == "running")
+            wrong += datetime.fromisoformat(it["next_due"]) != live
+        say(f"calendar correction: {30 - wrong} of 30 sampled items' next_due equal their replayed clocks")
         return {
             "recalc_s": round(took, 3),
             "recalc_mark_s": round(marked, 3),
             "recalc_items": got["items"],
             "recalc_reported_items": cal.get("recomputed_items"),
+            "recalc_sample_wrong": wrong,
         }
 
     async def pages(self, token: str) -> dict[str, Any]:
@@ -276,7 +304,7 @@ class Bench:
         lat = []
         for i in range(20):
             c = self.cities[i % CITIES]
-            params = {"unit_path": f"/{self.province}/{c}/", "status": ["assigned"], "first": 50}
+            params = {"unit_path": f"/{self.province}/{c}/", "status": ["in_progress"], "first": 50}
             t0 = time.perf_counter()
             r = await client.call("supervision", "item_list", params, SYSTEM)
             lat.append((time.perf_counter() - t0) * 1000)

@@ -223,6 +223,23 @@ class WorkdayCalendar:  # 工作日历
             self._memo[key] = hit
         return hit
 
+    def index_of(self, day: date) -> int:
+        """A working day's position in the calendar's sequence of working days (the Nth since 2000-01-01,
+        from 0): `add_workdays(start, n)` is the working day at index `index_of` of start's last working day
+        plus n. Raises ValueError for a rest day."""
+        ords, o = self._ordinals, self._ordinal(day)
+        i = bisect_left(ords, o)
+        if i == len(ords) or ords[i] != o:
+            raise ValueError(f"{day.isoformat()} is not a working day")
+        return i
+
+    def workday(self, index: int) -> date:
+        """The working day at `index` (see `index_of`)."""
+        ords = self._ordinals
+        if not 0 <= index < len(ords):
+            raise CalendarRangeError(f"working day #{index} is outside {FIRST_YEAR}–{LAST_YEAR}")
+        return date.fromordinal(ords[index])
+
     def workdays_between(self, a: date | datetime, b: date | datetime) -> int:
         """Working days d with a < d ≤ b (calendar days of the arguments); negative when b is before a."""
         ords = self._ordinals

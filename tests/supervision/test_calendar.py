@@ -4,8 +4,10 @@ override moves the deadlines it touches."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from kaohe.workdays import CHINA_TZ, Override, official_calendar
 from tests.supervision.harness import OFFICE, SYSTEM, Sup, at, item_params
 
 
@@ -58,3 +60,35 @@ async def test_a_provisional_year_is_recomputed_when_its_notice_is_added(sup: Su
     await sup.call("sweep_run", {}, SYSTEM)
     it = await sup.call("item_get", {"item_id": it["id"]}, OFFICE)
     assert due(it, "deadline") == "2030-01-03T18:00" and it["calendar_version"] == cal["version"]
+
+
+def accepted(item: dict[str, Any]) -> str:
+    return next(c["due_at"] for c in item["clocks"] if c["kind"] == "accept")
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def test_a_future_correction_remaps_the_stored_next_check_as_a_replay_would(sup: Sup) -> None:
+    now = datetime.now(CHINA_TZ)
+    far = (now + timedelta(days=120)).date().isoformat()
+    p = item_params(
+        at=now.isoformat(), lead={"unit_id": "140501", "task": "t", "deadline": far}, deadline=far
+    )
+    p.pop("cooperating", None)
+    it = await sup.call("item_create", p, SYSTEM)
+    accept_day = date.fromisoformat(due(it, "accept")[:10])  # the next working day: after today
+    assert moment(it["next_due"]) == moment(accepted(it))
+    cal = await sup.call(
+        "calendar_override_set",
+        {"overrides": [{"day": accept_day.isoformat(), "workday": False, "reason": "地方调休"}]},
+        OFFICE,
+    )
+    assert cal["recomputed_items"] >= 1
+    # no sweep in between: the stored index was remapped, and it is what replaying the timeline gives
+    it = await sup.call("item_get", {"item_id": it["id"]}, OFFICE)
+    new = official_calendar().with_overrides([Override(accept_day, False, "地方调休")])
+    assert moment(accepted(it)) == new.add_workdays(accept_day, 1).at
+    assert moment(it["next_due"]) == moment(accepted(it)) and it["calendar_version"] == cal["version"]
+    assert (await sup.call("sweep_run", {}, SYSTEM))["items"] == 0  # nothing queued for a replay

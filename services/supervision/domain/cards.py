@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from kaohe.workdays import WorkdayCalendar
@@ -97,6 +97,11 @@ class Assessment:  # 研判结果
     cards: tuple[Card, ...]
     # min(next clock due, next red threshold, next overdue working day of a late clock): the sweep's index
     next_check: datetime | None
+    # next_check split by how a calendar correction moves it (`domain.recalc`): counted from a past
+    # moment, or a deadline date's first working day; False when neither rule holds (a shifted deadline)
+    next_counted: datetime | None = None
+    next_anchor: date | None = None
+    recomputable: bool = True
 
 
 def _unmet_at(c: Clock | None, m: datetime) -> bool:
@@ -227,7 +232,16 @@ def assess(
                 pending.append(step)
     cards.sort(key=lambda c: (c.at, c.key))
     candidates = [t for t in (board.next_due, *pending) if t is not None]
-    return Assessment(board, tuple(breaches), tuple(cards), min(candidates, default=None))
+    counted = [t for t in (board.next_counted, *pending) if t is not None]
+    return Assessment(
+        board,
+        tuple(breaches),
+        tuple(cards),
+        min(candidates, default=None),
+        min(counted, default=None),
+        board.next_anchor,
+        board.recomputable,
+    )
 
 
 def new_cards(assessment: Assessment, *, issued: Iterable[str]) -> list[Card]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from kaohe.workdays import Due, WorkdayCalendar
@@ -70,6 +70,10 @@ class Clock:  # 时钟
     ended_at: datetime | None = None  # withdrawn or superseded: lateness stops counting here
     pauses: tuple[tuple[datetime, datetime | None], ...] = ()  # approved pauses while late
     reviews: tuple[tuple[datetime, datetime | None], ...] = ()  # closure reviews sent back (or still open)
+    # How the due follows the calendar: `anchor` a deadline date, due on its first working day (n = 0);
+    # None: N working days counted from a past moment. `shifted`: an anchored due moved on by a pause.
+    anchor: date | None = None
+    shifted: bool = False
 
     def key(self, item_id: str) -> str:
         """A stable identity: the same clock gets the same key on every evaluation."""
@@ -90,6 +94,11 @@ class Board:  # 时钟面板
     provisional: bool  # a running clock's due lies in a year the calendar does not cover yet
     calendar_version: str
     submitted: tuple[tuple[int, str, datetime], ...] = ()  # (cycle, unit, at) of each part submission
+    # The running dues split by how a calendar correction moves them (see `recalc`): the earliest counted
+    # from a past moment, the earliest deadline date, and False if a pause shifted an anchored due.
+    next_counted: datetime | None = None
+    next_anchor: date | None = None
+    recomputable: bool = True
 
     def of(self, kind: ClockKind) -> list[Clock]:
         return [c for c in self.clocks if c.kind is kind]
@@ -99,6 +108,7 @@ class _C:
     """A clock under construction (mutable while the timeline is replayed)."""
 
     __slots__ = (
+        "anchor",
         "cycle",
         "due",
         "ended_at",
@@ -110,6 +120,7 @@ class _C:
         "review_since",
         "reviews",
         "seq",
+        "shifted",
         "started_at",
         "state",
         "unit_id",
@@ -120,6 +131,8 @@ class _C:
     ) -> None:
         self.kind, self.cycle, self.seq, self.unit_id = kind, cycle, seq, unit_id
         self.started_at, self.due, self.state = started_at, due, ClockState.RUNNING
+        self.anchor: date | None = None
+        self.shifted = False
         self.met_at: datetime | None = None
         self.missed_at: datetime | None = None
         self.ended_at: datetime | None = None
@@ -147,6 +160,8 @@ class _C:
             self.ended_at,
             tuple((p, r) for p, r in self.pauses),  # type: ignore[misc]
             reviews,  # type: ignore[arg-type]
+            self.anchor,
+            self.shifted,
         )
 
 
@@ -162,6 +177,12 @@ class _Sim:
     def add(self, kind: ClockKind, unit: str, start: datetime, due: Due, seq: int = 1) -> _C:
         c = _C(kind, self.cycle, seq, unit, start, due)
         self.clocks.append(c)
+        return c
+
+    def add_dated(self, kind: ClockKind, unit: str, start: datetime, day: date, seq: int = 1) -> _C:
+        """A clock due on the first working day on or after a deadline date (办结时限, 分项时限)."""
+        c = self.add(kind, unit, start, self.cal.add_workdays(day, 0), seq)
+        c.anchor = day
         return c
 
     def running(self, kind: ClockKind | None = None, unit: str | None = None) -> list[_C]:
@@ -210,11 +231,11 @@ class _Sim:
                 self.add(ClockKind.ACCEPT, lead, e.at, cal.add_workdays(e.at, ld.accept))
             if ld.first_feedback:
                 self.add(ClockKind.FIRST_FEEDBACK, lead, e.at, cal.add_workdays(e.at, ld.first_feedback))
-            self.add(ClockKind.DEADLINE, lead, e.at, cal.add_workdays(self.item.deadline, 0))
+            self.add_dated(ClockKind.DEADLINE, lead, e.at, self.item.deadline)
             if self.item.lead.deadline < self.item.deadline:
-                self.add(ClockKind.PART, lead, e.at, cal.add_workdays(self.item.lead.deadline, 0))
+                self.add_dated(ClockKind.PART, lead, e.at, self.item.lead.deadline)
             for t in self.item.cooperating:
-                self.add(ClockKind.PART, t.unit_id, e.at, cal.add_workdays(t.deadline, 0))
+                self.add_dated(ClockKind.PART, t.unit_id, e.at, t.deadline)
         elif a is Action.ACCEPT:
             self._meet(ClockKind.ACCEPT, lead, e.at)
             if ld.progress_every:
@@ -244,7 +265,7 @@ class _Sim:
             else:
                 if old is not None:
                     self._end(old, e.at)
-                self.add(kind, unit, e.at, cal.add_workdays(e.new_deadline, 0), (old.seq + 1) if old else 1)
+                self.add_dated(kind, unit, e.at, e.new_deadline, (old.seq + 1) if old else 1)
         elif a is Action.REQUEST_CLOSURE:
             self._meet(ClockKind.FIRST_FEEDBACK, lead, e.at)
             for c in self.clocks:
@@ -294,6 +315,7 @@ class _Sim:
                 if c.state is ClockState.SUSPENDED:
                     c.state = ClockState.RUNNING
                     c.due = cal.shift(c.due, k) if c.due is not None else None
+                    c.shifted = c.shifted or k != 0
                 elif c.pauses and c.pauses[-1][1] is None:
                     c.pauses[-1][1] = e.at
             self.paused_at = None
@@ -302,7 +324,7 @@ class _Sim:
                 if c.state in (ClockState.RUNNING, ClockState.SUSPENDED, ClockState.HELD) or c.open_late:
                     self._end(c, e.at)
         elif a is Action.REOPEN and e.new_deadline:
-            self.add(ClockKind.DEADLINE, lead, e.at, cal.add_workdays(e.new_deadline, 0))
+            self.add_dated(ClockKind.DEADLINE, lead, e.at, e.new_deadline)
             if ld.progress_every:
                 self.add(ClockKind.PROGRESS, lead, e.at, cal.add_workdays(e.at, ld.progress_every))
         self.status = e.to_status
@@ -351,6 +373,8 @@ def evaluate(
         sim.on(e)
     sim.advance(now)
     running = [c for c in sim.clocks if c.state is ClockState.RUNNING and c.due is not None]
+    counted = [c.due.at for c in running if c.anchor is None]  # type: ignore[union-attr]
+    anchors = [c.anchor for c in running if c.anchor is not None and not c.shifted]
     return Board(
         item_id=item.id,
         status=sim.status,
@@ -360,6 +384,9 @@ def evaluate(
         provisional=any(c.due.provisional for c in running),  # type: ignore[union-attr]
         calendar_version=calendar.version,
         submitted=tuple(sim.submitted),
+        next_counted=min(counted, default=None),
+        next_anchor=min(anchors, default=None),
+        recomputable=not any(c.anchor is not None and c.shifted for c in running),
     )
 
 

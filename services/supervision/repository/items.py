@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -88,30 +88,33 @@ async def update(
 
 
 async def update_many(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """The sweep's per-item fields of a batch in one round of statements (executemany)."""
-    if rows:
-        await s.execute(
-            text(
-                "UPDATE item i SET next_due = v.next_due, overdue = v.overdue, provisional = v.provisional,"
-                " calendar_version = v.cv, yellow_cards = v.y, red_cards = v.r"
-                " FROM unnest(CAST(:id AS text[]), CAST(:next_due AS timestamptz[]),"
-                " CAST(:overdue AS boolean[]), CAST(:provisional AS boolean[]),"
-                " CAST(:cv AS text[]), CAST(:y AS int[]), CAST(:r AS int[]))"
-                " AS v(id, next_due, overdue, provisional, cv, y, r) WHERE i.id = v.id"
-            ),
-            {
-                "id": [r["id"] for r in rows],
-                "next_due": [r["next_due"] for r in rows],
-                "overdue": [r["overdue"] for r in rows],
-                "provisional": [r["provisional"] for r in rows],
-                "cv": [r["calendar_version"] for r in rows],
-                "y": [r["yellow_cards"] for r in rows],
-                "r": [r["red_cards"] for r in rows],
-            },
-        )
-        await s.execute(
-            text("DELETE FROM recheck WHERE item_id = ANY(:ids)"), {"ids": [r["id"] for r in rows]}
-        )
+    """The sweep's per-item fields of a batch in one statement; the items leave the recheck queue."""
+    if not rows:
+        return
+    cols = {
+        "next_due": "timestamptz",
+        "overdue": "boolean",
+        "provisional": "boolean",
+        "calendar_version": "text",
+        "yellow_cards": "int",
+        "red_cards": "int",
+        "next_counted": "timestamptz",
+        "next_anchor": "date",
+        "recomputable": "boolean",
+    }
+    c = await raw_connection(s)
+    await c.execute(
+        "UPDATE item i SET "
+        + ", ".join(f"{k} = v.{k}" for k in cols)
+        + " FROM unnest($1::text[], "
+        + ", ".join(f"${n}::{t}[]" for n, t in enumerate(cols.values(), start=2))
+        + ") AS v(id, "
+        + ", ".join(cols)
+        + ") WHERE i.id = v.id",
+        [r["id"] for r in rows],
+        *([r[k] for r in rows] for k in cols),
+    )
+    await c.execute("DELETE FROM recheck WHERE item_id = ANY($1::text[])", [r["id"] for r in rows])
 
 
 async def get_many(s: AsyncSession, ids: Sequence[str]) -> list[Row]:
@@ -337,15 +340,66 @@ async def sweep_rows(s: AsyncSession, ids: Sequence[str]) -> tuple[list[Row], di
     return list(rows), units
 
 
-async def mark_due(s: AsyncSession, *, since: date, provisional_years: Sequence[int], now: datetime) -> int:
+async def remappable(s: AsyncSession, *, since: date) -> list[Row]:
+    """Open items whose stored next check a correction from `since` may move and can be remapped (assessed
+    with the split next check, not waiting for a recheck): id, next_counted, next_anchor."""
+    c = await raw_connection(s)
+    return list(
+        await c.fetch(
+            "SELECT id, next_counted, next_anchor FROM item i"
+            " WHERE open AND status <> 'draft' AND recomputable AND (next_counted >= $1 OR next_anchor >= $2)"
+            " AND NOT EXISTS (SELECT 1 FROM recheck q WHERE q.item_id = i.id)",
+            datetime.combine(since, datetime.min.time(), CHINA_TZ),
+            since - timedelta(days=31),  # a deadline date's first working day can lie a holiday later
+        )
+    )
+
+
+async def remap(
+    s: AsyncSession, rows: Sequence[tuple[str, datetime | None, datetime | None]], version: str
+) -> None:
+    """Store remapped next checks (id, next_due, next_counted) and the calendar version they follow."""
+    if rows:
+        c = await raw_connection(s)
+        await c.execute(
+            "UPDATE item i SET next_due = v.d, next_counted = v.c, calendar_version = $4"
+            " FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, d, c) WHERE i.id = v.id",
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            version,
+        )
+
+
+async def queue(s: AsyncSession, ids: Sequence[str], *, now: datetime) -> None:
+    """Queue items for the sweep's full re-evaluation."""
+    if ids:
+        c = await raw_connection(s)
+        await c.execute(
+            "INSERT INTO recheck (item_id, since) SELECT unnest($1::text[]), $2"
+            " ON CONFLICT (item_id) DO NOTHING",
+            list(ids),
+            now,
+        )
+
+
+async def mark_due(
+    s: AsyncSession, *, since: date, provisional_years: Sequence[int], now: datetime, unmappable: bool = False
+) -> int:
     """Set-based: queue for a recheck the open items whose running clocks reach `since` or whose deadline
-    lies in a year that was provisional (a narrow row each; the item rows are written once, by the sweep)."""
+    lies in a year that was provisional (a narrow row each; the item rows are written once, by the sweep);
+    with `unmappable`, only those `remappable` leaves out."""
+    only = (
+        " AND (NOT recomputable OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))"
+        if unmappable
+        else ""
+    )
     res = await s.execute(
         text(
             "INSERT INTO recheck (item_id, since) SELECT id, :now FROM item"
             " WHERE open AND status <> 'draft' AND ("
             " (next_due IS NOT NULL AND next_due >= :since) OR deadline >= :sday"
-            " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))"
+            " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))" + only + ""
             " ON CONFLICT (item_id) DO NOTHING"
         ),
         {"now": now, "since": datetime.combine(since, datetime.min.time(), CHINA_TZ), "sday": since}

@@ -99,6 +99,9 @@ async def assess_items(
                 "calendar_version": cal.version,
                 "yellow_cards": row["yellow_cards"] + sum(c["colour"] == "yellow" for c in nc),
                 "red_cards": row["red_cards"] + sum(c["colour"] == "red" for c in nc),
+                "next_counted": a.next_counted,
+                "next_anchor": a.next_anchor,
+                "recomputable": a.recomputable,
             }
         )
         done += [(i, u, t) for u, t in {u: t for cy, u, t in board.submitted if cy == board.cycle}.items()]
