@@ -58,7 +58,9 @@ class SupervisionItemCreateInput:
     source_note: str | None = None
     indicator_code: str | None = None
     attachments: list[str] = strawberry.field(default_factory=list, description="storage keys")
-    number: str | None = strawberry.field(default=None, description="default: the office's next 督〔年〕n号")
+    number: str | None = strawberry.field(
+        default=None, description="default: the office's next number under its own prefix, e.g. 晋督〔年〕n号"
+    )
     assign: bool = strawberry.field(default=True, description="false: keep it a draft (待交办)")
     at: datetime | None = strawberry.field(default=None, description="backdate (system role only)")
 

@@ -76,3 +76,16 @@ async def test_missed_accept_and_first_feedback_are_breaches_without_cards_a_sil
     assert silent["cards"] == 1
     item = await sup.call("item_get", {"item_id": it["id"]}, SYSTEM)
     assert [(c["colour"], c["reason"]) for c in item["cards"]] == [("yellow", "未按期推进反馈 (第1期)")]
+
+
+async def test_the_part_arriving_late_rescores_its_unit_for_the_days_since_the_last_sweep(sup: Sup) -> None:
+    it = await scenario(sup)  # 140502's part was due Mon 06-15
+    await sup.call("sweep_run", {"as_of": at(2026, 6, 17, 10)}, SYSTEM)
+    assert await score_of(sup, "140502", "2026-06") == Decimal("97.5")  # 06-16 counted
+    (row,) = await sup.sql("SELECT version FROM item WHERE id = :i", i=it["id"])
+    ref = {"item_id": it["id"], "unit_id": "140502", "expected_version": row["version"]}
+    part = ref | {"evidence": ["s3://e/part.pdf"], "reason": "排查完成", "at": at(2026, 6, 18, 16)}
+    await sup.call("item_part_submit", part, SYSTEM)  # 06-17 ended overdue; no sweep checked it since
+    got = await sup.call("sweep_run", {"as_of": at(2026, 6, 18, 17)}, SYSTEM)
+    assert got["items"] == 0 and got["scores"] == 2  # nothing due: the transition queued the scores
+    assert await score_of(sup, "140502", "2026-06") == Decimal("97.0")  # 06-16 and 06-17, not 06-18

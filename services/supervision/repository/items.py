@@ -321,7 +321,7 @@ async def due_ids(s: AsyncSession, now: datetime, batch: int) -> list[str]:
 
 SWEEP_COLUMNS = (
     "id, number, title, problem, source, source_ref, source_note, office_id, priority, indicator_code, body,"
-    " yellow_cards, red_cards"
+    " yellow_cards, red_cards, overdue, next_due"
 )
 
 

@@ -86,9 +86,14 @@ async def assess_items(
         for c in nc:
             dirty |= {(c["unit_id"], p) for p in periods_of(cal.local_day(c["at"]))}
         late = [c for c in board.clocks if c.kind in LATE and c.missed_at and not c.met_at and not c.ended_at]
-        if late or nb:  # overdue working days move the charged units' scores of the current period
+        if late or nb or row["overdue"]:
+            # overdue working days move the charged units' scores: those of today's periods, of the day the
+            # item fell due (a sweep past midnight at a month's end), and when its lateness has just ended
+            days = {cal.local_day(now)}
+            if row["next_due"] is not None and row["next_due"] <= now:
+                days.add(cal.local_day(row["next_due"]))
             dirty |= {
-                (b.unit_id, p) for b in a.breaches if b.kind in LATE for p in periods_of(cal.local_day(now))
+                (b.unit_id, p) for b in a.breaches if b.kind in LATE for d in days for p in periods_of(d)
             }
         updates.append(
             {
