@@ -250,6 +250,13 @@ class CalendarYearParams(Request):
     source: str = Field(min_length=1, max_length=200)
 
 
+class CalendarVersionsQuery(Request):
+    """`calendar_versions`: every calendar version the service has used, newest first — each deadline records
+    the version it was computed on, so an office can tell which holidays and overrides it followed."""
+
+    first: int = Field(20, ge=1, le=200)
+
+
 class CalendarQuery(Request):
     """`calendar_get`: the current calendar version, its coverage and local overrides."""
 

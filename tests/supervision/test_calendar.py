@@ -92,3 +92,13 @@ async def test_a_future_correction_remaps_the_stored_next_check_as_a_replay_woul
     assert moment(accepted(it)) == new.add_workdays(accept_day, 1).at
     assert moment(it["next_due"]) == moment(accepted(it)) and it["calendar_version"] == cal["version"]
     assert (await sup.call("sweep_run", {}, SYSTEM))["items"] == 0  # nothing queued for a replay
+
+
+async def test_past_calendar_versions_are_listed_newest_first(sup: Sup) -> None:
+    first = await sup.call("calendar_get", {}, OFFICE)
+    over = {"overrides": [{"day": "2031-03-03", "workday": False, "reason": "市政府通知"}]}
+    changed = await sup.call("calendar_override_set", over, OFFICE)
+    listed = await sup.call("calendar_versions", {"first": 5}, OFFICE)
+    assert [v["version"] for v in listed[:2]] == [changed["version"], first["version"]]
+    assert [o["day"] for o in listed[0]["overrides"]] == ["2031-03-03"]
+    assert "2031-03-03" not in [o["day"] for o in listed[1]["overrides"]]

@@ -18,6 +18,13 @@ async def current_version(s: AsyncSession) -> Row | None:
     return res.mappings().first()
 
 
+async def versions(s: AsyncSession, limit: int) -> list[Row]:
+    res = await s.execute(
+        text("SELECT * FROM calendar_version ORDER BY created_at DESC, version LIMIT :n"), {"n": limit}
+    )
+    return list(res.mappings())
+
+
 async def years(s: AsyncSession) -> list[Row]:
     return list((await s.execute(text("SELECT * FROM calendar_year ORDER BY year"))).mappings())
 

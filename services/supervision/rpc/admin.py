@@ -6,6 +6,7 @@ from kaohe.contracts.supervision import CalendarPublic, ExportFile, ImportReport
 from kaohe.contracts.supervision_rpc import (
     CalendarOverrideParams,
     CalendarQuery,
+    CalendarVersionsQuery,
     CalendarYearParams,
     ExportParams,
     ImportParams,
@@ -55,6 +56,12 @@ def register(rt: Runtime, ctx: Ctx) -> None:
         caller.require(*READERS, Role.system, Role.integration)
         async with db().uow() as s:
             return await calendar.current(s, ctx)
+
+    @rpc.method("calendar_versions", CalendarVersionsQuery)
+    async def calendar_versions(caller: Caller, p: CalendarVersionsQuery) -> list[CalendarPublic]:
+        caller.require(*READERS, Role.system, Role.integration)
+        async with db().uow() as s:
+            return await calendar.versions(s, p.first)
 
     @rpc.method("calendar_override_set", CalendarOverrideParams)
     async def calendar_override_set(caller: Caller, p: CalendarOverrideParams) -> CalendarPublic:

@@ -46,6 +46,23 @@ async def current(s: AsyncSession, ctx: Ctx) -> CalendarPublic:
     return public(cal, row["created_at"] if row else None)
 
 
+async def versions(s: AsyncSession, limit: int) -> list[CalendarPublic]:
+    """The stored versions, newest first, as they were recorded (coverage and local overrides)."""
+    return [
+        CalendarPublic(
+            version=r["version"],
+            source=r["source"],
+            covered_years=list(r["covered"]),
+            overrides=[
+                OverridePublic(day=date.fromisoformat(o["day"]), workday=o["workday"], reason=o["reason"])
+                for o in r["overrides"]
+            ],
+            created_at=r["created_at"],
+        )
+        for r in await cal_repo.versions(s, limit)
+    ]
+
+
 async def _commit_version(
     s: AsyncSession, ctx: Ctx, old: WorkdayCalendar, *, since: date, years: list[int]
 ) -> CalendarPublic:

@@ -67,6 +67,11 @@ class Ctx:
         want = row["version"] if row else official_calendar().version
         if self._calendar is None or self._calendar.version != want:
             self._calendar = await build_calendar(s)
+        if row is None:  # the first use of the national calendar is its first recorded version
+            c = self._calendar
+            await cal_repo.record_version(
+                s, c.version, source=c.source, covered=sorted(c.covered_years), overrides=[]
+            )
         return self._calendar
 
 
