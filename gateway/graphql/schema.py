@@ -45,6 +45,7 @@ from gateway.graphql.schemes import SchemeMutation, SchemeQuery
 from gateway.graphql.scoring_config import ScoringConfigMutation, ScoringConfigQuery
 from gateway.graphql.submissions import SubmissionMutation, SubmissionQuery
 from gateway.graphql.subscriptions import Subscription
+from gateway.graphql.supervision_calendar import SupervisionCalendarQuery
 from gateway.graphql.supervision_live import SupervisionSubscription
 from gateway.graphql.supervision_mutations import SupervisionMutation
 from gateway.graphql.supervision_queries import SupervisionQuery
@@ -70,6 +71,7 @@ class Query(
     BulkQuery,
     ScoringConfigQuery,
     SupervisionQuery,
+    SupervisionCalendarQuery,
     RewardsQuery,
     DocumentQuery,
     NotificationQuery,

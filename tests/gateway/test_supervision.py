@@ -341,3 +341,21 @@ async def test_board_and_stats_stay_in_the_callers_subtree(gw: Harness, world: W
         assert rows and all(n["unitPath"].startswith(w.path("A")) for n in rows), r
         a1 = next(n for n in rows if n["unitId"] == w.uid("A1"))
         assert a1["leadItems"] >= 1 and a1["items"] >= a1["leadItems"], a1
+
+
+CALENDAR = """query { supervisionCalendar { version coveredYears overrides { day workday reason } }
+  supervisionCalendarVersions(first: 5) { version createdAt overrides { day } } }"""
+
+
+async def test_the_calendar_in_force_and_its_past_versions(gw: Harness, world: World) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        item = await create(gw, http, world)
+        r = await gw.gql(http, CALENDAR, {}, headers=unit(gw, world, "A1"))
+        assert not r.get("errors"), r
+        cal, versions = r["data"]["supervisionCalendar"], r["data"]["supervisionCalendarVersions"]
+        assert 2026 in cal["coveredYears"] and versions[0]["version"] == cal["version"]
+        q = """query($id: ID!) { supervisionItem(id: $id) { calendarVersion } }"""
+        used = (await gw.gql(http, q, {"id": item["id"]}, headers=office(gw, world)))["data"]
+        assert used["supervisionItem"]["calendarVersion"] in {v["version"] for v in versions}
+        bad = await gw.gql(http, CALENDAR.replace("first: 5", "first: 0"), {}, headers=office(gw, world))
+        assert bad["errors"][0]["extensions"]["field"] == "first"
