@@ -82,7 +82,12 @@ async def test_list_and_board_rows_match_the_item_read_alone(sup: Sup) -> None:
     for caller in (OFFICE, LEAD, COOP):
         await same_as_read_alone(sup, caller, listed[caller.user_id])
 
-    # a filtered page and its second page (keyset), then the board's columns
+    # one status (read in keyset order from its own index) or several
+    one = await sup.call("item_list", {"status": ["in_progress"]}, OFFICE)
+    both = await sup.call("item_list", {"status": ["draft", "in_progress"]}, OFFICE)
+    assert [r["id"] for r in one["items"]] == [it["id"]]
+    assert [r["id"] for r in both["items"]] == [r["id"] for r in listed["duchashi"]]
+    # a filtered page, then the board's columns
     first = await sup.call("item_list", {"first": 1, "unit_path": "/14/1405/140502/"}, OFFICE)
     assert [r["id"] for r in first["items"]] == [it["id"]] and first["next"] is None
     board = await sup.call("board", {}, OFFICE)

@@ -179,7 +179,10 @@ def filters(caller: Caller, p: ItemListParams, *, now: datetime) -> tuple[list[s
     """WHERE clauses (over alias i) of a list, the caller's scope first."""
     scope, params = visible(caller)
     where = [scope]
-    if p.status:
+    if len(p.status) == 1:  # equality: the page reads item_status_created in keyset order
+        where.append("i.status = :status")
+        params["status"] = str(p.status[0])
+    elif p.status:
         where.append("i.status = ANY(:status)")
         params["status"] = [str(x) for x in p.status]
     if p.source:
