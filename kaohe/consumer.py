@@ -66,6 +66,7 @@ class Consumer:
         batch: int = 100,
         ack_wait_s: float = 30.0,
         gap_s: float = 0.01,
+        burst_s: float = 0.002,
         linger_s: float = 0.05,
     ) -> None:
         self.db = db
@@ -79,6 +80,7 @@ class Consumer:
         self.batch = batch
         self.ack_wait_s = ack_wait_s
         self.gap_s = gap_s
+        self.burst_s = burst_s
         self.linger_s = linger_s
         self.durable = f"{component}-{sub.name}"
 
@@ -125,10 +127,11 @@ class Consumer:
 
         nats-py's long-polling `fetch(n)` keeps its first message until n have arrived or the timeout
         has passed, which on a trickle of events (200/s, batch 100) adds half a second or more to every
-        event. So: wait for one (returns on arrival), then keep taking what arrives until the stream has
-        been quiet for `gap_s`, the batch is full, or `linger_s` has passed since the first. A burst that
-        a relay publishes over a few tens of milliseconds (a sweep's 100 results) is handled as one batch,
-        not as its first two events and then the rest; a lone event waits `gap_s`.
+        event. So: wait for one (returns on arrival), then take what else is there, waiting up to `gap_s`
+        for it. While a take comes back within `burst_s` (it found events waiting: a burst still being
+        stored, as when a relay publishes a transaction's 100 events), take again, up to a full batch or
+        `linger_s` after the first event. A burst is one batch, not its first event or two and then the
+        rest; a trickle's events wait no longer than before (one take).
         """
         try:
             msgs: list[Msg] = await psub.fetch(1, timeout=1.0)
@@ -136,9 +139,12 @@ class Consumer:
             return []
         until = time.monotonic() + self.linger_s
         while len(msgs) < self.batch and (left := until - time.monotonic()) > 0:
+            started = time.monotonic()
             try:
                 msgs += await psub.fetch(self.batch - len(msgs), timeout=min(self.gap_s, left))
-            except TimeoutError:  # quiet for gap_s: the burst is in
+            except TimeoutError:  # nothing more within gap_s
+                break
+            if time.monotonic() - started > self.burst_s:  # had to wait for it: a trickle, not a burst
                 break
         return msgs
 
