@@ -29,9 +29,9 @@ from kaohe.errors import Forbidden
 from kaohe.identity import Caller, Role
 from services.supervision.domain import evaluate
 from services.supervision.repository import items as item_repo
-from services.supervision.repository import records
+from services.supervision.repository import lists, records
 from services.supervision.repository import units as unit_repo
-from services.supervision.repository.items import Executor
+from services.supervision.repository.lists import Executor
 from services.supervision.service.context import Ctx
 from services.supervision.service.convert import (
     STATUS_ZH,
@@ -73,12 +73,12 @@ async def publics(s: Executor, ctx: Ctx, caller: Caller, rows: list[Row]) -> lis
     if rows and "u_id" not in rows[0]:
         units = await item_repo.units_of(s, [r["id"] for r in rows])
         return [to_item_public(ctx, caller, r, units[r["id"]]) for r in rows]
-    return [to_item_public(ctx, caller, r, item_repo.units_in_row(r)) for r in rows]
+    return [to_item_public(ctx, caller, r, lists.units_in_row(r)) for r in rows]
 
 
 async def page(s: Executor, ctx: Ctx, caller: Caller, p: ItemListParams) -> dict[str, Any]:
     """One statement (the items and their units): runs on a session or a plain autocommit connection."""
-    rows = await item_repo.page(s, caller, p, now=ctx.now())
+    rows = await lists.page(s, caller, p, now=ctx.now())
     more = len(rows) > p.first
     rows = rows[: p.first]
     nxt = encode_cursor(rows[-1]["created_at"].isoformat(), rows[-1]["id"]) if more and rows else None
@@ -92,11 +92,11 @@ async def board(s: AsyncSession, ctx: Ctx, caller: Caller, p: BoardParams) -> Bo
         source=p.source,
         first=1,  # type: ignore[arg-type]
     )
-    where, params = item_repo.filters(caller, lp, now=ctx.now())
-    counts = await item_repo.count_by_status(s, where, params)
+    where, params = lists.filters(caller, lp, now=ctx.now())
+    counts = await lists.count_by_status(s, where, params)
     columns = []
     for st in ItemStatus:
-        rows = await item_repo.column(s, where, params, str(st), p.per_column) if counts.get(st) else []
+        rows = await lists.column(s, where, params, str(st), p.per_column) if counts.get(st) else []
         columns.append(
             BoardColumn(
                 status=st,

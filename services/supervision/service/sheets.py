@@ -34,6 +34,7 @@ from services.supervision.domain import (
 )
 from services.supervision.errors import ImportInvalid
 from services.supervision.repository import items as item_repo
+from services.supervision.repository import lists
 from services.supervision.service import items
 from services.supervision.service.context import Ctx
 from services.supervision.service.convert import STATUS_ZH
@@ -235,7 +236,7 @@ COLUMNS_OUT = [
 
 async def export(s: AsyncSession, ctx: Ctx, caller: Caller, p: ExportParams) -> ExportFile:
     caller.require(*READERS)
-    rows = (await item_repo.page(s, caller, p, now=ctx.now()))[: p.first]
+    rows = (await lists.page(s, caller, p, now=ctx.now()))[: p.first]
     pubs = await publics(s, ctx, caller, rows)
     wb = Workbook()
     ws = wb.active
