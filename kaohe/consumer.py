@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -65,9 +64,6 @@ class Consumer:
         backoff_s: Sequence[float] = (0.2, 1.0, 5.0, 15.0),
         batch: int = 100,
         ack_wait_s: float = 30.0,
-        gap_s: float = 0.01,
-        burst_s: float = 0.002,
-        linger_s: float = 0.05,
     ) -> None:
         self.db = db
         self.js = js
@@ -79,9 +75,6 @@ class Consumer:
         self.backoff_s = list(backoff_s) or [1.0]
         self.batch = batch
         self.ack_wait_s = ack_wait_s
-        self.gap_s = gap_s
-        self.burst_s = burst_s
-        self.linger_s = linger_s
         self.durable = f"{component}-{sub.name}"
 
     async def ensure(self) -> None:
@@ -123,29 +116,19 @@ class Consumer:
                 await psub.unsubscribe()
 
     async def _next_batch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """What is pending, up to a batch, as soon as one event is there and the burst it opens is in.
+        """What is pending, up to a batch, as soon as one event is there.
 
         nats-py's long-polling `fetch(n)` keeps its first message until n have arrived or the timeout
         has passed, which on a trickle of events (200/s, batch 100) adds half a second or more to every
-        event. So: wait for one (returns on arrival), then take what else is there, waiting up to `gap_s`
-        for it. While a take comes back within `burst_s` (it found events waiting: a burst still being
-        stored, as when a relay publishes a transaction's 100 events), take again, up to a full batch or
-        `linger_s` after the first event. A burst is one batch, not its first event or two and then the
-        rest; a trickle's events wait no longer than before (one take).
+        event. So: wait for one (returns on arrival), then take whatever else is already pending.
         """
         try:
             msgs: list[Msg] = await psub.fetch(1, timeout=1.0)
         except TimeoutError:  # nothing pending
             return []
-        until = time.monotonic() + self.linger_s
-        while len(msgs) < self.batch and (left := until - time.monotonic()) > 0:
-            started = time.monotonic()
-            try:
-                msgs += await psub.fetch(self.batch - len(msgs), timeout=min(self.gap_s, left))
-            except TimeoutError:  # nothing more within gap_s
-                break
-            if time.monotonic() - started > self.burst_s:  # had to wait for it: a trickle, not a burst
-                break
+        if self.batch > 1:
+            with contextlib.suppress(TimeoutError):
+                msgs += await psub.fetch(self.batch - 1, timeout=0.01)
         return msgs
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
