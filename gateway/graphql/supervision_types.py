@@ -1,16 +1,15 @@
 """督查督办 GraphQL types: items (督办事项) with tasks, timeline, clocks, breaches, cards; stats; board.
 
-The shapes mirror the supervision service's contract (`kaohe/contracts/supervision.py`): each type is built
-from the RPC result dict with `mk`; enums are the contract's, published under `Supervision…` names.
+The shapes mirror the supervision service's contract (`kaohe/contracts/supervision.py`): items, their tasks
+and milestones are built over the RPC result dict lazily (`supervision_rows`), the other types with `mk`;
+enums are the contract's, published under `Supervision…` names.
 """
 
 from __future__ import annotations
 
-import functools
-import typing
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from pydantic import BaseModel
@@ -18,6 +17,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.graphql.common import UserError, mk
+from gateway.graphql.supervision_rows import NESTED, lazy, lazy_field
 from kaohe.contracts import supervision as c
 
 ItemStatus = strawberry.enum(c.ItemStatus, name="SupervisionItemStatus", description="办理状态")
@@ -44,8 +44,6 @@ SUPERVISION_CODES: dict[str, str] = {
     "import_invalid": "The file is not a readable XLSX 督办清单.",
     "forbidden_scope": "The unit lies outside your organisation subtree.",
 }
-T = TypeVar("T")
-
 SupervisionErrorCode = strawberry.enum(
     Enum(  # type: ignore[misc]
         "SupervisionErrorCode",
@@ -70,12 +68,14 @@ class SupervisionTask:
     deadline: date
     done_at: datetime | None = strawberry.field(description="分项报送 (part submitted)")
     late: bool
+    __getattr__ = lazy_field  # built over the service's row (`supervision_rows`)
 
 
 @strawberry.type(description="节点目标")
 class SupervisionMilestone:
     title: str
     due: date
+    __getattr__ = lazy_field
 
 
 @strawberry.type(description="办理记录: one entry of the append-only, hash-chained timeline")
@@ -180,6 +180,7 @@ class SupervisionItem:
     created_at: datetime
     updated_at: datetime
     _detail: strawberry.Private[dict[str, Any] | None] = None
+    __getattr__ = lazy_field  # a list row types only the fields a query reads (`supervision_rows`)
 
     async def _full(self, info: Info[Context, None]) -> dict[str, Any]:
         if self._detail is None:
@@ -204,36 +205,15 @@ class SupervisionItem:
         return [mk(SupervisionCard, enums(e, c.CardPublic)) for e in (await self._full(info))["cards"]]
 
 
-@functools.cache
-def _shared(cls: type, model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The GraphQL type's plain fields the contract model has, and those it lacks (left null)."""
-    names = [k for k in typing.get_type_hints(cls) if not k.startswith("_")]
-    return tuple(k for k in names if k in model.model_fields), tuple(
-        k for k in names if k not in model.model_fields
-    )
-
-
-def adopt(cls: type[T], m: BaseModel) -> T:
-    """A GraphQL object holding a validated contract model's typed values as they are (enum members,
-    dates): the same object `mk(cls, enums(d, model))` builds, without a dump, a conversion per field and
-    the dataclass `__init__` (a list page builds fifty of these)."""
-    have, lack = _shared(cls, type(m))
-    values = m.__dict__
-    obj = cls.__new__(cls)
-    obj.__dict__.update({k: values[k] for k in have})
-    obj.__dict__.update(dict.fromkeys(lack))
-    return obj
-
-
 def item(d: dict[str, Any], *, detail: bool = False) -> SupervisionItem:
-    """A SupervisionItem from an `ItemPublic` (or `ItemDetail`, kept for the timeline fields) dict."""
-    m = (c.ItemDetail if detail else c.ItemPublic).model_validate(d)
-    obj = adopt(SupervisionItem, m)
-    obj.lead = adopt(SupervisionTask, m.lead)
-    obj.cooperating = [adopt(SupervisionTask, t) for t in m.cooperating]
-    obj.milestones = [adopt(SupervisionMilestone, x) for x in m.milestones]
+    """A SupervisionItem over an `ItemPublic` (or `ItemDetail`, kept for the timeline fields) dict: its
+    fields are typed as GraphQL reads them (`supervision_rows`)."""
+    obj = lazy(SupervisionItem, c.ItemDetail if detail else c.ItemPublic, d)
     obj._detail = d if detail else None
     return obj
+
+
+NESTED.update({c.TaskPublic: SupervisionTask, c.MilestonePublic: SupervisionMilestone})
 
 
 @strawberry.type(
