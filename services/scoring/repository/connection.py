@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import orjson
 
-from kaohe.db import raw_connection
+from kaohe.db import Database, raw_connection
 
 
 def js(x: Any) -> Any:
@@ -15,6 +18,14 @@ def js(x: Any) -> Any:
 
 
 raw = raw_connection  # the session's asyncpg connection, same transaction (kaohe.db)
+
+
+@contextlib.asynccontextmanager
+async def reader(db: Database) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled asyncpg connection for a hot read of a few statements, outside any transaction (each
+    statement sees the latest commits): no session, BEGIN, COMMIT or `SELECT 1` around it."""
+    async with db.engine.connect() as conn:
+        yield (await conn.get_raw_connection()).driver_connection
 
 
 # ---------------------------------------------------------------- books, schemes, rosters

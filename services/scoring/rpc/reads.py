@@ -31,10 +31,8 @@ def register(rt: Runtime, models: Models, places: Standings | None = None) -> No
 
     @rpc.method("scores_by_units", ScoresQuery)
     async def scores_by_units(caller: Caller, p: ScoresQuery) -> dict[str, Any]:
-        async with db().uow() as s:
-            return await reads.scores_by_units(
-                await connection.raw(s), caller=caller, p=p, models=models, places=places
-            )
+        async with connection.reader(db()) as c:  # the hottest read (every unit's score in GraphQL)
+            return await reads.scores_by_units(c, caller=caller, p=p, models=models, places=places)
 
     @rpc.method("ranking", RankingQuery)
     async def ranking(caller: Caller, p: RankingQuery) -> dict[str, Any]:
