@@ -41,6 +41,7 @@ class Runtime:
         self.infra = infra
         self.uses_s3 = uses_s3
         self.db: Database | None = None
+        self.events_db: Database | None = None  # the consumers' and the relay's own pool (see start)
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
         self.store: EvidenceStore | None = None
@@ -113,9 +114,14 @@ class Runtime:
         if self.rpc is not None:
             self.rpc.nc = self.nc
             await self.rpc.start()
+        # Consumers and the relay draw from a small pool of their own: a burst of RPC reads (up to
+        # rpc_concurrency, each holding a connection) cannot make the events wait for the main pool.
+        self.events_db = Database(
+            effective_database_url(s, self.infra), schema=self.name, pool_size=len(self.subscriptions) + 1
+        )
         for sub in self.subscriptions:
             c = Consumer(
-                self.db,
+                self.events_db,
                 self.js,
                 sub,
                 component=self.name,
@@ -127,7 +133,7 @@ class Runtime:
             await c.ensure()
             self._tasks.append(asyncio.create_task(c.run(self._stop), name=f"consumer:{c.durable}"))
         self.relay = OutboxRelay(
-            self.db, self.js, component=self.name, batch=s.relay_batch, poll_s=s.relay_poll_s
+            self.events_db, self.js, component=self.name, batch=s.relay_batch, poll_s=s.relay_poll_s
         )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
         self.started = True
@@ -161,8 +167,9 @@ class Runtime:
                 await asyncio.wait_for(self.nc.drain(), 5)
         if self.store is not None:
             self.store.close()
-        if self.db is not None:
-            await self.db.dispose()
+        for db in (self.events_db, self.db):
+            if db is not None:
+                await db.dispose()
         self.started = False
         log.info("component.stopped", component=self.name)
 
