@@ -168,21 +168,26 @@ def _db_url(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(scope="session")
-def template_db(infra: Infra) -> str:
-    """A database with every service's migrations applied, cloned for each test."""
+def make_template(infra: Infra, name: str, components: tuple[str, ...] = migrate.MIGRATED) -> str:
+    """A database `name` (made anew) with the components' migrations applied, for tests to clone."""
 
     async def create() -> None:
         conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
 
     asyncio.run(create())
-    migrate.upgrade(_db_url(infra.pg_server_url, TEMPLATE_DB))
-    return TEMPLATE_DB
+    migrate.upgrade(_db_url(infra.pg_server_url, name), components)
+    return name
+
+
+@pytest.fixture(scope="session")
+def template_db(infra: Infra) -> str:
+    """A database with every service's migrations applied, cloned for each test."""
+    return make_template(infra, TEMPLATE_DB)
 
 
 @pytest_asyncio.fixture

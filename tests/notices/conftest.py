@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from kaohe import migrate
-from kaohe.db import asyncpg_dsn
 from kaohe.workdays import CHINA_TZ
-from tests.conftest import Infra, Namespace
+from tests.conftest import Infra, Namespace, make_template
 from tests.notices.harness import Clock, Notices, SmtpInbox, running, smtp_server
 
 WEDNESDAY_10 = datetime(2026, 12, 9, 10, 0, tzinfo=CHINA_TZ)  # an ordinary working day, in working hours
@@ -27,18 +23,7 @@ TEMPLATE = "kaohe_template_notices"
 @pytest.fixture(scope="session")
 def template_db(infra: Infra) -> str:
     """Notices' own template: its migrations and the gateway's (the GraphQL test), cloned for each test."""
-
-    async def create() -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(infra.pg_server_url))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    migrate.upgrade(infra.pg_server_url.rsplit("/", 1)[0] + f"/{TEMPLATE}", ("notices", "gateway"))
-    return TEMPLATE
+    return make_template(infra, TEMPLATE, ("notices", "gateway"))
 
 
 @pytest.fixture
