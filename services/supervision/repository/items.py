@@ -294,8 +294,9 @@ async def mark_due(
             "INSERT INTO recheck (item_id, since) SELECT id, :now FROM item"
             " WHERE open AND status <> 'draft' AND ("
             " (next_due IS NOT NULL AND next_due >= :since) OR deadline >= :sday"
-            " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))" + only + ""
-            " ON CONFLICT (item_id) DO NOTHING"
+            " OR (provisional AND EXTRACT(year FROM deadline)::int = ANY(:years)))"
+            + only
+            + " ON CONFLICT (item_id) DO NOTHING"
         ),
         {"now": now, "since": datetime.combine(since, datetime.min.time(), CHINA_TZ), "sday": since}
         | {"years": list(provisional_years)},

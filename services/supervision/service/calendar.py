@@ -12,7 +12,7 @@ not touched.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -80,7 +80,7 @@ async def _commit_version(
     fix = Correction(old, cal, since=since)
     if fix.applies(cal.local_day(now)):
         n = await item_repo.mark_due(s, since=since, provisional_years=years, now=now, unmappable=True)
-        n += await _remap(s, fix, cal.version)
+        n += await _remap(s, fix, cal.version, now=now)
     else:
         n = await item_repo.mark_due(s, since=since, provisional_years=years, now=now)
     ctx._calendar = cal
@@ -88,7 +88,7 @@ async def _commit_version(
     return public(cal, row["created_at"] if row else None, n)
 
 
-async def _remap(s: AsyncSession, fix: Correction, version: str) -> int:
+async def _remap(s: AsyncSession, fix: Correction, version: str, *, now: datetime) -> int:
     """Remap the stored next checks a correction moves; the items it cannot map go to the recheck queue."""
     moved: list[tuple[str, datetime | None, datetime | None]] = []
     failed: list[str] = []
@@ -98,7 +98,7 @@ async def _remap(s: AsyncSession, fix: Correction, version: str) -> int:
         except ValueError:  # a stored moment that is not the end of a working day: replay it instead
             failed.append(r["id"])
     await item_repo.remap(s, moved, version)
-    await item_repo.queue(s, failed, now=datetime.now(UTC))
+    await item_repo.queue(s, failed, now=now)
     return len(moved) + len(failed)
 
 
