@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -54,6 +54,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection outside any transaction, for a hot read of a few statements: each statement
+    sees the latest commits, and no BEGIN/COMMIT round trips surround them. Its asyncpg connection is
+    `(await conn.get_raw_connection()).driver_connection`."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def asyncpg_dsn(url: str) -> str:

@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from kaohe.db import autocommit
 from services.indicators.repository.units import AS_OF, upper
 
 UNIT_JSON = (
@@ -68,8 +69,7 @@ async def subtree_page(
         SELECT (SELECT json_agg({UNIT_JSON} ORDER BY v.path) FROM pg v WHERE v.rn <= :first)::text,
                (SELECT path FROM pg WHERE rn = :first AND EXISTS (SELECT 1 FROM pg WHERE rn > :first))
     """
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit(engine) as conn:
         root = await _path(conn, root_id, d)
         if root is None:
             return None, EMPTY, None
@@ -92,8 +92,7 @@ async def ancestors(
         f"SELECT json_agg({UNIT_JSON} ORDER BY length(v.path))::text FROM unit_version v"
         f" WHERE v.unit_id = ANY(:ids) AND {AS_OF} AND starts_with(v.path, :org)"
     )
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit(engine) as conn:
         path = await _path(conn, unit_id, d)
         if path is None:
             return None, EMPTY

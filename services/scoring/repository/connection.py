@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from kaohe.db import Database, raw_connection
+from kaohe.db import Database, autocommit, raw_connection
 
 
 def js(x: Any) -> Any:
@@ -24,7 +24,7 @@ raw = raw_connection  # the session's asyncpg connection, same transaction (kaoh
 async def reader(db: Database) -> AsyncIterator[asyncpg.Connection]:
     """A pooled asyncpg connection for a hot read of a few statements, outside any transaction (each
     statement sees the latest commits): no session, BEGIN, COMMIT or `SELECT 1` around it."""
-    async with db.engine.connect() as conn:
+    async with autocommit(db.engine) as conn:
         yield (await conn.get_raw_connection()).driver_connection
 
 

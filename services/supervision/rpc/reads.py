@@ -9,7 +9,7 @@ from pydantic import Field
 from kaohe.contracts.pages import Request
 from kaohe.contracts.supervision import Board, ItemDetail, ScorePublic, TimelineVerify
 from kaohe.contracts.supervision_rpc import BoardParams, ItemListParams, ItemRef, ScoresParams, StatsParams
-from kaohe.db import Database
+from kaohe.db import Database, autocommit
 from kaohe.identity import Caller, Role
 from kaohe.runtime import Runtime
 from services.supervision.repository import signals as sig_repo
@@ -41,8 +41,7 @@ def register(rt: Runtime, ctx: Ctx) -> None:
     async def item_list(caller: Caller, p: ItemListParams) -> dict[str, Any]:
         """One read-only statement: an autocommit connection spares the BEGIN and COMMIT round trips."""
         caller.require(*ANY)
-        async with db().engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit(db().engine) as conn:
             return await reads.page(conn, ctx, caller, p)
 
     @rpc.method("board", BoardParams)
