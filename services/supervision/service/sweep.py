@@ -41,10 +41,6 @@ async def sweep_once(
     seen: set[str] = set()
 
     async def worker() -> None:
-        with gcpause.paused():  # batches of acyclic rows and boards: the collector walked the heap ~500 times
-            await work()
-
-    async def work() -> None:
         while True:
             async with db.uow() as s:
                 ids = [i for i in await item_repo.due_ids(s, now, batch) if i not in seen]
@@ -57,7 +53,8 @@ async def sweep_once(
                     out.breaches += r.breaches
                     out.cards += r.cards
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    with gcpause.paused():  # batches of acyclic rows and boards: the collector walked the heap ~500 times
+        await asyncio.gather(*(worker() for _ in range(workers)))
     while True:  # the queued scores, a batch a transaction, until a batch finds the queue drained
         async with db.uow() as s:
             taken, changed = await scores.recompute_queued(s, ctx, batch=SCORE_BATCH, now=now)
