@@ -55,16 +55,17 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            futures = []
-            for r in rows:
-                futures.append(
-                    await self.js.publish_async(r.subject, r.envelope, headers={"Nats-Msg-Id": r.id})
-                )
-            results = await asyncio.gather(
-                *(asyncio.wait_for(f, self.publish_timeout_s) for f in futures), return_exceptions=True
-            )
-            done = [r.seq for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-            failed = [r.seq for r, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
+            futures = [
+                await self.js.publish_async(r.subject, r.envelope, headers={"Nats-Msg-Id": r.id})
+                for r in rows
+            ]
+            # one deadline for the batch's acks (a timer and a task per message cost as much as publishing)
+            _, late = await asyncio.wait(futures, timeout=self.publish_timeout_s)
+            for f in late:
+                f.cancel()
+            results = [TimeoutError("no ack") if f.cancelled() else f.exception() for f in futures]
+            done = [r.seq for r, res in zip(rows, results, strict=True) if res is None]
+            failed = [r.seq for r, res in zip(rows, results, strict=True) if res is not None]
             if done:
                 await conn.execute(
                     update(OUTBOX).where(OUTBOX.c.seq.in_(done)).values(published_at=func.now())
@@ -73,7 +74,7 @@ class OutboxRelay:
                 await conn.execute(
                     update(OUTBOX).where(OUTBOX.c.seq.in_(failed)).values(attempts=OUTBOX.c.attempts + 1)
                 )
-                first = next(res for res in results if isinstance(res, BaseException))
+                first = next(res for res in results if res is not None)
                 log.warning(
                     "outbox.relay.publish_failed",
                     component=self.component,
