@@ -73,7 +73,11 @@ def setup(settings: ComponentSettings, infra: InfraSettings, app: FastAPI) -> Ru
         assert services.webhooks is not None
         await services.webhooks.on_event(session, event)
 
-    rt.subscribe("webhooks", list(EVENT_TYPES.values()), on_event)
+    async def on_events(session: Any, events: list[Any]) -> None:
+        assert services.webhooks is not None
+        await services.webhooks.on_events(session, events)
+
+    rt.subscribe("webhooks", list(EVENT_TYPES.values()), on_event, on_events)
     schema = build_schema(cfg)
 
     async def ws_auth(params: dict[str, Any]) -> Any:

@@ -232,25 +232,31 @@ class Webhooks:
 
     # --- event handler (runs in the durable consumer's transaction, with the inbox) ----------------
     async def on_event(self, s: AsyncSession, event: CloudEvent) -> None:
-        name = BY_TYPE.get(event.type)
-        if name is None:
-            return
+        await self.on_events(s, [event])
+
+    async def on_events(self, s: AsyncSession, events: list[CloudEvent]) -> None:
+        """A consumer batch: the active webhooks read once (a sweep's burst of breaches is thousands)."""
         hooks = (await s.execute(select(WEBHOOK).where(WEBHOOK.c.active))).mappings().all()
         rows = []
-        for h in hooks:
-            if name not in h["event_types"]:
+        for event in events:
+            name = BY_TYPE.get(event.type)
+            if name is None:
                 continue
-            data = scoped_data(event, h["org_path"])
-            if data is None:
-                continue
-            body = {"id": event.id, "type": name, "time": event.time.isoformat(), "data": data}
-            rows.append(
-                {"webhook_id": h["id"], "event_id": event.id, "event_type": name, "body": _json(body)}
-            )
-        if event.type == ItemClosed.TYPE and event.data.get("callback_url"):
-            rows += await intake_callback_rows(s, event)
+            for h in hooks:
+                if name not in h["event_types"]:
+                    continue
+                data = scoped_data(event, h["org_path"])
+                if data is None:
+                    continue
+                body = {"id": event.id, "type": name, "time": event.time.isoformat(), "data": data}
+                rows.append(
+                    {"webhook_id": h["id"], "event_id": event.id, "event_type": name, "body": _json(body)}
+                )
+            if event.type == ItemClosed.TYPE and event.data.get("callback_url"):
+                rows += await intake_callback_rows(s, event)
+        for at in range(0, len(rows), 1000):  # four parameters a row, under the driver's 32,767
+            await s.execute(pg_insert(DELIVERY).values(rows[at : at + 1000]).on_conflict_do_nothing())
         if rows:
-            await s.execute(pg_insert(DELIVERY).values(rows).on_conflict_do_nothing())
             self.wake.set()
 
     # --- delivery worker --------------------------------------------------------------------------
