@@ -97,17 +97,21 @@ def subscribe(
             await pusher.announce(s, await intake.draft(c, draft, now=clock(), timing=timing))
 
     async def many(s: AsyncSession, events: list[CloudEvent]) -> None:
-        """A batch: its warnings fan out in one statement (a warning wave), the rest one by one."""
-        warnings = [
-            rules.warning(e.id, WarningRaised.from_event(e))
-            for e in events
-            if e.type == WarningRaised.TYPE and fresh(e)
-        ]
-        if warnings:
-            pushed = await intake.drafts(await raw(s), warnings, now=clock(), timing=timing)
-            await pusher.announce(s, pushed)
+        """A batch: its warnings, cards, breaches and objections fan out together (a warning wave, a
+        sweep's burst of breaches) in as few statements as their audiences allow; the rest one by one."""
+        drafts: list[rules.Draft] = []
         for e in events:
-            if e.type != WarningRaised.TYPE:
+            if e.type == WarningRaised.TYPE:
+                if fresh(e):
+                    drafts.append(rules.warning(e.id, WarningRaised.from_event(e)))
+            elif e.type in DRAFTED:
+                if fresh(e):
+                    model, rule = DRAFTED[e.type]
+                    drafts.append(rule(e.id, model.from_event(e)))  # type: ignore[arg-type]
+            else:
                 await one(s, e)
+        if drafts:
+            pushed = await intake.drafts(await raw(s), drafts, now=clock(), timing=timing)
+            await pusher.announce(s, pushed)
 
     rt.subscribe("rules", TYPES, one, many)
