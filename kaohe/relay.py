@@ -3,12 +3,19 @@
 Several relay processes may run against one schema: each claims rows with FOR UPDATE SKIP LOCKED.
 Each message carries `Nats-Msg-Id` = event id, so a crash between publish and marking the row sent
 yields a server-side duplicate drop (within the stream's window) or, later, an inbox hit at consumers.
+
+A batch job of the same process may `hold()` the relay while it runs (supervision's sweep): the relay and
+the job share one event loop, and publishing thousands of events between the job's batches (a publish,
+an ack and a future each) took as much of the loop as the job itself. Held, the relay publishes the
+job's events in one run when it ends, or once the hold is `max_hold_s` old, whichever comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Iterator
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -31,6 +38,7 @@ class OutboxRelay:
         batch: int = 500,
         poll_s: float = 0.5,
         publish_timeout_s: float = 5.0,
+        max_hold_s: float = 2.0,
     ) -> None:
         self.db = db
         self.js = js
@@ -38,8 +46,39 @@ class OutboxRelay:
         self.batch = batch
         self.poll_s = poll_s
         self.publish_timeout_s = publish_timeout_s
+        self.max_hold_s = max_hold_s
         self._wake = asyncio.Event()
+        self._holds = 0
+        self._held_since = 0.0
+        self._released = asyncio.Event()
+        self.waiting_on_hold = asyncio.Event()  # set while a pass waits for a hold to end (tests observe it)
         self.published = 0  # rows this relay published and marked
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Defer publishing while the block runs (nested and concurrent holds share one count), at most
+        `max_hold_s` from the first: what the block commits goes out in one run when the last hold ends."""
+        if self._holds == 0:
+            self._held_since = time.monotonic()
+            self._released.clear()
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if self._holds == 0:
+                self._released.set()
+
+    async def _await_release(self, stop: asyncio.Event) -> None:
+        left = self.max_hold_s - (time.monotonic() - self._held_since)
+        if self._holds == 0 or left <= 0:
+            return
+        self.waiting_on_hold.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(self._released, stop), left)
+        finally:
+            self.waiting_on_hold.clear()
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published and marked."""
@@ -101,6 +140,7 @@ class OutboxRelay:
         backoff = 0.1
         try:
             while not stop.is_set():
+                await self._await_release(stop)
                 self._wake.clear()  # before the pass: a commit notified during it triggers another pass
                 try:
                     n = await self.relay_once()

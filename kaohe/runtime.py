@@ -77,6 +77,10 @@ class Runtime:
 
         return self.rpc
 
+    def hold_relay(self) -> contextlib.AbstractContextManager[None]:
+        """`OutboxRelay.hold` of this process's relay, for a batch job (nothing to hold before start)."""
+        return self.relay.hold() if self.relay is not None else contextlib.nullcontext()
+
     def subscribe(self, name: str, types: list[str], handler: Any, batch_handler: Any = None) -> None:
         if name not in natsauth.CONSUMERS.get(self.name, ()):  # its NATS permissions name it exactly
             raise ValueError(f"consumer {name!r} of {self.name} is not in its kaohe/registry.py entry")

@@ -23,7 +23,7 @@ def setup(
     assert isinstance(settings, SupervisionSettings)
     rt = Runtime(settings, infra)
     ladders, cards, rules = policies(settings)
-    ctx = Ctx(settings, rt.outbox, ladders, cards, rules)
+    ctx = Ctx(settings, rt.outbox, ladders, cards, rules, hold_relay=rt.hold_relay)
     rt.state["ctx"] = ctx
     settings.fernet_key()  # a production process without its key fails at start, not at the first intake
     consumers.subscribe(rt, ctx)

@@ -100,3 +100,77 @@ async def test_relays_in_parallel_publish_each_event_once(
     assert sum(r.published for r in relays) == 300
     assert sum(1 for r in relays if r.published > 0) >= 2
     assert await _stream_messages(js, ns.stream) == 300
+
+
+async def _pending(db: Database) -> int:
+    async with db.engine.connect() as c:
+        q = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+        return int((await c.execute(q)).scalar_one())
+
+
+class Held:
+    """A rewards outbox with its relay running (poll 50 ms) from the start of the block."""
+
+    def __init__(self, database_url: str, js: JetStreamContext, ns: Namespace, max_hold_s: float) -> None:
+        self.db = Database(database_url, schema="rewards")
+        self.outbox = Outbox(prefix=ns.prefix, schema="rewards")
+        self.relay = OutboxRelay(self.db, js, component="rewards", poll_s=0.05, max_hold_s=max_hold_s)
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.relay.run(self.stop))
+
+    async def emit(self) -> None:
+        async with self.db.uow() as s:
+            await self.outbox.emit(s, new_event("rewards", "plan", "changed", subject="p", data={}))
+
+    async def all_published(self) -> None:
+        async def none_pending() -> bool:
+            return await _pending(self.db) == 0
+
+        await eventually(none_pending, what="the outbox drained")
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            await self.task
+        await self.db.dispose()
+
+
+async def test_a_held_relay_publishes_what_was_committed_when_the_hold_ends(
+    database_url: str, js: JetStreamContext, ns: Namespace
+) -> None:
+    """A batch job holds the relay (supervision's sweep): its committed events wait, then go out."""
+    h = Held(database_url, js, ns, max_hold_s=600)
+    try:
+        with h.relay.hold():
+            with h.relay.hold():  # nested: the outer one still holds when this ends
+                h.start()
+                await h.emit()
+
+                async def waits() -> bool:
+                    return h.relay.waiting_on_hold.is_set()
+
+                await eventually(waits, what="the relay waiting on the hold")
+            assert h.relay.waiting_on_hold.is_set()
+            assert await _pending(h.db) == 1 and h.relay.published == 0
+            assert await _stream_messages(js, ns.stream) == 0
+        await h.all_published()
+        assert h.relay.published == 1 and await _stream_messages(js, ns.stream) == 1
+    finally:
+        await h.close()
+
+
+async def test_a_hold_publishes_anyway_once_it_is_older_than_max_hold(
+    database_url: str, js: JetStreamContext, ns: Namespace
+) -> None:
+    h = Held(database_url, js, ns, max_hold_s=0.3)
+    h.start()
+    try:
+        with h.relay.hold():  # a job that outlasts the hold: its events are not kept back longer
+            await h.emit()
+            await h.all_published()
+            assert h.relay.published == 1
+    finally:
+        await h.close()

@@ -7,6 +7,8 @@ computes with the same calendar, and every deadline records the version it used.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -37,6 +39,8 @@ class Ctx:
     ladders: LadderPolicy = field(default_factory=LadderPolicy)
     cards: CardPolicy = field(default_factory=CardPolicy)
     rules: ScoreRules = field(default_factory=ScoreRules)
+    # the process's outbox relay held while the sweep's batches run (`OutboxRelay.hold`; the app wires it)
+    hold_relay: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
     _calendar: WorkdayCalendar | None = None
     _fernet: Fernet | None = None
 

@@ -4,7 +4,8 @@ Each batch is one transaction: `SELECT … WHERE next_due <= now … FOR UPDATE 
 `next_due`; another replica skips the rows this one holds), `clocks.assess_items` of the batch (breaches and
 cards by their stable keys, so a batch retried after a crash inserts nothing twice), commit. A process
 killed mid-sweep loses only its uncommitted batch, which the next sweep takes again. Queued supervision
-scores are recomputed after the items, in batches of their own.
+scores are recomputed after the items, in batches of their own. The process's outbox relay is held while
+the item batches run (`kaohe.relay.OutboxRelay.hold`): their breaches and cards go out right after.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ async def sweep_once(
                     out.breaches += r.breaches
                     out.cards += r.cards
 
-    with gcpause.paused():  # batches of acyclic rows and boards: the collector walked the heap ~500 times
+    # batches of acyclic rows and boards: the collector walked the heap ~500 times; the relay publishes the
+    # batches' breaches and cards when they are done instead of between them on this event loop
+    with gcpause.paused(), ctx.hold_relay():
         await asyncio.gather(*(worker() for _ in range(workers)))
     while True:  # the queued scores, a batch a transaction, until a batch finds the queue drained
         async with db.uow() as s:
