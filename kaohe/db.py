@@ -60,7 +60,7 @@ class Database:
 async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A pooled connection outside any transaction, for a hot read of a few statements: each statement
     sees the latest commits, and no BEGIN/COMMIT round trips surround them. Its asyncpg connection is
-    `(await conn.get_raw_connection()).driver_connection`."""
+    `raw_connection(conn)`."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -70,11 +70,15 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def raw_connection(s: AsyncSession) -> asyncpg.Connection:
-    """The session's own asyncpg connection, inside the session's transaction (begun here if need be).
+async def raw_connection(s: AsyncSession | AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a session (inside its transaction, begun here if need be) or under a
+    plain connection (`autocommit`).
 
-    For bulk paths (COPY, unnest, set-based SQL) that run in the same unit of work as the ORM statements.
+    For bulk paths (COPY, unnest, set-based SQL) that run in the same unit of work as the ORM statements,
+    and for hot reads whose statement and row handling in SQLAlchemy cost as much as the query.
     """
+    if isinstance(s, AsyncConnection):
+        return (await s.get_raw_connection()).driver_connection  # type: ignore[no-any-return]
     tx = s.sync_session.get_transaction()
     held = s.info.get("raw_connection")
     if held is not None and held[0] is tx:

@@ -25,7 +25,7 @@ async def reader(db: Database) -> AsyncIterator[asyncpg.Connection]:
     """A pooled asyncpg connection for a hot read of a few statements, outside any transaction (each
     statement sees the latest commits): no session, BEGIN, COMMIT or `SELECT 1` around it."""
     async with autocommit(db.engine) as conn:
-        yield (await conn.get_raw_connection()).driver_connection
+        yield await raw_connection(conn)
 
 
 # ---------------------------------------------------------------- books, schemes, rosters

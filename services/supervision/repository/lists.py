@@ -106,13 +106,8 @@ async def page(s: Executor, caller: Caller, p: ItemListParams, *, now: datetime)
         " ORDER BY p.created_at DESC, p.id DESC"
     )
     params["lim"] = p.first + 1
-    driver = (
-        (await s.get_raw_connection()).driver_connection
-        if isinstance(s, AsyncConnection)
-        else await raw_connection(s)
-    )
     positional, args = _positional(sql, params)
-    return [dict(r) for r in await driver.fetch(positional, *args)]  # type: ignore[union-attr]
+    return [dict(r) for r in await (await raw_connection(s)).fetch(positional, *args)]
 
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
