@@ -161,7 +161,8 @@ async def open_assessment(s: AsyncSession, unit_id: str, code: str, *, lock: boo
     return (await s.execute(text(sql), {"u": unit_id, "c": code})).mappings().first()
 
 
-def _period_bounds(period: str) -> tuple[datetime, datetime]:
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    """A period's [start, end) as moments in China time (lists, scores and statistics of a period)."""
     p = Period.parse(period)
     start = datetime.combine(p.start, datetime.min.time(), CHINA_TZ)
     end = datetime.combine(p.next().start, datetime.min.time(), CHINA_TZ)

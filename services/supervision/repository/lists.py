@@ -20,7 +20,7 @@ from kaohe.contracts.pages import decode_cursor
 from kaohe.contracts.supervision_rpc import ItemListParams
 from kaohe.db import raw_connection
 from kaohe.identity import Caller
-from services.supervision.repository.items import _period_bounds
+from services.supervision.repository.items import period_bounds
 from services.supervision.repository.scope import bounds, in_subtree, visible
 
 Row = Mapping[str, Any]
@@ -52,7 +52,7 @@ def filters(caller: Caller, p: ItemListParams, *, now: datetime) -> tuple[list[s
     if p.card is not None:
         where.append("i.red_cards > 0" if p.card == "red" else "i.yellow_cards > 0")
     if p.period:
-        start, end = _period_bounds(p.period)
+        start, end = period_bounds(p.period)
         where.append("i.created_at < :pend AND (i.finished_at IS NULL OR i.finished_at >= :pstart)")
         params |= {"pstart": start, "pend": end}
     if p.office_id:

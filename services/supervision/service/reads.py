@@ -203,7 +203,7 @@ async def stats(s: AsyncSession, ctx: Ctx, caller: Caller, p: StatsParams) -> di
 def _bounds(period: str | None) -> tuple[datetime | None, datetime | None]:
     if period is None:
         return None, None
-    return item_repo._period_bounds(period)
+    return item_repo.period_bounds(period)
 
 
 async def timeline_verify(s: AsyncSession, caller: Caller, item_id: str) -> TimelineVerify:

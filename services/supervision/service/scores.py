@@ -38,7 +38,7 @@ async def recompute_queued(s: AsyncSession, ctx: Ctx, *, batch: int, now: dateti
         return 0, 0
     cal = await ctx.calendar(s)
     pairs = [(r["unit_id"], r["period"]) for r in claimed]
-    bounds = {p: item_repo._period_bounds(p) for p in {p for _, p in pairs}}
+    bounds = {p: item_repo.period_bounds(p) for p in {p for _, p in pairs}}
     by_pair: dict[tuple[str, str], list[Any]] = {pair: [] for pair in pairs}
     rows = await score_repo.items_of(s, pairs, bounds)
     for row in rows:
